@@ -1,0 +1,33 @@
+# The two commands of the README: `make run` and `make test`.
+# Both create .venv with Python >= 3.12 on first use.
+
+# The first working Python >= 3.12: on PATH, else in pyenv's versions folder.
+PYTHON ?= $(shell for p in python3.12 python3.13 python3; do \
+	  $$p -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null && { command -v $$p; exit 0; }; \
+	done; ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python3 2>/dev/null | head -n 1)
+VENV := .venv
+DRAWS ?= 1000000
+SEED ?= 0
+
+.PHONY: run test bench
+
+$(VENV)/.run-installed: pyproject.toml
+	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; set PYTHON=/path/to/python3.12" >&2; exit 1; }
+	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install -q --upgrade pip
+	$(VENV)/bin/python -m pip install -q -e .
+	touch $@
+
+$(VENV)/.test-installed: $(VENV)/.run-installed
+	$(VENV)/bin/python -m pip install -q -e '.[test]'
+	touch $@
+
+run: $(VENV)/.run-installed
+	mkdir -p results
+	$(VENV)/bin/overhang-jax run takeoff --draws $(DRAWS) --seed $(SEED) --out results/takeoff.nc
+
+test: $(VENV)/.test-installed
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)
+
+bench: $(VENV)/.run-installed
+	$(VENV)/bin/python benchmarks/bench_takeoff.py

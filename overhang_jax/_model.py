@@ -1,0 +1,101 @@
+"""What every model declares: its parameters, outputs and simulation functions.
+
+A model is data, not a class hierarchy: the runner, the priors loader, the
+results writer and the CLI only ever read these tables.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping
+from typing import NamedTuple
+
+import jax
+
+Draw = Mapping[str, jax.Array]
+"""One parameter draw (or a batch of them): parameter name -> value."""
+
+
+class Parameter(NamedTuple):
+    """An input of a model, with the range of values that make sense."""
+
+    name: str
+    default: float
+    units: str
+    doc: str
+    lower: float = -math.inf
+    upper: float = math.inf
+    lower_open: bool = False
+    upper_open: bool = False
+    values: tuple[float, ...] | None = None
+    """For switches: the only values allowed (for example (0, 1))."""
+
+    def contains(self, x: float) -> bool:
+        if self.values is not None:
+            return x in self.values
+        above = x > self.lower if self.lower_open else x >= self.lower
+        below = x < self.upper if self.upper_open else x <= self.upper
+        return above and below and not math.isnan(x)
+
+    def allowed(self) -> str:
+        """The allowed range, as an error message shows it."""
+        if self.values is not None:
+            return "one of " + ", ".join(f"{v:g}" for v in self.values)
+        left = "(" if self.lower_open or self.lower == -math.inf else "["
+        right = ")" if self.upper_open or self.upper == math.inf else "]"
+        return f"in {left}{self.lower:g}, {self.upper:g}{right}"
+
+
+class Output(NamedTuple):
+    """A per-draw result of a model."""
+
+    name: str
+    units: str
+    doc: str
+
+
+class Ordered(NamedTuple):
+    """A constraint between two parameters: ``later >= earlier`` in every draw."""
+
+    earlier: str
+    later: str
+
+
+class Model(NamedTuple):
+    """A model the runner can sweep.
+
+    ``methods`` maps a method name to a pure function of one draw (a mapping
+    of scalar parameters) returning a mapping of scalar outputs; the first
+    entry is the default. The runner ``vmap``s it over draws.
+    """
+
+    name: str
+    description: str
+    parameters: tuple[Parameter, ...]
+    outputs: tuple[Output, ...]
+    methods: Mapping[str, Callable[[Draw], dict[str, jax.Array]]]
+    default_priors: str
+    """File name of the shipped default priors in ``overhang_jax/priors``."""
+    constraints: tuple[Ordered, ...] = ()
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def output_names(self) -> tuple[str, ...]:
+        return tuple(o.name for o in self.outputs)
+
+    @property
+    def default_method(self) -> str:
+        return next(iter(self.methods))
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(name)
+
+    def reference_draw(self) -> dict[str, float]:
+        """The point values of the reference case (the ``default`` column)."""
+        return {p.name: p.default for p in self.parameters}

@@ -1,0 +1,744 @@
+"""Priors: TOML files of distributions, validation, and the unit-hypercube samplers.
+
+Every draw starts as a point ``u`` of the unit hypercube, one coordinate per
+uncertain parameter. Rank correlations act on ``u`` through a Gaussian
+copula, then each parameter's inverse CDF maps its coordinate to a value.
+Plain Monte Carlo, scrambled Sobol and Latin hypercube designs differ only in
+how ``u`` is made, so they share everything downstream.
+
+Inverse CDFs run in JAX (normal via ``ndtri``); host-side constants such as a
+truncation's CDF bounds are computed once with scipy. ``jax.random.gamma`` and
+``beta`` are kept out of the hot path (they are ~100x slower than ``normal`` on
+CPU): the beta inverse CDF is a bisection on ``betainc``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import functools
+import math
+import tomllib
+import warnings
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, ClassVar
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.stats
+
+from ._model import Model, Parameter
+
+TAIL_TOLERANCE = 1e-12
+"""A prior may put at most this much probability outside a parameter's range.
+
+The unit coordinates are clipped to [UNIT_MARGIN, 1 - UNIT_MARGIN] with a
+margin at least this large, so such a prior never yields an impossible value.
+"""
+
+Z_90 = float(scipy.stats.norm.ppf(0.95))  # a 90% interval spans mean +- Z_90 sd
+
+
+class PriorsError(ValueError):
+    """A priors file or table that cannot be used; the message says where and why."""
+
+
+def unit_margin(dtype: Any) -> float:
+    """Smallest distance of a unit coordinate from 0 and 1 in ``dtype``."""
+    return max(TAIL_TOLERANCE, float(jnp.finfo(dtype).epsneg))
+
+
+# --------------------------------------------------------------------------
+# Distributions. Each has a JAX inverse CDF and a scipy twin for host-side
+# checks (truncation bounds, the allowed-range test, and the test suite).
+
+
+@dataclasses.dataclass(frozen=True)
+class Distribution:
+    kind: ClassVar[str]
+    keys: ClassVar[tuple[str, ...]]
+
+    def ppf(self, u: jax.Array) -> jax.Array:
+        raise NotImplementedError
+
+    def scipy(self) -> Any:
+        """The same distribution as a frozen ``scipy.stats`` object."""
+        raise NotImplementedError
+
+    def mass_outside(self, param: Parameter) -> float:
+        """Probability of values the parameter does not allow."""
+        dist = self.scipy()
+        return float(dist.cdf(param.lower) + dist.sf(param.upper))
+
+    def to_toml(self) -> str:
+        fields = ", ".join(f"{k} = {_toml_value(getattr(self, k))}" for k in self.keys)
+        return f'{{ dist = "{self.kind}", {fields} }}'
+
+    @property
+    def is_point(self) -> bool:
+        return False
+
+
+@dataclasses.dataclass(frozen=True)
+class Point(Distribution):
+    value: float
+    kind: ClassVar[str] = "point"
+    keys: ClassVar[tuple[str, ...]] = ("value",)
+
+    def ppf(self, u):
+        return jnp.full_like(u, self.value)
+
+    def scipy(self):
+        return scipy.stats.uniform(loc=self.value, scale=0.0)
+
+    def mass_outside(self, param):
+        return 0.0 if param.contains(self.value) else 1.0
+
+    def to_toml(self):
+        return _toml_value(self.value)
+
+    @property
+    def is_point(self):
+        return True
+
+
+@dataclasses.dataclass(frozen=True)
+class Uniform(Distribution):
+    lo: float
+    hi: float
+    kind: ClassVar[str] = "uniform"
+    keys: ClassVar[tuple[str, ...]] = ("lo", "hi")
+
+    def ppf(self, u):
+        return self.lo + u * (self.hi - self.lo)
+
+    def scipy(self):
+        return scipy.stats.uniform(loc=self.lo, scale=self.hi - self.lo)
+
+
+@dataclasses.dataclass(frozen=True)
+class LogUniform(Distribution):
+    lo: float
+    hi: float
+    kind: ClassVar[str] = "loguniform"
+    keys: ClassVar[tuple[str, ...]] = ("lo", "hi")
+
+    def ppf(self, u):
+        log_lo, log_hi = math.log(self.lo), math.log(self.hi)
+        return jnp.exp(log_lo + u * (log_hi - log_lo))
+
+    def scipy(self):
+        return scipy.stats.loguniform(self.lo, self.hi)
+
+
+@dataclasses.dataclass(frozen=True)
+class Normal(Distribution):
+    mean: float
+    sd: float
+    kind: ClassVar[str] = "normal"
+    keys: ClassVar[tuple[str, ...]] = ("mean", "sd")
+
+    def ppf(self, u):
+        return self.mean + self.sd * jax.scipy.special.ndtri(u)
+
+    def scipy(self):
+        return scipy.stats.norm(self.mean, self.sd)
+
+
+@dataclasses.dataclass(frozen=True)
+class LogNormal(Distribution):
+    """Log-normal given by the 5% and 95% quantiles (a 90% interval)."""
+
+    lo: float
+    hi: float
+    kind: ClassVar[str] = "lognormal"
+    keys: ClassVar[tuple[str, ...]] = ("lo", "hi")
+
+    @property
+    def mu(self) -> float:
+        return 0.5 * (math.log(self.lo) + math.log(self.hi))
+
+    @property
+    def sigma(self) -> float:
+        return (math.log(self.hi) - math.log(self.lo)) / (2 * Z_90)
+
+    def ppf(self, u):
+        return jnp.exp(self.mu + self.sigma * jax.scipy.special.ndtri(u))
+
+    def scipy(self):
+        return scipy.stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+
+
+@dataclasses.dataclass(frozen=True)
+class Beta(Distribution):
+    """Beta(a, b) stretched to [lo, hi] (default [0, 1])."""
+
+    a: float
+    b: float
+    lo: float = 0.0
+    hi: float = 1.0
+    kind: ClassVar[str] = "beta"
+    keys: ClassVar[tuple[str, ...]] = ("a", "b", "lo", "hi")
+
+    def ppf(self, u):
+        # No betaincinv in JAX: bisection on the regularised incomplete beta
+        # function, one halving per mantissa bit of the dtype.
+        bits = jnp.finfo(u.dtype).nmant + 2
+        a = jnp.asarray(self.a, u.dtype)
+        b = jnp.asarray(self.b, u.dtype)
+
+        def halve(_, bracket):
+            left, right = bracket
+            mid = 0.5 * (left + right)
+            below = jax.scipy.special.betainc(a, b, mid) < u
+            return jnp.where(below, mid, left), jnp.where(below, right, mid)
+
+        left, right = jax.lax.fori_loop(0, bits, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
+        return self.lo + 0.5 * (left + right) * (self.hi - self.lo)
+
+    def scipy(self):
+        return scipy.stats.beta(self.a, self.b, loc=self.lo, scale=self.hi - self.lo)
+
+
+@dataclasses.dataclass(frozen=True)
+class Truncated(Distribution):
+    """Any continuous distribution restricted to [min, max]."""
+
+    base: Distribution
+    min: float
+    max: float
+    kind: ClassVar[str] = "truncated"
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    @property
+    def cdf_bounds(self) -> tuple[float, float]:
+        dist = self.base.scipy()
+        return float(dist.cdf(self.min)), float(dist.cdf(self.max))
+
+    def ppf(self, u):
+        cdf_min, cdf_max = self.cdf_bounds
+        inner = self.base.ppf(cdf_min + u * (cdf_max - cdf_min))
+        return jnp.clip(inner, self.min, self.max)
+
+    def scipy(self):
+        return _TruncatedScipy(self.base.scipy(), self.min, self.max)
+
+    def to_toml(self):
+        inner = self.base.to_toml()[:-2]
+        bounds = []
+        if self.min > -math.inf:
+            bounds.append(f"min = {_toml_value(self.min)}")
+        if self.max < math.inf:
+            bounds.append(f"max = {_toml_value(self.max)}")
+        return inner + ", " + ", ".join(bounds) + " }"
+
+
+@dataclasses.dataclass(frozen=True)
+class Mixture(Distribution):
+    """A weighted mixture; one unit coordinate picks the component and places the draw in it."""
+
+    components: tuple[Distribution, ...]
+    weights: tuple[float, ...]
+    kind: ClassVar[str] = "mixture"
+    keys: ClassVar[tuple[str, ...]] = ()
+
+    def ppf(self, u):
+        edges = np.concatenate([[0.0], np.cumsum(self.weights)])
+        edges[-1] = 1.0
+        values = []
+        for k, component in enumerate(self.components):
+            # Rescale the coordinate to the component's own unit interval.
+            inner = (u - edges[k]) / self.weights[k]
+            values.append(component.ppf(jnp.clip(inner, 0.0, 1.0)))
+        index = jnp.searchsorted(jnp.asarray(edges[1:-1], u.dtype), u, side="right")
+        return jnp.choose(index, values, mode="clip")
+
+    def scipy(self):
+        return _MixtureScipy([c.scipy() for c in self.components], self.weights)
+
+    def mass_outside(self, param):
+        return sum(w * c.mass_outside(param) for c, w in zip(self.components, self.weights))
+
+    def to_toml(self):
+        parts = ", ".join(c.to_toml() if not c.is_point else f'{{ dist = "point", value = {c.to_toml()} }}'
+                          for c in self.components)
+        weights = ", ".join(_toml_value(w) for w in self.weights)
+        return f'{{ dist = "mixture", components = [{parts}], weights = [{weights}] }}'
+
+    @property
+    def is_point(self):
+        return len(self.components) == 1 and self.components[0].is_point
+
+
+class _TruncatedScipy:
+    """The few scipy methods the checks and tests use, for a truncated law."""
+
+    def __init__(self, base, lo, hi):
+        self.base, self.lo, self.hi = base, lo, hi
+        self.cdf_lo, self.cdf_hi = base.cdf(lo), base.cdf(hi)
+
+    def cdf(self, x):
+        inside = (self.base.cdf(np.clip(x, self.lo, self.hi)) - self.cdf_lo) / (self.cdf_hi - self.cdf_lo)
+        return np.where(np.asarray(x) < self.lo, 0.0, inside)
+
+    def sf(self, x):
+        return 1.0 - self.cdf(x)
+
+    def ppf(self, q):
+        return self.base.ppf(self.cdf_lo + np.asarray(q) * (self.cdf_hi - self.cdf_lo))
+
+
+class _MixtureScipy:
+    def __init__(self, components, weights):
+        self.components, self.weights = components, weights
+
+    def cdf(self, x):
+        return sum(w * c.cdf(x) for c, w in zip(self.components, self.weights))
+
+    def sf(self, x):
+        return sum(w * c.sf(x) for c, w in zip(self.components, self.weights))
+
+
+DISTRIBUTIONS: dict[str, type[Distribution]] = {
+    cls.kind: cls for cls in (Point, Uniform, LogUniform, Normal, LogNormal, Beta, Mixture)
+}
+
+
+def _toml_value(x: Any) -> str:
+    if isinstance(x, float):
+        if math.isinf(x):
+            return "inf" if x > 0 else "-inf"
+        return repr(x)
+    return str(x)
+
+
+# --------------------------------------------------------------------------
+# Parsing and validation. Every check runs before any compute.
+
+
+class _Where:
+    """Where an error happened, for the first words of its message."""
+
+    def __init__(self, source: str, param: str | None = None):
+        self.source, self.param = source, param
+
+    def error(self, message: str) -> PriorsError:
+        where = f"{self.source}: parameter '{self.param}'" if self.param else self.source
+        return PriorsError(f"{where}: {message}")
+
+
+def _number(where: _Where, table: Mapping[str, Any], key: str, *, positive: bool = False) -> float:
+    value = table[key]
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise where.error(f"'{key}' must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise where.error(f"'{key}' must be finite, got {value}")
+    if positive and value <= 0:
+        raise where.error(f"'{key}' must be > 0, got {value:g}")
+    return value
+
+
+def _parse_distribution(where: _Where, spec: Any) -> Distribution:
+    if isinstance(spec, bool) or not isinstance(spec, (int, float, dict)):
+        raise where.error(
+            f"expected a number or a table like {{ dist = \"normal\", mean = 1, sd = 0.5 }}, got {spec!r}"
+        )
+    if not isinstance(spec, dict):
+        return Point(_number(where, {"value": spec}, "value"))
+    spec = dict(spec)
+    kind = spec.pop("dist", None)
+    if kind not in DISTRIBUTIONS:
+        known = ", ".join(DISTRIBUTIONS)
+        hint = difflib.get_close_matches(str(kind), DISTRIBUTIONS, n=1)
+        suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+        raise where.error(f"unknown dist {kind!r}{suggestion}; known: {known}")
+    trunc_min = _number(where, spec, "min") if "min" in spec else -math.inf
+    trunc_max = _number(where, spec, "max") if "max" in spec else math.inf
+    spec.pop("min", None)
+    spec.pop("max", None)
+
+    dist = _parse_base(where, kind, spec)
+    if trunc_min == -math.inf and trunc_max == math.inf:
+        return dist
+    if dist.is_point or isinstance(dist, Mixture):
+        raise where.error("'min'/'max' truncate a continuous distribution, not a point or mixture")
+    if trunc_min >= trunc_max:
+        raise where.error(f"truncation needs min < max, got min = {trunc_min:g}, max = {trunc_max:g}")
+    truncated = Truncated(dist, trunc_min, trunc_max)
+    cdf_min, cdf_max = truncated.cdf_bounds
+    if cdf_max - cdf_min < 1e-6:
+        raise where.error(
+            f"truncation to [{trunc_min:g}, {trunc_max:g}] keeps only {cdf_max - cdf_min:.1e} of the "
+            f"{kind} distribution's probability; move the bounds or the distribution"
+        )
+    return truncated
+
+
+def _expect_keys(where: _Where, kind: str, spec: Mapping[str, Any], required: Sequence[str],
+                 optional: Sequence[str] = ()) -> None:
+    missing = [k for k in required if k not in spec]
+    unknown = [k for k in spec if k not in required and k not in optional]
+    allowed = ", ".join([*required, *optional, "min", "max"]) if kind != "mixture" else "components, weights"
+    if missing:
+        raise where.error(f"dist = \"{kind}\" needs {', '.join(missing)} (keys: {allowed})")
+    if unknown:
+        raise where.error(f"dist = \"{kind}\" has unknown key(s) {', '.join(unknown)} (keys: {allowed})")
+
+
+def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
+    if kind == "point":
+        _expect_keys(where, kind, spec, ["value"])
+        return Point(_number(where, spec, "value"))
+    if kind in ("uniform", "loguniform", "lognormal"):
+        _expect_keys(where, kind, spec, ["lo", "hi"])
+        lo, hi = _number(where, spec, "lo"), _number(where, spec, "hi")
+        if lo >= hi:
+            raise where.error(f"dist = \"{kind}\" needs lo < hi, got lo = {lo:g}, hi = {hi:g}")
+        if kind != "uniform" and lo <= 0:
+            raise where.error(f"dist = \"{kind}\" needs lo > 0, got lo = {lo:g}")
+        return {"uniform": Uniform, "loguniform": LogUniform, "lognormal": LogNormal}[kind](lo, hi)
+    if kind == "normal":
+        if "lo" in spec or "hi" in spec:
+            # A normal may also be given by its 90% interval, like the lognormal.
+            _expect_keys(where, kind, spec, ["lo", "hi"])
+            lo, hi = _number(where, spec, "lo"), _number(where, spec, "hi")
+            if lo >= hi:
+                raise where.error(f"dist = \"normal\" needs lo < hi, got lo = {lo:g}, hi = {hi:g}")
+            return Normal(0.5 * (lo + hi), (hi - lo) / (2 * Z_90))
+        _expect_keys(where, kind, spec, ["mean", "sd"])
+        mean = _number(where, spec, "mean")
+        sd = _number(where, spec, "sd")
+        if sd <= 0:
+            raise where.error(f"dist = \"normal\" needs sd > 0, got sd = {sd:g}")
+        return Normal(mean, sd)
+    if kind == "beta":
+        _expect_keys(where, kind, spec, ["a", "b"], ["lo", "hi"])
+        a = _number(where, spec, "a", positive=True)
+        b = _number(where, spec, "b", positive=True)
+        lo = _number(where, spec, "lo") if "lo" in spec else 0.0
+        hi = _number(where, spec, "hi") if "hi" in spec else 1.0
+        if lo >= hi:
+            raise where.error(f"dist = \"beta\" needs lo < hi, got lo = {lo:g}, hi = {hi:g}")
+        return Beta(a, b, lo, hi)
+    # mixture
+    _expect_keys(where, kind, spec, ["components", "weights"])
+    components, weights = spec["components"], spec["weights"]
+    if not isinstance(components, list) or not components:
+        raise where.error("mixture 'components' must be a non-empty list of distributions")
+    if not isinstance(weights, list) or len(weights) != len(components):
+        raise where.error(f"mixture needs one weight per component ({len(components)}), got {weights!r}")
+    parsed_weights = tuple(_number(where, {"weight": w}, "weight") for w in weights)
+    if any(w <= 0 for w in parsed_weights) or abs(sum(parsed_weights) - 1) > 1e-6:
+        raise where.error(f"mixture weights must be > 0 and sum to 1, got {list(parsed_weights)} "
+                          f"(sum {sum(parsed_weights):g})")
+    parsed = []
+    for component in components:
+        dist = _parse_distribution(where, component)
+        if isinstance(dist, Mixture):
+            raise where.error("a mixture component cannot itself be a mixture")
+        parsed.append(dist)
+    return Mixture(tuple(parsed), parsed_weights)
+
+
+def _check_allowed(where: _Where, param: Parameter, dist: Distribution) -> None:
+    if param.values is not None:
+        points = dist.components if isinstance(dist, Mixture) else (dist,)
+        if all(isinstance(c, Point) and param.contains(c.value) for c in points):
+            return
+        raise where.error(f"is a switch: use a point value {param.allowed()}, or a mixture of such points")
+    outside = dist.mass_outside(param)
+    if outside > TAIL_TOLERANCE:
+        if isinstance(dist, Point):
+            raise where.error(f"value {dist.value:g} is not allowed; must be {param.allowed()} ({param.doc})")
+        raise where.error(
+            f"{dist.kind} prior puts {outside:.2g} of its probability outside the allowed range "
+            f"({param.allowed()}); narrow it or add min/max to truncate it"
+        )
+
+
+@dataclasses.dataclass(frozen=True)
+class Correlation:
+    first: str
+    second: str
+    rank: float
+    """Spearman rank correlation of the two parameters."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Priors:
+    """Resolved priors of every parameter of one model.
+
+    Build with :func:`load_priors`. ``distributions`` lists every model
+    parameter in the model's order; parameters with a non-point
+    distribution each take one coordinate of the unit hypercube, in that
+    order (``random_names``).
+    """
+
+    model: Model
+    distributions: Mapping[str, Distribution]
+    correlations: tuple[Correlation, ...] = ()
+    source: str = "defaults"
+    text: str = ""
+    """The user's TOML text, as read (empty for the shipped defaults)."""
+
+    @property
+    def random_names(self) -> tuple[str, ...]:
+        return tuple(n for n, d in self.distributions.items() if not d.is_point)
+
+    @property
+    def dimension(self) -> int:
+        return len(self.random_names)
+
+    def copula_cholesky(self) -> np.ndarray | None:
+        """Lower Cholesky factor of the Gaussian copula's correlation matrix (or None)."""
+        if not self.correlations:
+            return None
+        index = {n: i for i, n in enumerate(self.random_names)}
+        matrix = np.eye(self.dimension)
+        for c in self.correlations:
+            # Spearman's rho of a Gaussian copula is (6/pi) asin(r/2).
+            pearson = 2 * math.sin(math.pi * c.rank / 6)
+            i, j = index[c.first], index[c.second]
+            matrix[i, j] = matrix[j, i] = pearson
+        return np.linalg.cholesky(matrix)
+
+    def transform(self, u: jax.Array) -> dict[str, jax.Array]:
+        """Map unit-hypercube points ``u`` (..., dimension) to parameter values.
+
+        Point parameters come back as arrays of the batch shape too, so every
+        draw carries every parameter.
+        """
+        margin = unit_margin(u.dtype)
+        u = jnp.clip(u, margin, 1 - margin)
+        cholesky = self.copula_cholesky()
+        if cholesky is not None:
+            z = jax.scipy.special.ndtri(u)
+            # Row by row with adds in a fixed order, not a matmul: XLA's dot may
+            # sum in a different order for different batch shapes.
+            rows = []
+            for i in range(self.dimension):
+                row = z[..., 0] * float(cholesky[i, 0])
+                for j in range(1, i + 1):
+                    row = row + z[..., j] * float(cholesky[i, j])
+                rows.append(row)
+            z = jnp.stack(rows, axis=-1)
+            u = jnp.clip(jax.scipy.special.ndtr(z), margin, 1 - margin)
+        coordinate = {n: i for i, n in enumerate(self.random_names)}
+        batch = u.shape[:-1]
+        values = {}
+        for name, dist in self.distributions.items():
+            if name in coordinate:
+                values[name] = dist.ppf(u[..., coordinate[name]])
+            else:
+                values[name] = jnp.full(batch, dist.value if isinstance(dist, Point) else
+                                        dist.components[0].value, u.dtype)
+        return values
+
+    def to_toml(self) -> str:
+        """The full resolved priors as a TOML file that reproduces them."""
+        lines = [f'model = "{self.model.name}"', "", "[params]"]
+        lines += [f"{name} = {dist.to_toml()}" for name, dist in self.distributions.items()]
+        for c in self.correlations:
+            lines += ["", "[[correlations]]", f'params = ["{c.first}", "{c.second}"]', f"rank = {c.rank!r}"]
+        return "\n".join(lines) + "\n"
+
+
+def _read_toml(source: str, text: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as err:
+        raise PriorsError(f"{source}: not valid TOML: {err}") from None
+
+
+def _parse_params(model: Model, source: str, table: Any) -> dict[str, Distribution]:
+    if not isinstance(table, dict):
+        raise PriorsError(f"{source}: [params] must be a table of parameter = value")
+    parsed = {}
+    for name, spec in table.items():
+        if name not in model.parameter_names:
+            hint = difflib.get_close_matches(name, model.parameter_names, n=1)
+            suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+            raise PriorsError(f"{source}: unknown parameter '{name}' for model '{model.name}'{suggestion} "
+                              f"(`overhang-jax priors {model.name}` lists them)")
+        where = _Where(source, name)
+        dist = _parse_distribution(where, spec)
+        _check_allowed(where, model.parameter(name), dist)
+        parsed[name] = dist
+    return parsed
+
+
+def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, Distribution]
+                        ) -> list[Correlation]:
+    if not isinstance(entries, list):
+        raise PriorsError(f"{source}: correlations must be [[correlations]] tables")
+    parsed = []
+    for k, entry in enumerate(entries):
+        where = _Where(f"{source}: correlation {k + 1}")
+        if not isinstance(entry, dict) or set(entry) != {"params", "rank"}:
+            raise where.error('needs exactly: params = ["a", "b"], rank = r')
+        names = entry["params"]
+        if (not isinstance(names, list) or len(names) != 2 or not all(isinstance(n, str) for n in names)
+                or names[0] == names[1]):
+            raise where.error(f"params must name two different parameters, got {names!r}")
+        for name in names:
+            if name not in distributions:
+                raise where.error(f"unknown parameter '{name}'")
+            if distributions[name].is_point:
+                raise where.error(f"'{name}' is a point value; only uncertain parameters can be correlated")
+        rank = _number(where, entry, "rank")
+        if not -1 < rank < 1:
+            raise where.error(f"rank must be in (-1, 1), got {rank:g}")
+        parsed.append(Correlation(names[0], names[1], rank))
+    return parsed
+
+
+def _merge_correlations(defaults: Sequence[Correlation], user: Sequence[Correlation],
+                        distributions: Mapping[str, Distribution]) -> tuple[Correlation, ...]:
+    """Union of both lists; the user's entry wins for the same pair; pairs with a point value are dropped."""
+    merged = {frozenset((c.first, c.second)): c for c in defaults}
+    merged.update({frozenset((c.first, c.second)): c for c in user})
+    return tuple(c for c in merged.values()
+                 if not distributions[c.first].is_point and not distributions[c.second].is_point)
+
+
+def _parse_file(model: Model, source: str, text: str) -> tuple[dict[str, Distribution], list[Correlation]]:
+    document = _read_toml(source, text)
+    allowed = {"model", "description", "params", "correlations"}
+    for key in document:
+        if key not in allowed:
+            hint = difflib.get_close_matches(key, allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            raise PriorsError(f"{source}: unknown top-level key '{key}'{suggestion}; "
+                              f"allowed: {', '.join(sorted(allowed))}")
+    declared = document.get("model", model.name)
+    if declared != model.name:
+        raise PriorsError(f"{source}: file is for model '{declared}', not '{model.name}'")
+    params = _parse_params(model, source, document.get("params", {}))
+    return params, document.get("correlations", [])
+
+
+def default_priors_path(model: Model) -> Path:
+    return Path(__file__).parent / "priors" / model.default_priors
+
+
+def load_priors(model: Model, path: str | Path | None = None, *, text: str | None = None) -> Priors:
+    """Load a priors file (or TOML text) for ``model`` on top of its shipped defaults.
+
+    Raises :class:`PriorsError` naming the file, the parameter and what is
+    allowed, before anything is computed.
+    """
+    default_path = default_priors_path(model)
+    defaults, default_corr = _parse_file(model, f"default priors {default_path.name}",
+                                         default_path.read_text(encoding="utf-8"))
+    missing = [n for n in model.parameter_names if n not in defaults]
+    if missing:  # a packaging error, not a user error
+        raise RuntimeError(f"default priors of '{model.name}' lack {missing}")
+    distributions = {n: defaults[n] for n in model.parameter_names}
+    source, user_text, user_corr = "defaults", "", []
+    if path is not None or text is not None:
+        source = str(path) if path is not None else "<priors text>"
+        if text is None:
+            try:
+                raw = Path(path).read_bytes()
+            except OSError as err:
+                raise PriorsError(f"{source}: cannot read: {err.strerror}") from None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                raise PriorsError(f"{source}: not UTF-8 text") from None
+        user, user_corr = _parse_file(model, source, text)
+        distributions.update(user)
+        user_text = text
+    default_list = _parse_correlations(f"default priors {default_path.name}", default_corr, defaults)
+    user_list = _parse_correlations(source, user_corr, distributions)
+    priors = Priors(model, distributions, _merge_correlations(default_list, user_list, distributions),
+                    source, user_text)
+    _check_constraints(priors)
+    try:
+        priors.copula_cholesky()
+    except np.linalg.LinAlgError:
+        raise PriorsError(f"{source}: the rank correlations do not form a positive-definite matrix; "
+                          "weaken some of them") from None
+    return priors
+
+
+def _support(dist: Distribution) -> tuple[float, float]:
+    """Smallest and largest values the sampler can produce."""
+    if isinstance(dist, Point):
+        return dist.value, dist.value
+    if isinstance(dist, Mixture):
+        bounds = [_support(c) for c in dist.components]
+        return min(b[0] for b in bounds), max(b[1] for b in bounds)
+    tail = dist.scipy().ppf([TAIL_TOLERANCE, 1 - TAIL_TOLERANCE])
+    return float(tail[0]), float(tail[1])
+
+
+def _check_constraints(priors: Priors) -> None:
+    for c in priors.model.constraints:
+        earliest_later = _support(priors.distributions[c.later])[0]
+        latest_earlier = _support(priors.distributions[c.earlier])[1]
+        if earliest_later < latest_earlier:
+            raise PriorsError(
+                f"{priors.source}: parameter '{c.later}' must be >= '{c.earlier}' in every draw, but its "
+                f"prior reaches {earliest_later:g} while '{c.earlier}' reaches {latest_earlier:g}"
+            )
+
+
+# --------------------------------------------------------------------------
+# Unit-hypercube samplers. Draw i always gets the same point, whatever the
+# chunking or the devices: Monte Carlo keys are folded from the draw index;
+# Sobol points are taken by index from one scrambled sequence; a Latin
+# hypercube uses one fixed permutation per dimension.
+
+SAMPLERS = ("mc", "sobol", "lhs")
+
+
+@dataclasses.dataclass(frozen=True)
+class Sampler:
+    """How unit points are made: a host part (per chunk) and a JAX part (per draw)."""
+
+    kind: str
+    seed: int
+    dimension: int
+    draws: int
+
+    def __post_init__(self):
+        if self.kind not in SAMPLERS:
+            raise PriorsError(f"unknown sampler '{self.kind}'; choose one of {', '.join(SAMPLERS)}")
+
+    @functools.cached_property
+    def _strata(self) -> np.ndarray:
+        # One permutation per dimension, made whole then sliced, so each
+        # draw's stratum never depends on the chunk it falls in. Costs
+        # 4 * draws * dimension bytes of host memory.
+        rng = np.random.default_rng(self.seed)
+        return np.stack([rng.permutation(self.draws).astype(np.int32) for _ in range(self.dimension)], axis=1)
+
+    def host_part(self, start: int, count: int) -> np.ndarray:
+        """Host-made data for draws [start, start + count) (an empty array for Monte Carlo)."""
+        if self.kind == "sobol" and self.dimension:
+            engine = scipy.stats.qmc.Sobol(self.dimension, scramble=True, rng=np.random.default_rng(self.seed))
+            if start:
+                engine.fast_forward(start)
+            with warnings.catch_warnings():
+                # Balance holds for the whole run of `draws` points, not per chunk.
+                warnings.simplefilter("ignore", UserWarning)
+                return engine.random(count)
+        if self.kind == "lhs" and self.dimension:
+            part = np.zeros((count, self.dimension), np.int32)
+            stop = min(start + count, self.draws)
+            part[: max(stop - start, 0)] = self._strata[start:stop]
+            return part
+        return np.zeros((count, 0), np.float32)
+
+    def unit_points(self, key: jax.Array, index: jax.Array, host: jax.Array, dtype: Any) -> jax.Array:
+        """Unit point of draw ``index`` (a scalar), from its row ``host`` of the host part."""
+        if self.kind == "sobol":
+            return host.astype(dtype)
+        uniform = jax.random.uniform(jax.random.fold_in(key, index), (self.dimension,), dtype)
+        if self.kind == "lhs":
+            return (host.astype(dtype) + uniform) / self.draws
+        return uniform

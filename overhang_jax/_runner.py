@@ -1,0 +1,247 @@
+"""The runner: chunks of draws, sharded over devices, with checkpoints.
+
+Draw i is a pure function of (seed, i, priors): its unit point comes from the
+sampler by index, so results are bit-identical whatever the chunk size, the
+number of devices, or an interruption and resumption in between.
+
+Each chunk is one call of a jit-compiled ``shard_map`` over a 1-D mesh of all
+devices (axis ``draws``): every device runs the vmapped model on its slice of
+the chunk, and its ``while_loop``s stop once its own draws are done. Chunks are
+sized to keep the working set in cache; the next chunk is dispatched before
+the previous one is copied back, so the host work overlaps the compute.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from ._model import Model
+from ._priors import Priors, PriorsError, Sampler, load_priors
+from ._version import __version__
+
+DEFAULT_CHUNK_SIZE = 2**14
+"""Draws per chunk: large enough to amortise dispatch, small enough to stay in cache."""
+
+
+class RunError(ValueError):
+    """Arguments of a run that cannot work; raised before any compute."""
+
+
+def _models() -> dict[str, Model]:
+    from ._takeoff import TAKEOFF
+
+    return {m.name: m for m in (TAKEOFF,)}
+
+
+def get_model(model: str | Model) -> Model:
+    """The model called ``model`` (or ``model`` itself)."""
+    if isinstance(model, Model):
+        return model
+    models = _models()
+    if model not in models:
+        raise RunError(f"unknown model '{model}'; choose one of {', '.join(models)}")
+    return models[model]
+
+
+def _positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise RunError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
+    """Write a file through ``write(temp_path)`` then rename: never a half-written file."""
+    path = Path(path)
+    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    os.close(fd)
+    try:
+        write(Path(temp))
+        os.replace(temp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temp)
+        raise
+
+
+class _Checkpoint:
+    """A directory of finished chunks plus a manifest of what they belong to."""
+
+    def __init__(self, directory: Path, manifest: dict[str, Any]):
+        self.directory = Path(directory)
+        self.manifest = manifest
+        self.directory.mkdir(parents=True, exist_ok=True)
+        manifest_path = self.directory / "manifest.json"
+        if manifest_path.exists():
+            found = json.loads(manifest_path.read_text())
+            if found != manifest:
+                differ = sorted(k for k in manifest.keys() | found.keys() if found.get(k) != manifest.get(k))
+                raise RunError(f"checkpoint {self.directory} belongs to a different run (differs in: "
+                               f"{', '.join(differ)}); use another directory or delete it")
+        else:
+            write_atomic(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
+
+    def _path(self, start: int) -> Path:
+        return self.directory / f"chunk_{start:012d}.npz"
+
+    def load(self, start: int) -> dict[str, np.ndarray] | None:
+        path = self._path(start)
+        if not path.exists():
+            return None
+        with np.load(path) as data:
+            return {k: data[k] for k in data.files}
+
+    def save(self, start: int, arrays: dict[str, np.ndarray]) -> None:
+        def write(temp: Path):
+            with open(temp, "wb") as f:
+                np.savez(f, **arrays)
+        write_atomic(self._path(start), write)
+
+
+_COMPILED: dict[tuple, Callable] = {}
+
+
+def _chunk_function(model: Model, method: str, priors: Priors, sampler: Sampler, dtype: Any,
+                    mesh: jax.sharding.Mesh) -> Callable:
+    """The jitted function of one chunk, reused across runs with the same set-up."""
+    cache_key = (model.name, method, priors.to_toml(), sampler, jnp.dtype(dtype).name, tuple(mesh.devices.flat))
+    if cache_key not in _COMPILED:
+        _COMPILED.clear()  # keep only the latest: each holds compiled executables
+        _COMPILED[cache_key] = _build_chunk_function(model, method, priors, sampler, dtype, mesh)
+    return _COMPILED[cache_key]
+
+
+def _build_chunk_function(model: Model, method: str, priors: Priors, sampler: Sampler, dtype: Any,
+                          mesh: jax.sharding.Mesh) -> Callable:
+    simulate = model.methods[method]
+
+    def one_draw(key, index, host_row):
+        u = sampler.unit_points(key, index, host_row, dtype)
+        params = priors.transform(u)
+        return params, simulate(params)
+
+    draws = PartitionSpec("draws")
+    batched = jax.vmap(one_draw, in_axes=(None, 0, 0))
+    # check_vma=False: point parameters are the same on every device, so loop
+    # carries built from them are not "varying"; no collective runs inside.
+    sharded = jax.shard_map(batched, mesh=mesh, in_specs=(PartitionSpec(), draws, draws), out_specs=draws,
+                            check_vma=False)
+    return jax.jit(sharded)
+
+
+def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int,
+        sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
+        float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
+        progress: bool | None = None):
+    """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
+
+    Returns an :class:`xarray.DataTree` with every parameter (group ``prior``)
+    and every output (group ``prior_predictive``) of every draw, along one
+    dimension ``draw``; see :func:`overhang_jax.summary`.
+
+    ``priors`` is a :class:`Priors`, a path to a priors TOML file, or None
+    for the shipped defaults. ``sampler`` is ``mc`` (Monte Carlo), ``sobol``
+    (scrambled Sobol) or ``lhs`` (Latin hypercube). ``checkpoint`` names a
+    directory where each finished chunk is saved; the same call resumes from
+    it. ``float64`` computes in double precision. ``method`` picks one of the
+    model's methods (default: its first). ``devices`` defaults to all of
+    ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
+    terminal).
+    """
+    from ._results import to_datatree
+
+    model = get_model(model)
+    if not isinstance(priors, Priors):
+        priors = load_priors(model, priors)
+    elif priors.model.name != model.name:
+        raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
+    draws = _positive_int("draws", draws)
+    chunk_size = _positive_int("chunk_size", chunk_size)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise RunError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    method = method or model.default_method
+    if method not in model.methods:
+        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
+    sampler_ = Sampler(sampler, int(seed), priors.dimension, draws)
+    devices = list(devices) if devices is not None else jax.devices()
+    # Every device gets an equal share of a chunk, and a chunk is no longer than needed.
+    chunk_size = min(chunk_size, draws)
+    chunk_size = math.ceil(chunk_size / len(devices)) * len(devices)
+    dtype = jnp.float64 if float64 else jnp.float32
+
+    manifest = {
+        "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
+        "sampler": sampler, "chunk_size": chunk_size, "dtype": jnp.dtype(dtype).name,
+        "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
+    }
+    store = _Checkpoint(Path(checkpoint), manifest) if checkpoint is not None else None
+
+    names = (*model.parameter_names, *model.output_names)
+    with jax.enable_x64(float64):
+        mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
+                             axis_types=(jax.sharding.AxisType.Auto,))
+        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in names}
+        _sweep(model, method, priors, sampler_, dtype, mesh, chunk_size, draws, columns, store,
+               progress if progress is not None else sys.stderr.isatty())
+    attrs = {**manifest, "priors_toml": priors.to_toml(), "priors_source": priors.source,
+             "priors_text": priors.text, "jax_version": jax.__version__,
+             "devices": ", ".join(str(d) for d in devices)}
+    del attrs["priors_sha256"]
+    return to_datatree(model, columns, attrs)
+
+
+def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, columns, store, progress):
+    from tqdm.auto import tqdm
+
+    chunk_fn = _chunk_function(model, method, priors, sampler, dtype, mesh)
+    key = jax.random.key(sampler.seed)
+    draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
+
+    def dispatch(start):
+        index = np.arange(start, start + chunk_size, dtype=np.int32)
+        host = sampler.host_part(start, chunk_size)
+        index = jax.device_put(index, draws_sharding)
+        host = jax.device_put(host, draws_sharding)
+        return chunk_fn(key, index, host)
+
+    def collect(start, arrays):
+        stop = min(start + chunk_size, draws)
+        for name, values in arrays.items():
+            columns[name][start:stop] = values[: stop - start]
+
+    starts = list(range(0, draws, chunk_size))
+    bar = tqdm(total=draws, unit="draw", disable=not progress, smoothing=0.1)
+    pending = None  # (start, device arrays) dispatched but not yet copied back
+    try:
+        for start in [*starts, None]:
+            finished = pending
+            pending = None
+            if start is not None:
+                saved = store.load(start) if store else None
+                if saved is not None:
+                    collect(start, saved)
+                    bar.update(min(chunk_size, draws - start))
+                else:
+                    pending = (start, dispatch(start))
+            if finished is not None:
+                done_start, (params, outputs) = finished
+                arrays = {n: np.asarray(v) for n, v in {**params, **outputs}.items()}
+                if store:
+                    store.save(done_start, arrays)
+                collect(done_start, arrays)
+                bar.update(min(chunk_size, draws - done_start))
+    finally:
+        bar.close()

@@ -1,0 +1,435 @@
+"""The takeoff model: overhang pools and the maximum explosive takeoff speed.
+
+This is section 1 of MODELS.md. Three overhangs i in {investment, hardware,
+software} are pools of S_i orders of magnitude (OOM); R_i is the fraction of
+pool i not yet consumed, R_i(0) = 1.
+
+Discretisation (both methods below follow it exactly):
+
+* step n = 0, 1, ..., N at year t_n = start_year + n * step_years, with
+  N = floor(horizon_years / step_years);
+* S_inv(n) = size_investment + investment_pool_growth * n * step_years
+  (the other pools are fixed);
+* capability K_n = capability_start + sum_i S_i(n) * (1 - R_i(n));
+* pre-takeoff: takeoff starts at the first step T with K_T >= takeoff_threshold.
+  Before it, R_i(n+1) = R_i(n) * (1 - min(1, c0 * m_i(n))), where
+  m_i = pre_multiplier_i except m_sw = 0 at the steps inside the software
+  pause [software_pause_start, software_pause_end) (boundaries snap to the
+  step grid);
+* explosive phase, steps n >= T: rate r_i(n) = min(1, c1 / delay_i * M_i(n)),
+  c1 = c0 * c1_over_c0, M_inv = M_hw = 1 and M_sw = the asymmetry multiplier
+  A_n when asymmetry = 1, else 1; speed v_n = sum_i S_i(n) R_i(n) r_i(n) / dt
+  (OOM/yr); then R_i(n+1) = R_i(n) * (1 - r_i(n));
+* the takeoff ends at the first step E > T where sum_i S_i(E) R_i(E) < end_remaining.
+
+Asymmetry multiplier A_n = scaffolding_factor * c2 * I ** (asymmetry_scaling *
+asymmetry_returns) with log10 I = investment_base + S_inv(n) * (1 - R_inv(n)).
+
+Outputs: takeoff_year = t_T; speed_at_start = v_T; max_speed = max of v_n over
+T <= n < E and max_speed_year the first year it is reached; takeoff_duration =
+(E - T) * step_years; remaining_<pool> = S_i(T) * R_i(T), the OOM left in each
+pool when takeoff starts; asymmetry_multiplier = the multiplier applied to
+the software rate at step T (1 with asymmetry off).
+
+A draw that does not take off by the horizon gets takeoff_year = +inf,
+max_speed_year = +inf, takeoff_duration = +inf and NaN for the quantities
+that only exist once takeoff starts; one that takes off but has not ended by
+the horizon gets takeoff_duration = +inf. The runner counts both.
+
+Two methods give the same answers: ``stepped`` (the reference) iterates
+every step; ``closed_form`` uses R_i(n) = (1 - c0 m_i) ** (active steps
+before n) and finds T by bisection on the monotone K_n (the pools only
+shrink and S_inv only grows). Its explosive phase is in closed form too when
+the rates are constant (asymmetry off, investment_pool_growth = 0), and
+stepped otherwise.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import jax
+import jax.numpy as jnp
+
+from ._model import Draw, Model, Ordered, Output, Parameter
+
+POOLS = ("investment", "hardware", "software")
+INVESTMENT, HARDWARE, SOFTWARE = range(3)
+MAX_STEPS = 2**24
+"""Largest horizon in steps (longer horizons are cut there)."""
+
+_INF = jnp.inf
+
+PARAMETERS = (
+    Parameter("size_investment", 4.0, "OOM", "investment overhang pool size", lower=0.0),
+    Parameter("size_hardware", 9.0, "OOM", "hardware overhang pool size", lower=0.0),
+    Parameter("size_software", 12.0, "OOM", "software overhang pool size", lower=0.0),
+    Parameter("delay_investment", 10.0, "months", "relative delay of the investment pool after takeoff",
+              lower=0.0, lower_open=True),
+    Parameter("delay_hardware", 10.0, "months", "relative delay of the hardware pool after takeoff",
+              lower=0.0, lower_open=True),
+    Parameter("delay_software", 1.0, "months", "relative delay of the software pool after takeoff",
+              lower=0.0, lower_open=True),
+    Parameter("c0", 0.0037, "1/step", "pre-takeoff consumption rate", lower=0.0, upper=1.0, lower_open=True),
+    Parameter("c1_over_c0", 100.0, "1", "post-takeoff rate (before dividing by the delay) over c0",
+              lower=0.0, lower_open=True),
+    Parameter("c2", 1 / 33, "1", "normalisation of the asymmetry multiplier", lower=0.0, lower_open=True),
+    Parameter("capability_start", 24.0, "log10 FLOP", "capability (log10 effective compute) at start_year"),
+    Parameter("takeoff_threshold", 36.0, "log10 FLOP", "capability at which takeoff starts"),
+    Parameter("investment_base", 4.0, "log10", "log10 investment before any pool is consumed"),
+    Parameter("asymmetry_scaling", 0.5, "1", "scaling-law exponent of copies in training compute", lower=0.0),
+    Parameter("asymmetry_returns", 0.5, "1", "returns exponent on parallel copies", lower=0.0),
+    Parameter("asymmetry", 0.0, "switch", "training/inference asymmetry off (0) or on (1)", values=(0.0, 1.0)),
+    Parameter("pre_multiplier_investment", 1.0, "1", "pre-takeoff speed-up of investment", lower=0.0),
+    Parameter("pre_multiplier_hardware", 1.0, "1", "pre-takeoff speed-up of hardware", lower=0.0),
+    Parameter("pre_multiplier_software", 1.0, "1", "pre-takeoff speed-up of software", lower=0.0),
+    Parameter("software_pause_start", 2022.0, "year", "start of the software pause (empty if end = start)"),
+    Parameter("software_pause_end", 2022.0, "year", "end (exclusive) of the software pause"),
+    Parameter("scaffolding_factor", 1.0, "1", "multiplies the asymmetry multiplier", lower=0.0, lower_open=True),
+    Parameter("investment_pool_growth", 0.0, "OOM/yr", "growth of the investment pool", lower=0.0),
+    Parameter("end_remaining", 0.1, "OOM", "total OOM left when takeoff ends", lower=0.0, lower_open=True),
+    Parameter("start_year", 2022.0, "year", "year of step 0"),
+    Parameter("step_years", 0.1, "yr", "time step", lower=0.0, lower_open=True),
+    Parameter("horizon_years", 300.0, "yr", "simulated span after start_year", lower=0.0, lower_open=True),
+)
+
+OUTPUTS = (
+    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold"),
+    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff"),
+    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase"),
+    Output("max_speed_year", "year", "first year the maximum speed is reached"),
+    Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain"),
+    Output("remaining_investment", "OOM", "investment overhang left when takeoff starts"),
+    Output("remaining_hardware", "OOM", "hardware overhang left when takeoff starts"),
+    Output("remaining_software", "OOM", "software overhang left when takeoff starts"),
+    Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts"),
+)
+
+
+# --------------------------------------------------------------------------
+# The equations, one function each; every name matches MODELS.md section 1.
+
+
+def sum_pools(values: jax.Array) -> jax.Array:
+    """Sum over the three pools in a fixed order.
+
+    Not jnp.sum: XLA may order a reduction differently for different batch
+    shapes, and draws must be bit-identical whatever the chunk size.
+    """
+    return (values[..., INVESTMENT] + values[..., HARDWARE]) + values[..., SOFTWARE]
+
+
+def pool_sizes(p: Draw, step: jax.Array) -> jax.Array:
+    """S_i(n): the investment pool grows by investment_pool_growth OOM/yr."""
+    elapsed = step.astype(p["step_years"].dtype) * p["step_years"]
+    return jnp.stack([
+        p["size_investment"] + p["investment_pool_growth"] * elapsed,
+        p["size_hardware"],
+        p["size_software"],
+    ])
+
+
+def capability(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+    """K_n = K0 + sum_i S_i (1 - R_i)."""
+    return p["capability_start"] + sum_pools(pool_sizes(p, step) * (1 - remaining))
+
+
+def horizon_steps(p: Draw) -> jax.Array:
+    """N, the last step simulated."""
+    steps = jnp.floor(p["horizon_years"] / p["step_years"] + 1e-3)
+    return jnp.minimum(steps, MAX_STEPS - 1).astype(jnp.int32)
+
+
+def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
+    """First and one-past-last step of the software pause (the window snapped to the grid)."""
+    def first_step_at(year):
+        # The small offset keeps a boundary on a grid year on that step in float32.
+        return jnp.ceil((year - p["start_year"]) / p["step_years"] - 1e-3).astype(jnp.int32)
+    return first_step_at(p["software_pause_start"]), first_step_at(p["software_pause_end"])
+
+
+def pre_takeoff_rates(p: Draw) -> jax.Array:
+    """min(1, c0 * m_i) per step, outside any pause."""
+    multipliers = jnp.stack([p["pre_multiplier_investment"], p["pre_multiplier_hardware"],
+                             p["pre_multiplier_software"]])
+    return jnp.minimum(1.0, p["c0"] * multipliers)
+
+
+def pre_takeoff_step(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+    """R_i(n+1) = R_i(n) * (1 - c0 m_i(n)), with m_sw = 0 inside the pause."""
+    pause_start, pause_end = pause_steps(p)
+    paused = (step >= pause_start) & (step < pause_end)
+    rates = pre_takeoff_rates(p)
+    rates = rates.at[SOFTWARE].set(jnp.where(paused, 0.0, rates[SOFTWARE]))
+    return remaining * (1 - rates)
+
+
+def pre_takeoff_remaining(p: Draw, step: jax.Array) -> jax.Array:
+    """Closed form of the pre-takeoff phase: R_i(n) = (1 - c0 m_i) ** (active steps before n)."""
+    pause_start, pause_end = pause_steps(p)
+    paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
+    active = jnp.stack([step, step, step - paused_before]).astype(p["c0"].dtype)
+    log_factor = jnp.log1p(-pre_takeoff_rates(p))
+    # A rate of 1 gives log 0 = -inf; no active step must still give R = 1.
+    return jnp.where(active > 0, jnp.exp(active * log_factor), 1.0)
+
+
+def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+    """A = scaffolding * c2 * I ** (a_scale * a_returns), log10 I = I0 + S_inv (1 - R_inv); 1 when off."""
+    log10_investment = p["investment_base"] + pool_sizes(p, step)[INVESTMENT] * (1 - remaining[INVESTMENT])
+    exponent = p["asymmetry_scaling"] * p["asymmetry_returns"]
+    multiplier = p["scaffolding_factor"] * p["c2"] * 10.0 ** (exponent * log10_investment)
+    return jnp.where(p["asymmetry"] > 0.5, multiplier, 1.0)
+
+
+def explosive_rates(p: Draw, step: jax.Array, remaining: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """r_i = min(1, c1 / d_i * M_i) per step, with the asymmetry multiplier on software."""
+    c1 = p["c0"] * p["c1_over_c0"]
+    delays = jnp.stack([p["delay_investment"], p["delay_hardware"], p["delay_software"]])
+    multiplier = asymmetry_multiplier(p, step, remaining)
+    rates = (c1 / delays).at[SOFTWARE].multiply(multiplier)
+    return jnp.minimum(1.0, rates), multiplier
+
+
+def takeoff_speed(p: Draw, step: jax.Array, remaining: jax.Array, rates: jax.Array) -> jax.Array:
+    """v = sum_i S_i R_i r_i / dt, in OOM per year."""
+    return sum_pools(pool_sizes(p, step) * remaining * rates) / p["step_years"]
+
+
+def first_step_where(reached, low: jax.Array, high: jax.Array, guess_low: jax.Array,
+                     guess_high: jax.Array) -> jax.Array:
+    """Smallest n in [low, high) with ``reached(n)``, or ``high`` if none; ``reached`` is monotone.
+
+    The search starts from the bracket [guess_low, guess_high] when the
+    bracket checks out (two evaluations), else from [low, high]; either way
+    the answer is exact, the guess only saves halvings.
+    """
+    guess_low = jnp.clip(guess_low, low, high)
+    guess_high = jnp.clip(guess_high, guess_low, high)
+    valid = ((guess_low == low) | ~reached(guess_low - 1)) & ((guess_high == high) | reached(guess_high))
+    bracket = (jnp.where(valid, guess_low, low), jnp.where(valid, guess_high, high))
+
+    def halve(bracket):
+        below, above = bracket
+        mid = (below + above) // 2
+        hit = reached(mid)
+        return jnp.where(hit, below, mid + 1), jnp.where(hit, mid, above)
+
+    # A while_loop: a vmapped batch stops once every bracket has closed.
+    return jax.lax.while_loop(lambda b: b[0] < b[1], halve, bracket)[0]
+
+
+def _steps_to_fall(fraction: jax.Array, rate: jax.Array) -> jax.Array:
+    """Steps n for (1 - rate) ** n to fall to ``fraction``, as a float (inf if never)."""
+    steps = jnp.log(jnp.maximum(fraction, 0.0)) / jnp.log1p(-jnp.minimum(rate, 1.0))
+    return jnp.where(fraction >= 1.0, 0.0, jnp.where(jnp.isnan(steps), jnp.inf, steps))
+
+
+def _guess_to_step(x: jax.Array, margin: int = 2) -> jax.Array:
+    """A float step estimate as an int32, clipped so inf fits."""
+    return (jnp.clip(jnp.floor(x), -1.0, float(MAX_STEPS)) + margin).astype(jnp.int32)
+
+
+# --------------------------------------------------------------------------
+# The two phases. State is a NamedTuple pytree; loops are lax.while_loop so a
+# vmapped batch stops as soon as every draw in it is done.
+
+
+class ExplosiveState(NamedTuple):
+    step: jax.Array
+    remaining: jax.Array
+    speed_at_start: jax.Array
+    max_speed: jax.Array
+    max_speed_step: jax.Array
+    end_step: jax.Array
+    """-1 until the takeoff ends."""
+    done: jax.Array
+
+
+def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: jax.Array,
+                    skip: jax.Array | bool = False) -> ExplosiveState:
+    """Step the explosive phase from the takeoff step until it ends or the horizon.
+
+    With ``skip`` true the loop does nothing for this draw (its caller has
+    the answer in closed form), so a vmapped batch loops only as long as the
+    draws that need stepping.
+    """
+    last_step = horizon_steps(p)
+    dtype = remaining.dtype
+
+    def cond(s: ExplosiveState):
+        return ~s.done
+
+    def body(s: ExplosiveState):
+        total = sum_pools(pool_sizes(p, s.step) * s.remaining)
+        ends = (s.step > takeoff_step) & (s.step <= last_step) & (total < p["end_remaining"])
+        done = ends | (s.step > last_step)
+        rates, _ = explosive_rates(p, s.step, s.remaining)
+        speed = takeoff_speed(p, s.step, s.remaining, rates)
+        faster = ~done & (speed > s.max_speed)
+        return ExplosiveState(
+            step=jnp.where(done, s.step, s.step + 1),
+            remaining=jnp.where(done, s.remaining, s.remaining * (1 - rates)),
+            speed_at_start=jnp.where(s.step == takeoff_step, speed, s.speed_at_start),
+            max_speed=jnp.where(faster, speed, s.max_speed),
+            max_speed_step=jnp.where(faster, s.step, s.max_speed_step),
+            end_step=jnp.where(ends, s.step, s.end_step),
+            done=done,
+        )
+
+    # The carry is built from the draw's own values so it is batched under
+    # vmap (an unbatched constant carry trips sharded vmapped loops).
+    never = takeoff_step > last_step
+    init = ExplosiveState(
+        step=takeoff_step,
+        remaining=remaining,
+        speed_at_start=jnp.full_like(p["c0"], jnp.nan, dtype),
+        max_speed=jnp.full_like(p["c0"], -_INF, dtype),
+        max_speed_step=takeoff_step,
+        end_step=jnp.full_like(takeoff_step, -1),
+        done=never | skip,
+    )
+    return jax.lax.while_loop(cond, body, init)
+
+
+def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: jax.Array) -> ExplosiveState:
+    """The explosive phase in closed form, exact when asymmetry is off and the pools are fixed.
+
+    Then the rates are constant, R_i(T + k) = R_i(T) (1 - r_i) ** k, the
+    remaining total strictly falls (so its crossing of end_remaining is found
+    by bisection) and the speed never rises (so its maximum is at T).
+    """
+    last_step = horizon_steps(p)
+    rates, _ = explosive_rates(p, takeoff_step, remaining)
+    log_factor = jnp.log1p(-rates)
+    left = pool_sizes(p, takeoff_step) * remaining
+
+    def ended(k):
+        decayed = jnp.where(k > 0, jnp.exp(k.astype(log_factor.dtype) * log_factor), 1.0)
+        return sum_pools(left * decayed) < p["end_remaining"]
+
+    # The end is the first k in [1, N - T] with the total below end_remaining;
+    # k = N - T + 1 stands for "not by the horizon". Every pool must fall
+    # below end_remaining (a lower bound on k) and below a third of it (enough).
+    steps_left = last_step - takeoff_step
+    eps = p["end_remaining"]
+    need_low = jnp.max(jnp.where(left > 0, _steps_to_fall(eps / left, rates), 0.0))
+    need_high = jnp.max(jnp.where(left > 0, _steps_to_fall(eps / (3 * left), rates), 0.0))
+    k_end = first_step_where(ended, jnp.ones_like(takeoff_step), steps_left + 1,
+                             _guess_to_step(need_low, -2), _guess_to_step(need_high, 2))
+    speed = takeoff_speed(p, takeoff_step, remaining, rates)
+    return ExplosiveState(
+        step=takeoff_step + k_end,
+        remaining=remaining * jnp.exp(k_end.astype(log_factor.dtype) * log_factor),
+        speed_at_start=speed,
+        max_speed=speed,
+        max_speed_step=takeoff_step,
+        end_step=jnp.where(k_end <= steps_left, takeoff_step + k_end, -1),
+        done=jnp.ones_like(takeoff_step, dtype=bool),
+    )
+
+
+def has_closed_form_explosive_phase(p: Draw) -> jax.Array:
+    """True when the explosive phase has constant rates and fixed pools."""
+    return (p["asymmetry"] < 0.5) & (p["investment_pool_growth"] == 0)
+
+
+def takeoff_step_stepped(p: Draw) -> tuple[jax.Array, jax.Array]:
+    """Pre-takeoff phase step by step: the first step with K >= K_star, and R there."""
+    last_step = horizon_steps(p)
+    threshold = p["takeoff_threshold"]
+
+    def cond(carry):
+        step, remaining = carry
+        return (step <= last_step) & (capability(p, step, remaining) < threshold)
+
+    def body(carry):
+        step, remaining = carry
+        return step + 1, pre_takeoff_step(p, step, remaining)
+
+    start = jnp.zeros_like(last_step)
+    remaining = jnp.ones(3, p["c0"].dtype) * jnp.ones_like(p["c0"])
+    # Skip the loop when the pools cannot reach the threshold by the horizon.
+    reachable = p["capability_start"] + sum_pools(pool_sizes(p, last_step)) >= threshold
+    step, remaining = jax.lax.while_loop(cond, body, (jnp.where(reachable, start, last_step + 1), remaining))
+    return step, remaining
+
+
+def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, jax.Array]:
+    """Pre-takeoff phase in closed form: bisection for the first step with K >= K_star."""
+    last_step = horizon_steps(p)
+    threshold = p["takeoff_threshold"]
+
+    def reached(step):
+        return capability(p, step, pre_takeoff_remaining(p, step)) >= threshold
+
+    # Guess: with every pool consumed at the fastest (slowest) rate and no
+    # pause, the gap to the threshold closes soonest (latest). Exact when the
+    # multipliers are equal, which spares the halvings in the common case.
+    rates = pre_takeoff_rates(p)
+    gap = threshold - p["capability_start"]
+    soonest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, last_step)), jnp.max(rates))
+    latest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, jnp.zeros_like(last_step))), jnp.min(rates))
+    # high = last_step + 1 stands for "not by the horizon".
+    step = first_step_where(reached, jnp.zeros_like(last_step), last_step + 1,
+                            _guess_to_step(soonest, -1), _guess_to_step(latest, 2))
+    return step, pre_takeoff_remaining(p, step)
+
+
+def _outputs(p: Draw, takeoff_step: jax.Array, remaining: jax.Array, phase: ExplosiveState
+             ) -> dict[str, jax.Array]:
+    dtype = remaining.dtype
+    took_off = takeoff_step <= horizon_steps(p)
+    ended = phase.end_step >= 0
+
+    def year(step):
+        return p["start_year"] + step.astype(dtype) * p["step_years"]
+
+    def if_took_off(value):
+        return jnp.where(took_off, value, jnp.nan)
+
+    left = pool_sizes(p, takeoff_step) * remaining
+    _, multiplier = explosive_rates(p, takeoff_step, remaining)
+    return {
+        "takeoff_year": jnp.where(took_off, year(takeoff_step), _INF),
+        "speed_at_start": if_took_off(phase.speed_at_start),
+        "max_speed": if_took_off(phase.max_speed),
+        "max_speed_year": jnp.where(took_off, year(phase.max_speed_step), _INF),
+        "takeoff_duration": jnp.where(ended, (phase.end_step - takeoff_step).astype(dtype) * p["step_years"],
+                                      _INF),
+        "remaining_investment": if_took_off(left[INVESTMENT]),
+        "remaining_hardware": if_took_off(left[HARDWARE]),
+        "remaining_software": if_took_off(left[SOFTWARE]),
+        "asymmetry_multiplier": if_took_off(multiplier),
+    }
+
+
+def takeoff_closed_form(p: Draw) -> dict[str, jax.Array]:
+    """One draw of the takeoff model, the fast path.
+
+    The pre-takeoff phase is in closed form; so is the explosive phase where
+    it has one (asymmetry off, fixed pools); otherwise that phase is stepped.
+    """
+    takeoff_step, remaining = takeoff_step_closed_form(p)
+    closed = has_closed_form_explosive_phase(p)
+    stepped = explosive_phase(p, takeoff_step, remaining, skip=closed)
+    exact = explosive_phase_closed_form(p, takeoff_step, remaining)
+    phase = jax.tree.map(lambda a, b: jnp.where(closed, a, b), exact, stepped)
+    return _outputs(p, takeoff_step, remaining, phase)
+
+
+def takeoff_stepped(p: Draw) -> dict[str, jax.Array]:
+    """One draw of the takeoff model, every step of both phases iterated (the reference)."""
+    takeoff_step, remaining = takeoff_step_stepped(p)
+    return _outputs(p, takeoff_step, remaining, explosive_phase(p, takeoff_step, remaining))
+
+
+TAKEOFF = Model(
+    name="takeoff",
+    description="overhang pools and the maximum explosive takeoff speed (MODELS.md section 1)",
+    parameters=PARAMETERS,
+    outputs=OUTPUTS,
+    methods={"closed_form": takeoff_closed_form, "stepped": takeoff_stepped},
+    default_priors="takeoff.toml",
+    constraints=(Ordered("software_pause_start", "software_pause_end"),),
+)
