@@ -77,6 +77,13 @@ class Model(NamedTuple):
     default_priors: str
     """File name of the shipped default priors in ``overhang_jax/priors``."""
     constraints: tuple[Ordered, ...] = ()
+    work_estimates: Mapping[str, Callable[[Draw], jax.Array]] = {}
+    """Per method, a cheap estimate of one draw's loop steps (a scalar).
+
+    Optional. With it the runner sorts each device's draws by the estimate
+    and steps them in groups of similar length, so one slow draw does not
+    hold a whole batch's loop. Results do not depend on it.
+    """
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

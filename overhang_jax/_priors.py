@@ -45,6 +45,10 @@ class PriorsError(ValueError):
     """A priors file or table that cannot be used; the message says where and why."""
 
 
+class PriorsWarning(UserWarning):
+    """A priors file that works but contains something without effect."""
+
+
 def unit_margin(dtype: Any) -> float:
     """Smallest distance of a unit coordinate from 0 and 1 in ``dtype``."""
     return max(TAIL_TOLERANCE, float(jnp.finfo(dtype).epsneg))
@@ -91,7 +95,7 @@ class Point(Distribution):
         return jnp.full_like(u, self.value)
 
     def scipy(self):
-        return scipy.stats.uniform(loc=self.value, scale=0.0)
+        return _PointScipy(self.value)
 
     def mass_outside(self, param):
         return 0.0 if param.contains(self.value) else 1.0
@@ -219,8 +223,11 @@ class Truncated(Distribution):
 
     def ppf(self, u):
         cdf_min, cdf_max = self.cdf_bounds
-        inner = self.base.ppf(cdf_min + u * (cdf_max - cdf_min))
-        return jnp.clip(inner, self.min, self.max)
+        # In float32, cdf_min + u * (...) can round to exactly 0 or 1 (an
+        # infinite quantile): keep it inside the unit margin like u itself.
+        margin = unit_margin(u.dtype)
+        inner = jnp.clip(cdf_min + u * (cdf_max - cdf_min), margin, 1 - margin)
+        return jnp.clip(self.base.ppf(inner), self.min, self.max)
 
     def scipy(self):
         return _TruncatedScipy(self.base.scipy(), self.min, self.max)
@@ -290,6 +297,22 @@ class _TruncatedScipy:
         return self.base.ppf(self.cdf_lo + np.asarray(q) * (self.cdf_hi - self.cdf_lo))
 
 
+class _PointScipy:
+    """A point mass, which scipy.stats has no continuous form of."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def cdf(self, x):
+        return np.where(np.asarray(x) >= self.value, 1.0, 0.0)
+
+    def sf(self, x):
+        return 1.0 - self.cdf(x)
+
+    def ppf(self, q):
+        return np.full_like(np.asarray(q, dtype=float), self.value)
+
+
 class _MixtureScipy:
     def __init__(self, components, weights):
         self.components, self.weights = components, weights
@@ -350,7 +373,7 @@ def _parse_distribution(where: _Where, spec: Any) -> Distribution:
         return Point(_number(where, {"value": spec}, "value"))
     spec = dict(spec)
     kind = spec.pop("dist", None)
-    if kind not in DISTRIBUTIONS:
+    if not isinstance(kind, str) or kind not in DISTRIBUTIONS:
         known = ", ".join(DISTRIBUTIONS)
         hint = difflib.get_close_matches(str(kind), DISTRIBUTIONS, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
@@ -531,7 +554,7 @@ class Priors:
         values = {}
         for name, dist in self.distributions.items():
             if name in coordinate:
-                values[name] = dist.ppf(u[..., coordinate[name]])
+                values[name] = _inside(self.model.parameter(name), dist.ppf(u[..., coordinate[name]]))
             else:
                 values[name] = jnp.full(batch, dist.value if isinstance(dist, Point) else
                                         dist.components[0].value, u.dtype)
@@ -544,6 +567,28 @@ class Priors:
         for c in self.correlations:
             lines += ["", "[[correlations]]", f'params = ["{c.first}", "{c.second}"]', f"rank = {c.rank!r}"]
         return "\n".join(lines) + "\n"
+
+
+def _inside(param: Parameter, values: jax.Array) -> jax.Array:
+    """Clip values into the parameter's allowed range.
+
+    Validation already keeps all but 1e-12 of each prior inside it; this
+    only undoes rounding at the edges (a float32 quantile landing exactly on
+    an open bound such as a delay of 0).
+    """
+    if param.values is not None:
+        return values
+    lower, upper = param.lower, param.upper
+    # The next representable value inside an open bound; at least the smallest
+    # normal number, as XLA on CPU flushes subnormals to zero.
+    step_in = float(jnp.finfo(values.dtype).tiny)
+    if param.lower_open and math.isfinite(lower):
+        lower = max(float(np.nextafter(np.asarray(lower, values.dtype), np.inf)), lower + step_in)
+    if param.upper_open and math.isfinite(upper):
+        upper = min(float(np.nextafter(np.asarray(upper, values.dtype), -np.inf)), upper - step_in)
+    if math.isinf(lower) and math.isinf(upper):
+        return values
+    return jnp.clip(values, jnp.asarray(lower, values.dtype), jnp.asarray(upper, values.dtype))
 
 
 def _read_toml(source: str, text: str) -> dict[str, Any]:
@@ -585,12 +630,19 @@ def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, D
             raise where.error(f"params must name two different parameters, got {names!r}")
         for name in names:
             if name not in distributions:
-                raise where.error(f"unknown parameter '{name}'")
-            if distributions[name].is_point:
-                raise where.error(f"'{name}' is a point value; only uncertain parameters can be correlated")
+                hint = difflib.get_close_matches(name, distributions, n=1)
+                suggestion = f"; did you mean '{hint[0]}'?" if hint else ""
+                raise where.error(f"unknown parameter '{name}'{suggestion}")
         rank = _number(where, entry, "rank")
         if not -1 < rank < 1:
             raise where.error(f"rank must be in (-1, 1), got {rank:g}")
+        points = [n for n in names if distributions[n].is_point]
+        if points:
+            # A constant has no rank to correlate; MODELS.md's own example does this.
+            warnings.warn(f"{where.source}: '{points[0]}' is a point value, so its correlation with "
+                          f"'{names[1] if points[0] == names[0] else names[0]}' has no effect",
+                          PriorsWarning, stacklevel=4)
+            continue
         parsed.append(Correlation(names[0], names[1], rank))
     return parsed
 
@@ -738,7 +790,10 @@ class Sampler:
         """Unit point of draw ``index`` (a scalar), from its row ``host`` of the host part."""
         if self.kind == "sobol":
             return host.astype(dtype)
-        uniform = jax.random.uniform(jax.random.fold_in(key, index), (self.dimension,), dtype)
+        # 32 random bits per coordinate in either precision, so a float64 run
+        # uses the same random numbers as a float32 one (to float32 rounding).
+        bits = jax.random.bits(jax.random.fold_in(key, index), (self.dimension,), jnp.uint32)
+        uniform = (bits.astype(dtype) + 0.5) * 2.0**-32
         if self.kind == "lhs":
             return (host.astype(dtype) + uniform) / self.draws
         return uniform

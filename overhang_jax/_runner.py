@@ -33,8 +33,12 @@ from ._model import Model
 from ._priors import Priors, PriorsError, Sampler, load_priors
 from ._version import __version__
 
-DEFAULT_CHUNK_SIZE = 2**14
-"""Draws per chunk: large enough to amortise dispatch, small enough to stay in cache."""
+DEFAULT_CHUNK_SIZE = 2**16
+"""Draws per chunk: large enough to amortise dispatch and host copies."""
+
+LOOP_GROUP_SIZE = 2**10
+"""Draws stepped together in a model's loops: a few SIMD widths per lane group,
+small enough that draws sorted by work take similar numbers of steps."""
 
 
 class RunError(ValueError):
@@ -127,14 +131,25 @@ def _chunk_function(model: Model, method: str, priors: Priors, sampler: Sampler,
 def _build_chunk_function(model: Model, method: str, priors: Priors, sampler: Sampler, dtype: Any,
                           mesh: jax.sharding.Mesh) -> Callable:
     simulate = model.methods[method]
+    work_estimate = model.work_estimates.get(method)
 
-    def one_draw(key, index, host_row):
-        u = sampler.unit_points(key, index, host_row, dtype)
-        params = priors.transform(u)
-        return params, simulate(params)
+    def one_draw_params(key, index, host_row):
+        return priors.transform(sampler.unit_points(key, index, host_row, dtype))
+
+    def batched(key, index, host):
+        params = jax.vmap(one_draw_params, in_axes=(None, 0, 0))(key, index, host)
+        groups = index.shape[0] // LOOP_GROUP_SIZE
+        if work_estimate is None or groups < 2 or index.shape[0] % LOOP_GROUP_SIZE:
+            return params, jax.vmap(simulate)(params)
+        # Step draws of similar length together: sort by the estimated work,
+        # run the groups one after another, and put the outputs back in order.
+        order = jnp.argsort(jax.vmap(work_estimate)(params))
+        grouped = jax.tree.map(lambda a: a[order].reshape(groups, LOOP_GROUP_SIZE), params)
+        outputs = jax.lax.map(jax.vmap(simulate), grouped)
+        outputs = jax.tree.map(lambda a: jnp.zeros_like(a.reshape(-1)).at[order].set(a.reshape(-1)), outputs)
+        return params, outputs
 
     draws = PartitionSpec("draws")
-    batched = jax.vmap(one_draw, in_axes=(None, 0, 0))
     # check_vma=False: point parameters are the same on every device, so loop
     # carries built from them are not "varying"; no collective runs inside.
     sharded = jax.shard_map(batched, mesh=mesh, in_specs=(PartitionSpec(), draws, draws), out_specs=draws,

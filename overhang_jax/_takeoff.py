@@ -53,8 +53,6 @@ import jax.numpy as jnp
 
 from ._model import Draw, Model, Ordered, Output, Parameter
 
-POOLS = ("investment", "hardware", "software")
-INVESTMENT, HARDWARE, SOFTWARE = range(3)
 MAX_STEPS = 2**24
 """Largest horizon in steps (longer horizons are cut there)."""
 
@@ -110,28 +108,41 @@ OUTPUTS = (
 # The equations, one function each; every name matches MODELS.md section 1.
 
 
-def sum_pools(values: jax.Array) -> jax.Array:
-    """Sum over the three pools in a fixed order.
+class Pools(NamedTuple):
+    """One value per overhang pool: a pytree, so jax.tree.map works pool by pool.
 
-    Not jnp.sum: XLA may order a reduction differently for different batch
-    shapes, and draws must be bit-identical whatever the chunk size.
+    Separate arrays rather than a stacked axis of 3: under vmap each is a
+    contiguous vector, which XLA's CPU loops vectorise well.
     """
-    return (values[..., INVESTMENT] + values[..., HARDWARE]) + values[..., SOFTWARE]
+
+    investment: jax.Array
+    hardware: jax.Array
+    software: jax.Array
 
 
-def pool_sizes(p: Draw, step: jax.Array) -> jax.Array:
+def total(values: Pools) -> jax.Array:
+    """Sum over the pools in a fixed order (draws must not depend on how XLA orders a reduction)."""
+    return (values.investment + values.hardware) + values.software
+
+
+def largest(values: Pools) -> jax.Array:
+    return jnp.maximum(jnp.maximum(values.investment, values.hardware), values.software)
+
+
+def smallest(values: Pools) -> jax.Array:
+    return jnp.minimum(jnp.minimum(values.investment, values.hardware), values.software)
+
+
+def pool_sizes(p: Draw, step: jax.Array) -> Pools:
     """S_i(n): the investment pool grows by investment_pool_growth OOM/yr."""
     elapsed = step.astype(p["step_years"].dtype) * p["step_years"]
-    return jnp.stack([
-        p["size_investment"] + p["investment_pool_growth"] * elapsed,
-        p["size_hardware"],
-        p["size_software"],
-    ])
+    return Pools(p["size_investment"] + p["investment_pool_growth"] * elapsed, p["size_hardware"],
+                 p["size_software"])
 
 
-def capability(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+def capability(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
     """K_n = K0 + sum_i S_i (1 - R_i)."""
-    return p["capability_start"] + sum_pools(pool_sizes(p, step) * (1 - remaining))
+    return p["capability_start"] + total(jax.tree.map(lambda s, r: s * (1 - r), pool_sizes(p, step), remaining))
 
 
 def horizon_steps(p: Draw) -> jax.Array:
@@ -148,52 +159,57 @@ def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
     return first_step_at(p["software_pause_start"]), first_step_at(p["software_pause_end"])
 
 
-def pre_takeoff_rates(p: Draw) -> jax.Array:
+def pre_takeoff_rates(p: Draw) -> Pools:
     """min(1, c0 * m_i) per step, outside any pause."""
-    multipliers = jnp.stack([p["pre_multiplier_investment"], p["pre_multiplier_hardware"],
-                             p["pre_multiplier_software"]])
-    return jnp.minimum(1.0, p["c0"] * multipliers)
+    multipliers = Pools(p["pre_multiplier_investment"], p["pre_multiplier_hardware"], p["pre_multiplier_software"])
+    return jax.tree.map(lambda m: jnp.minimum(1.0, p["c0"] * m), multipliers)
 
 
-def pre_takeoff_step(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+def pre_takeoff_step(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
     """R_i(n+1) = R_i(n) * (1 - c0 m_i(n)), with m_sw = 0 inside the pause."""
     pause_start, pause_end = pause_steps(p)
     paused = (step >= pause_start) & (step < pause_end)
     rates = pre_takeoff_rates(p)
-    rates = rates.at[SOFTWARE].set(jnp.where(paused, 0.0, rates[SOFTWARE]))
-    return remaining * (1 - rates)
+    rates = rates._replace(software=jnp.where(paused, 0.0, rates.software))
+    return jax.tree.map(lambda r, rate: r * (1 - rate), remaining, rates)
 
 
-def pre_takeoff_remaining(p: Draw, step: jax.Array) -> jax.Array:
+def pre_takeoff_remaining(p: Draw, step: jax.Array) -> Pools:
     """Closed form of the pre-takeoff phase: R_i(n) = (1 - c0 m_i) ** (active steps before n)."""
     pause_start, pause_end = pause_steps(p)
     paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
-    active = jnp.stack([step, step, step - paused_before]).astype(p["c0"].dtype)
-    log_factor = jnp.log1p(-pre_takeoff_rates(p))
-    # A rate of 1 gives log 0 = -inf; no active step must still give R = 1.
-    return jnp.where(active > 0, jnp.exp(active * log_factor), 1.0)
+    active = Pools(step, step, step - paused_before)
+
+    def remaining(steps, rate):
+        # A rate of 1 gives log 0 = -inf; no active step must still give R = 1.
+        return jnp.where(steps > 0, jnp.exp(steps.astype(rate.dtype) * jnp.log1p(-rate)), 1.0)
+    return jax.tree.map(remaining, active, pre_takeoff_rates(p))
 
 
-def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: jax.Array) -> jax.Array:
+def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
     """A = scaffolding * c2 * I ** (a_scale * a_returns), log10 I = I0 + S_inv (1 - R_inv); 1 when off."""
-    log10_investment = p["investment_base"] + pool_sizes(p, step)[INVESTMENT] * (1 - remaining[INVESTMENT])
+    log10_investment = p["investment_base"] + pool_sizes(p, step).investment * (1 - remaining.investment)
     exponent = p["asymmetry_scaling"] * p["asymmetry_returns"]
     multiplier = p["scaffolding_factor"] * p["c2"] * 10.0 ** (exponent * log10_investment)
     return jnp.where(p["asymmetry"] > 0.5, multiplier, 1.0)
 
 
-def explosive_rates(p: Draw, step: jax.Array, remaining: jax.Array) -> tuple[jax.Array, jax.Array]:
+def explosive_rates(p: Draw, step: jax.Array, remaining: Pools) -> tuple[Pools, jax.Array]:
     """r_i = min(1, c1 / d_i * M_i) per step, with the asymmetry multiplier on software."""
     c1 = p["c0"] * p["c1_over_c0"]
-    delays = jnp.stack([p["delay_investment"], p["delay_hardware"], p["delay_software"]])
     multiplier = asymmetry_multiplier(p, step, remaining)
-    rates = (c1 / delays).at[SOFTWARE].multiply(multiplier)
-    return jnp.minimum(1.0, rates), multiplier
+    rates = Pools(c1 / p["delay_investment"], c1 / p["delay_hardware"], c1 / p["delay_software"] * multiplier)
+    return jax.tree.map(lambda r: jnp.minimum(1.0, r), rates), multiplier
 
 
-def takeoff_speed(p: Draw, step: jax.Array, remaining: jax.Array, rates: jax.Array) -> jax.Array:
+def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, rates: Pools) -> jax.Array:
     """v = sum_i S_i R_i r_i / dt, in OOM per year."""
-    return sum_pools(pool_sizes(p, step) * remaining * rates) / p["step_years"]
+    return total(jax.tree.map(lambda s, r, rate: s * r * rate, pool_sizes(p, step), remaining, rates)) / p["step_years"]
+
+
+def remaining_oom(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
+    """S_i R_i: the OOM left in each pool."""
+    return jax.tree.map(lambda s, r: s * r, pool_sizes(p, step), remaining)
 
 
 def first_step_where(reached, low: jax.Array, high: jax.Array, guess_low: jax.Array,
@@ -230,6 +246,13 @@ def _guess_to_step(x: jax.Array, margin: int = 2) -> jax.Array:
     return (jnp.clip(jnp.floor(x), -1.0, float(MAX_STEPS)) + margin).astype(jnp.int32)
 
 
+def _steps_until_below(p: Draw, left: Pools, rates: Pools, fraction: float) -> jax.Array:
+    """Steps until every pool holds less than ``fraction`` * end_remaining at constant rates."""
+    return largest(jax.tree.map(
+        lambda oom, rate: jnp.where(oom > 0, _steps_to_fall(fraction * p["end_remaining"] / oom, rate), 0.0),
+        left, rates))
+
+
 # --------------------------------------------------------------------------
 # The two phases. State is a NamedTuple pytree; loops are lax.while_loop so a
 # vmapped batch stops as soon as every draw in it is done.
@@ -237,7 +260,7 @@ def _guess_to_step(x: jax.Array, margin: int = 2) -> jax.Array:
 
 class ExplosiveState(NamedTuple):
     step: jax.Array
-    remaining: jax.Array
+    remaining: Pools
     speed_at_start: jax.Array
     max_speed: jax.Array
     max_speed_step: jax.Array
@@ -246,7 +269,7 @@ class ExplosiveState(NamedTuple):
     done: jax.Array
 
 
-def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: jax.Array,
+def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: Pools,
                     skip: jax.Array | bool = False) -> ExplosiveState:
     """Step the explosive phase from the takeoff step until it ends or the horizon.
 
@@ -255,21 +278,20 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: jax.Array,
     draws that need stepping.
     """
     last_step = horizon_steps(p)
-    dtype = remaining.dtype
 
     def cond(s: ExplosiveState):
         return ~s.done
 
     def body(s: ExplosiveState):
-        total = sum_pools(pool_sizes(p, s.step) * s.remaining)
-        ends = (s.step > takeoff_step) & (s.step <= last_step) & (total < p["end_remaining"])
+        left = total(remaining_oom(p, s.step, s.remaining))
+        ends = (s.step > takeoff_step) & (s.step <= last_step) & (left < p["end_remaining"])
         done = ends | (s.step > last_step)
         rates, _ = explosive_rates(p, s.step, s.remaining)
         speed = takeoff_speed(p, s.step, s.remaining, rates)
         faster = ~done & (speed > s.max_speed)
         return ExplosiveState(
             step=jnp.where(done, s.step, s.step + 1),
-            remaining=jnp.where(done, s.remaining, s.remaining * (1 - rates)),
+            remaining=jax.tree.map(lambda r, rate: jnp.where(done, r, r * (1 - rate)), s.remaining, rates),
             speed_at_start=jnp.where(s.step == takeoff_step, speed, s.speed_at_start),
             max_speed=jnp.where(faster, speed, s.max_speed),
             max_speed_step=jnp.where(faster, s.step, s.max_speed_step),
@@ -283,8 +305,8 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: jax.Array,
     init = ExplosiveState(
         step=takeoff_step,
         remaining=remaining,
-        speed_at_start=jnp.full_like(p["c0"], jnp.nan, dtype),
-        max_speed=jnp.full_like(p["c0"], -_INF, dtype),
+        speed_at_start=jnp.full_like(p["c0"], jnp.nan),
+        max_speed=jnp.full_like(p["c0"], -_INF),
         max_speed_step=takeoff_step,
         end_step=jnp.full_like(takeoff_step, -1),
         done=never | skip,
@@ -292,7 +314,7 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: jax.Array,
     return jax.lax.while_loop(cond, body, init)
 
 
-def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: jax.Array) -> ExplosiveState:
+def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Pools) -> ExplosiveState:
     """The explosive phase in closed form, exact when asymmetry is off and the pools are fixed.
 
     Then the rates are constant, R_i(T + k) = R_i(T) (1 - r_i) ** k, the
@@ -301,26 +323,28 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: jax
     """
     last_step = horizon_steps(p)
     rates, _ = explosive_rates(p, takeoff_step, remaining)
-    log_factor = jnp.log1p(-rates)
-    left = pool_sizes(p, takeoff_step) * remaining
+    left = remaining_oom(p, takeoff_step, remaining)
+
+    def decayed(k):
+        return jax.tree.map(
+            lambda r, rate: r * jnp.where(k > 0, jnp.exp(k.astype(rate.dtype) * jnp.log1p(-rate)), 1.0),
+            remaining, rates)
 
     def ended(k):
-        decayed = jnp.where(k > 0, jnp.exp(k.astype(log_factor.dtype) * log_factor), 1.0)
-        return sum_pools(left * decayed) < p["end_remaining"]
+        return total(jax.tree.map(lambda oom, rate: oom * jnp.where(
+            k > 0, jnp.exp(k.astype(rate.dtype) * jnp.log1p(-rate)), 1.0), left, rates)) < p["end_remaining"]
 
     # The end is the first k in [1, N - T] with the total below end_remaining;
     # k = N - T + 1 stands for "not by the horizon". Every pool must fall
     # below end_remaining (a lower bound on k) and below a third of it (enough).
     steps_left = last_step - takeoff_step
-    eps = p["end_remaining"]
-    need_low = jnp.max(jnp.where(left > 0, _steps_to_fall(eps / left, rates), 0.0))
-    need_high = jnp.max(jnp.where(left > 0, _steps_to_fall(eps / (3 * left), rates), 0.0))
     k_end = first_step_where(ended, jnp.ones_like(takeoff_step), steps_left + 1,
-                             _guess_to_step(need_low, -2), _guess_to_step(need_high, 2))
+                             _guess_to_step(_steps_until_below(p, left, rates, 1.0), -2),
+                             _guess_to_step(_steps_until_below(p, left, rates, 1 / 3), 2))
     speed = takeoff_speed(p, takeoff_step, remaining, rates)
     return ExplosiveState(
         step=takeoff_step + k_end,
-        remaining=remaining * jnp.exp(k_end.astype(log_factor.dtype) * log_factor),
+        remaining=decayed(k_end),
         speed_at_start=speed,
         max_speed=speed,
         max_speed_step=takeoff_step,
@@ -334,7 +358,13 @@ def has_closed_form_explosive_phase(p: Draw) -> jax.Array:
     return (p["asymmetry"] < 0.5) & (p["investment_pool_growth"] == 0)
 
 
-def takeoff_step_stepped(p: Draw) -> tuple[jax.Array, jax.Array]:
+def _all_remaining(p: Draw) -> Pools:
+    # Batched like the draw (see explosive_phase) rather than a constant 1.
+    one = jnp.ones_like(p["c0"])
+    return Pools(one, one, one)
+
+
+def takeoff_step_stepped(p: Draw) -> tuple[jax.Array, Pools]:
     """Pre-takeoff phase step by step: the first step with K >= K_star, and R there."""
     last_step = horizon_steps(p)
     threshold = p["takeoff_threshold"]
@@ -347,15 +377,13 @@ def takeoff_step_stepped(p: Draw) -> tuple[jax.Array, jax.Array]:
         step, remaining = carry
         return step + 1, pre_takeoff_step(p, step, remaining)
 
-    start = jnp.zeros_like(last_step)
-    remaining = jnp.ones(3, p["c0"].dtype) * jnp.ones_like(p["c0"])
     # Skip the loop when the pools cannot reach the threshold by the horizon.
-    reachable = p["capability_start"] + sum_pools(pool_sizes(p, last_step)) >= threshold
-    step, remaining = jax.lax.while_loop(cond, body, (jnp.where(reachable, start, last_step + 1), remaining))
-    return step, remaining
+    reachable = p["capability_start"] + total(pool_sizes(p, last_step)) >= threshold
+    start = jnp.where(reachable, jnp.zeros_like(last_step), last_step + 1)
+    return jax.lax.while_loop(cond, body, (start, _all_remaining(p)))
 
 
-def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, jax.Array]:
+def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, Pools]:
     """Pre-takeoff phase in closed form: bisection for the first step with K >= K_star."""
     last_step = horizon_steps(p)
     threshold = p["takeoff_threshold"]
@@ -368,17 +396,16 @@ def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, jax.Array]:
     # multipliers are equal, which spares the halvings in the common case.
     rates = pre_takeoff_rates(p)
     gap = threshold - p["capability_start"]
-    soonest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, last_step)), jnp.max(rates))
-    latest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, jnp.zeros_like(last_step))), jnp.min(rates))
+    soonest = _steps_to_fall(1 - gap / total(pool_sizes(p, last_step)), largest(rates))
+    latest = _steps_to_fall(1 - gap / total(pool_sizes(p, jnp.zeros_like(last_step))), smallest(rates))
     # high = last_step + 1 stands for "not by the horizon".
     step = first_step_where(reached, jnp.zeros_like(last_step), last_step + 1,
                             _guess_to_step(soonest, -1), _guess_to_step(latest, 2))
     return step, pre_takeoff_remaining(p, step)
 
 
-def _outputs(p: Draw, takeoff_step: jax.Array, remaining: jax.Array, phase: ExplosiveState
-             ) -> dict[str, jax.Array]:
-    dtype = remaining.dtype
+def _outputs(p: Draw, takeoff_step: jax.Array, remaining: Pools, phase: ExplosiveState) -> dict[str, jax.Array]:
+    dtype = p["c0"].dtype
     took_off = takeoff_step <= horizon_steps(p)
     ended = phase.end_step >= 0
 
@@ -388,7 +415,7 @@ def _outputs(p: Draw, takeoff_step: jax.Array, remaining: jax.Array, phase: Expl
     def if_took_off(value):
         return jnp.where(took_off, value, jnp.nan)
 
-    left = pool_sizes(p, takeoff_step) * remaining
+    left = remaining_oom(p, takeoff_step, remaining)
     _, multiplier = explosive_rates(p, takeoff_step, remaining)
     return {
         "takeoff_year": jnp.where(took_off, year(takeoff_step), _INF),
@@ -397,9 +424,9 @@ def _outputs(p: Draw, takeoff_step: jax.Array, remaining: jax.Array, phase: Expl
         "max_speed_year": jnp.where(took_off, year(phase.max_speed_step), _INF),
         "takeoff_duration": jnp.where(ended, (phase.end_step - takeoff_step).astype(dtype) * p["step_years"],
                                       _INF),
-        "remaining_investment": if_took_off(left[INVESTMENT]),
-        "remaining_hardware": if_took_off(left[HARDWARE]),
-        "remaining_software": if_took_off(left[SOFTWARE]),
+        "remaining_investment": if_took_off(left.investment),
+        "remaining_hardware": if_took_off(left.hardware),
+        "remaining_software": if_took_off(left.software),
         "asymmetry_multiplier": if_took_off(multiplier),
     }
 
@@ -424,6 +451,27 @@ def takeoff_stepped(p: Draw) -> dict[str, jax.Array]:
     return _outputs(p, takeoff_step, remaining, explosive_phase(p, takeoff_step, remaining))
 
 
+def explosive_steps_estimate(p: Draw, takeoff_step: jax.Array, remaining: Pools) -> jax.Array:
+    """Roughly how many steps the explosive phase lasts: until every pool is below end_remaining / 3
+    at its rate when takeoff starts (the asymmetry multiplier only grows, so this overestimates)."""
+    rates, _ = explosive_rates(p, takeoff_step, remaining)
+    steps = _steps_until_below(p, remaining_oom(p, takeoff_step, remaining), rates, 1 / 3)
+    return jnp.minimum(steps, horizon_steps(p).astype(steps.dtype))
+
+
+def work_estimate_stepped(p: Draw) -> jax.Array:
+    """Steps the stepped method will take for this draw, roughly."""
+    takeoff_step, remaining = takeoff_step_closed_form(p)
+    return takeoff_step.astype(p["c0"].dtype) + explosive_steps_estimate(p, takeoff_step, remaining)
+
+
+def work_estimate_closed_form(p: Draw) -> jax.Array:
+    """Steps the fast path will loop for this draw: none when its explosive phase is in closed form."""
+    takeoff_step, remaining = takeoff_step_closed_form(p)
+    steps = explosive_steps_estimate(p, takeoff_step, remaining)
+    return jnp.where(has_closed_form_explosive_phase(p), 0.0, steps)
+
+
 TAKEOFF = Model(
     name="takeoff",
     description="overhang pools and the maximum explosive takeoff speed (MODELS.md section 1)",
@@ -432,4 +480,5 @@ TAKEOFF = Model(
     methods={"closed_form": takeoff_closed_form, "stepped": takeoff_stepped},
     default_priors="takeoff.toml",
     constraints=(Ordered("software_pause_start", "software_pause_end"),),
+    work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
 )

@@ -1,0 +1,225 @@
+"""The command line: ``overhang-jax run | summary | priors | scenarios``.
+
+Bad input (a wrong priors file, an impossible argument) prints one line
+``overhang-jax: error: ...`` and exits with status 2, before any compute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+EXIT_BAD_INPUT = 2
+SCENARIOS_DIR = Path(__file__).parent / "scenarios"
+
+
+class CliError(Exception):
+    pass
+
+
+def _count(text: str) -> int:
+    """A positive whole number, written 1000000 or 1e6."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
+    if not value.is_integer() or value <= 0 or value > 2**62:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
+    return int(value)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'")
+    return value
+
+
+def shipped_scenarios() -> dict[str, Path]:
+    """Scenario files shipped with the package, by name (file name without .toml)."""
+    return {p.stem: p for p in sorted(SCENARIOS_DIR.glob("*.toml"))}
+
+
+def _resolve_priors(value: str | None) -> Path | None:
+    """A priors path, or the name of a shipped scenario."""
+    if value is None:
+        return None
+    path = Path(value)
+    if path.exists():
+        return path
+    scenarios = shipped_scenarios()
+    if value in scenarios:
+        return scenarios[value]
+    raise CliError(f"priors file '{value}' not found (nor a shipped scenario; `overhang-jax scenarios` lists them)")
+
+
+def _check_output(path: Path) -> None:
+    """Fail now, not after the run, if the result cannot be written there."""
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise CliError(f"output directory '{parent}' does not exist")
+    if not os.access(parent, os.W_OK):
+        raise CliError(f"output directory '{parent}' is not writable")
+    if path.exists() and path.is_dir():
+        raise CliError(f"output path '{path}' is a directory")
+
+
+def _use_all_cpu_cores() -> None:
+    # XLA runs one CPU device on one thread; one device per core uses them all.
+    # A device count set by the user through XLA_FLAGS wins.
+    import jax
+
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+
+
+def _print_summary(results) -> None:
+    from ._results import format_summary, summary
+
+    attrs = results.attrs
+    print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
+          f"sampler {attrs['sampler']}, {attrs['dtype']}, priors: {attrs['priors_source']}")
+    table = summary(results)
+    print(format_summary(table))
+    nonfinite = table["nonfinite"]
+    if nonfinite.any():
+        print("non-finite draws are excluded from the statistics above and kept in the file:")
+        for name, count in nonfinite[nonfinite > 0].items():
+            print(f"  {name}: {count:,} of {attrs['draws']:,} ({count / attrs['draws']:.3%})")
+
+
+def _cmd_run(args) -> None:
+    from ._plots import default_plots
+    from ._runner import get_model, run
+    from ._results import save
+
+    model = get_model(args.model)
+    out = Path(args.out or f"results/{model.name}.nc")
+    if args.out is None:
+        out.parent.mkdir(exist_ok=True)  # the default place; a path the user names must exist
+    _check_output(out)
+    priors_path = _resolve_priors(args.priors)
+    from ._priors import load_priors
+
+    priors = load_priors(model, priors_path)  # validated here, before any compute
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+                  chunk_size=args.chunk_size, checkpoint=args.checkpoint, float64=args.float64,
+                  method=args.method)
+    elapsed = time.perf_counter() - started
+    save(results, out)
+    _print_summary(results)
+    print(f"{args.draws:,} draws in {elapsed:.2f} s ({args.draws / elapsed:,.0f} draws/s); wrote {out}")
+    if not args.no_plots:
+        for path in default_plots(results, out.with_suffix("")):
+            print(f"wrote {path}")
+
+
+def _cmd_summary(args) -> None:
+    from ._results import load
+
+    path = Path(args.results)
+    if not path.is_file():
+        raise CliError(f"results file '{path}' not found")
+    try:
+        results = load(path)
+    except (OSError, ValueError) as err:
+        raise CliError(f"'{path}' is not an overhang-jax results file: {err}") from None
+    if "model" not in results.attrs:
+        raise CliError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
+    _print_summary(results)
+
+
+def _cmd_priors(args) -> None:
+    from ._priors import default_priors_path
+    from ._runner import get_model
+
+    sys.stdout.write(default_priors_path(get_model(args.model)).read_text(encoding="utf-8"))
+
+
+def _cmd_scenarios(args) -> None:
+    import tomllib
+
+    for name, path in shipped_scenarios().items():
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        if args.model and document.get("model") != args.model:
+            continue
+        print(f"{name:32s} {document.get('description', '')}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from ._runner import DEFAULT_CHUNK_SIZE, _models
+    from ._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="overhang-jax",
+        description="Monte Carlo sweeps of AI overhang and takeoff models over uncertain parameters.")
+    parser.add_argument("--version", action="version", version=f"overhang-jax {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    models = list(_models())
+
+    run_ = commands.add_parser("run", help="sweep a model over draws from its priors",
+                               description="Sweep a model over draws from its priors; print the summary, "
+                                           "write the results (netCDF) and the default plots beside them.")
+    run_.add_argument("model", choices=models, help="model to run")
+    run_.add_argument("--priors", metavar="FILE",
+                      help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
+    run_.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
+    run_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    run_.add_argument("--out", metavar="PATH", help="results file (default results/MODEL.nc)")
+    run_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
+                      help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
+    run_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
+                      help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    run_.add_argument("--checkpoint", metavar="DIR",
+                      help="save each finished chunk here; re-running the same command resumes")
+    run_.add_argument("--float64", action="store_true", help="compute in double precision")
+    run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped)")
+    run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
+    run_.set_defaults(func=_cmd_run)
+
+    summary_ = commands.add_parser("summary", help="print the summary of a results file",
+                                   description="Print mean, sd, quantiles and 90%% HDI of each output.")
+    summary_.add_argument("results", help="results file written by `overhang-jax run`")
+    summary_.set_defaults(func=_cmd_summary)
+
+    priors_ = commands.add_parser("priors", help="print a model's default priors TOML",
+                                  description="Print the shipped default priors of a model, with the reasoning "
+                                              "behind each range: a file to copy and edit.")
+    priors_.add_argument("model", choices=models)
+    priors_.set_defaults(func=_cmd_priors)
+
+    scenarios_ = commands.add_parser("scenarios", help="list the shipped scenario files",
+                                     description="List the scenario files shipped with the package; pass a "
+                                                 "name to --priors to run one.")
+    scenarios_.add_argument("model", nargs="?", choices=models)
+    scenarios_.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    from ._priors import PriorsError
+    from ._runner import RunError
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (CliError, PriorsError, RunError) as err:
+        print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("overhang-jax: interrupted; re-run with the same --checkpoint to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

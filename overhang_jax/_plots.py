@@ -1,0 +1,131 @@
+"""Plots: one function per figure, each returning a matplotlib Figure.
+
+Every function takes the results DataTree of a run and, given ``path``, also
+saves the figure there. Per-draw artists are never drawn for millions of
+draws: histograms bin all finite draws, and ECDFs are drawn through a fixed
+grid of quantiles.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))  # no display needed; a user's choice wins
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import xarray as xr  # noqa: E402
+
+from ._results import OUTPUTS_GROUP, PARAMETERS_GROUP  # noqa: E402
+
+ECDF_POINTS = 1001
+POOL_COLOURS = {"investment": "tab:green", "hardware": "tab:blue", "software": "tab:orange"}
+
+
+def _values(results: xr.DataTree, name: str) -> tuple[np.ndarray, int]:
+    """Finite values of a variable (output or parameter) and how many were not finite."""
+    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
+    values = np.asarray(results[group][name].values, dtype=np.float64)
+    finite = values[np.isfinite(values)]
+    return finite, values.size - finite.size
+
+
+def _label(results: xr.DataTree, name: str) -> str:
+    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
+    units = results[group][name].attrs.get("units", "")
+    return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
+
+
+def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
+    fig.tight_layout()
+    if path is not None:
+        from ._runner import write_atomic
+
+        path = Path(path)
+        write_atomic(path, lambda temp: fig.savefig(temp, dpi=120, format=path.suffix.lstrip(".") or "png"))
+    return fig
+
+
+def plot_distribution(results: xr.DataTree, name: str, path: str | os.PathLike | None = None,
+                      bins: int = 80) -> plt.Figure:
+    """Histogram and ECDF of one variable, with its median and 90% interval marked."""
+    finite, nonfinite = _values(results, name)
+    fig, (hist_ax, ecdf_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
+    _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins)
+    fig.suptitle(f"{name.replace('_', ' ')}: {results.attrs.get('model', '')}, {finite.size + nonfinite:,} draws")
+    return _finish(fig, path)
+
+
+def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
+    total = finite.size + nonfinite
+    if finite.size == 0:
+        for ax in (hist_ax, ecdf_ax):
+            ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
+        return
+    low, median, high = np.quantile(finite, [0.05, 0.5, 0.95])
+    hist_ax.hist(finite, bins=bins, density=True, color="tab:blue", alpha=0.8)
+    for x, style in ((low, ":"), (median, "-"), (high, ":")):
+        hist_ax.axvline(x, color="k", linestyle=style, linewidth=1)
+    hist_ax.set_xlabel(label)
+    hist_ax.set_ylabel("density")
+    hist_ax.set_title(f"median {median:.4g}, 90% interval [{low:.4g}, {high:.4g}]", fontsize=9)
+    # ECDF over all draws: non-finite draws (never happening, +inf) keep it below 1.
+    probs = np.linspace(0, 1, ECDF_POINTS)
+    ecdf_ax.plot(np.quantile(finite, probs), probs * finite.size / total, color="tab:blue")
+    ecdf_ax.set_xlabel(label)
+    ecdf_ax.set_ylabel("fraction of draws ≤ x")
+    ecdf_ax.set_ylim(0, 1)
+    ecdf_ax.grid(alpha=0.3)
+    if nonfinite:
+        ecdf_ax.set_title(f"{nonfinite:,} of {total:,} draws not finite", fontsize=9)
+
+
+def plot_distributions(results: xr.DataTree, names: list[str], path: str | os.PathLike | None = None,
+                       bins: int = 80) -> plt.Figure:
+    """Histogram and ECDF of several variables, one row each."""
+    fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.2 * len(names)), squeeze=False)
+    for (hist_ax, ecdf_ax), name in zip(axes, names):
+        finite, nonfinite = _values(results, name)
+        _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins)
+    fig.suptitle(f"{results.attrs.get('model', '')}: {results.attrs.get('draws', 0):,} draws, "
+                 f"seed {results.attrs.get('seed', '')}")
+    return _finish(fig, path)
+
+
+def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None = None,
+                            bins: int = 80) -> plt.Figure:
+    """Distribution of the overhang left in each pool when takeoff starts (takeoff model)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for pool, colour in POOL_COLOURS.items():
+        finite, _ = _values(results, f"remaining_{pool}")
+        if finite.size:
+            median = np.median(finite)
+            ax.hist(finite, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=colour,
+                    label=f"{pool} (median {median:.3g} OOM)")
+            ax.axvline(median, color=colour, linewidth=1)
+    ax.set_xlabel("overhang left when takeoff starts (OOM)")
+    ax.set_ylabel("density")
+    ax.legend()
+    ax.set_title("remaining overhang of each pool at the start of takeoff")
+    return _finish(fig, path)
+
+
+def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
+    """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
+    stem = str(stem)
+    model = results.attrs.get("model")
+    paths = []
+    if model == "takeoff":
+        figures = [
+            (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
+            (plot_remaining_overhang, {}, "remaining_overhang"),
+        ]
+    else:
+        figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]
+    for plot, kwargs, suffix in figures:
+        path = Path(f"{stem}_{suffix}.png")
+        plt.close(plot(results, path=path, **kwargs))
+        paths.append(path)
+    return paths

@@ -1,0 +1,244 @@
+"""The runner: reproducibility across chunking and devices, checkpoints, results files."""
+
+import json
+import os
+
+import jax
+import numpy as np
+import pytest
+
+import overhang_jax as oj
+from overhang_jax import _runner
+from overhang_jax._results import OUTPUTS_GROUP, PARAMETERS_GROUP, load, save, summary
+
+DRAWS = 3000
+
+
+def arrays(results):
+    return {(g, v): results[g][v].values for g in (PARAMETERS_GROUP, OUTPUTS_GROUP) for v in results[g].data_vars}
+
+
+def assert_bit_identical(a, b):
+    left, right = arrays(a), arrays(b)
+    assert left.keys() == right.keys()
+    for key in left:
+        # array_equal with equal_nan compares bits of finite values exactly.
+        assert left[key].dtype == right[key].dtype, key
+        assert np.array_equal(left[key], right[key], equal_nan=True), key
+
+
+@pytest.fixture(scope="module")
+def reference_run():
+    return oj.run("takeoff", draws=DRAWS, seed=11, chunk_size=DRAWS, devices=jax.devices()[:1])
+
+
+def test_eight_devices_are_available():
+    # conftest forces 8 CPU devices; without them the sharding tests prove nothing.
+    assert len(jax.devices()) == 8
+
+
+@pytest.mark.parametrize("chunk_size,n_devices", [(DRAWS, 8), (256, 1), (1000, 8), (777, 2), (64, 8)])
+def test_draws_bit_identical_whatever_chunks_and_devices(reference_run, chunk_size, n_devices):
+    other = oj.run("takeoff", draws=DRAWS, seed=11, chunk_size=chunk_size, devices=jax.devices()[:n_devices])
+    assert_bit_identical(reference_run, other)
+
+
+@pytest.mark.parametrize("sampler", ["sobol", "lhs"])
+def test_quasi_random_samplers_bit_identical_across_chunks(sampler):
+    one = oj.run("takeoff", draws=2000, seed=5, sampler=sampler, chunk_size=2000, devices=jax.devices()[:1])
+    many = oj.run("takeoff", draws=2000, seed=5, sampler=sampler, chunk_size=300)
+    assert_bit_identical(one, many)
+
+
+def test_prefix_of_a_longer_run_is_the_same_draws(reference_run):
+    longer = oj.run("takeoff", draws=DRAWS + 500, seed=11, chunk_size=1024)
+    for key, values in arrays(reference_run).items():
+        assert np.array_equal(values, arrays(longer)[key][:DRAWS], equal_nan=True), key
+
+
+def test_seeds_differ(reference_run):
+    other = oj.run("takeoff", draws=DRAWS, seed=12, chunk_size=DRAWS)
+    assert not np.array_equal(reference_run["prior"]["c0"].values, other["prior"]["c0"].values)
+
+
+def test_lhs_stratifies_each_parameter():
+    draws = 1024
+    results = oj.run("takeoff", draws=draws, seed=2, sampler="lhs", chunk_size=256)
+    priors = oj.load_priors(oj.TAKEOFF)
+    for name in priors.random_names:
+        dist = priors.distributions[name].scipy()
+        strata = np.floor(dist.cdf(results["prior"][name].values.astype(np.float64)) * draws)
+        # Each of the `draws` equal-probability strata holds one draw (float32 rounding may
+        # push a draw across a boundary, hence the small slack).
+        assert len(np.unique(strata)) >= draws - 8, name
+
+
+def test_sobol_is_closer_to_the_mean_than_mc():
+    # Scrambled Sobol integrates the smooth c0 marginal with far less error than MC.
+    exact = oj.load_priors(oj.TAKEOFF).distributions["c0"].scipy().mean()
+    errors = {}
+    for sampler in ("mc", "sobol"):
+        values = oj.run("takeoff", draws=4096, seed=9, sampler=sampler, float64=True)["prior"]["c0"].values
+        errors[sampler] = abs(values.mean() - exact)
+    assert errors["sobol"] < errors["mc"] / 5
+
+
+def test_float32_and_float64_agree():
+    single = oj.run("takeoff", draws=2000, seed=4)
+    double = oj.run("takeoff", draws=2000, seed=4, float64=True)
+    assert single["prior_predictive"]["takeoff_year"].dtype == np.float32
+    assert double["prior_predictive"]["takeoff_year"].dtype == np.float64
+    years32 = single["prior_predictive"]["takeoff_year"].values.astype(np.float64)
+    years64 = double["prior_predictive"]["takeoff_year"].values
+    # Documented tolerance: the takeoff step agrees to within one step, and on >= 99% of draws exactly.
+    step = 0.1
+    assert np.all(np.abs(years32 - years64) <= step + 1e-3)
+    assert np.mean(np.abs(years32 - years64) < 1e-3) >= 0.99
+    same = np.abs(years32 - years64) < 1e-3
+    for name in ("max_speed", "remaining_software"):
+        a = single["prior_predictive"][name].values[same].astype(np.float64)
+        b = double["prior_predictive"][name].values[same]
+        np.testing.assert_allclose(a, b, rtol=1e-3)
+
+
+def test_checkpoint_resume_is_bit_identical(tmp_path, reference_run, monkeypatch):
+    checkpoint = tmp_path / "ckpt"
+    calls = []
+    real_save = _runner._Checkpoint.save
+
+    def save_then_die(self, start, arrays):
+        real_save(self, start, arrays)
+        calls.append(start)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # a kill after two chunks were saved
+
+    monkeypatch.setattr(_runner._Checkpoint, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        oj.run("takeoff", draws=DRAWS, seed=11, chunk_size=512, checkpoint=checkpoint)
+    saved = sorted(p.name for p in checkpoint.glob("chunk_*.npz"))
+    assert len(saved) == 2
+    assert not list(checkpoint.glob("*.tmp"))
+
+    monkeypatch.setattr(_runner._Checkpoint, "save", real_save)
+    dispatched = []
+    real_chunk_function = _runner._chunk_function
+
+    def counting_chunk_function(*args):
+        fn = real_chunk_function(*args)
+
+        def wrapped(key, index, host):
+            dispatched.append(int(np.asarray(index)[0]))
+            return fn(key, index, host)
+        return wrapped
+
+    monkeypatch.setattr(_runner, "_chunk_function", counting_chunk_function)
+    resumed = oj.run("takeoff", draws=DRAWS, seed=11, chunk_size=512, checkpoint=checkpoint)
+    assert_bit_identical(reference_run, resumed)
+    # The two saved chunks were not computed again.
+    assert not set(dispatched) & {0, 512}
+    assert len(dispatched) == len(range(0, DRAWS, 512)) - 2
+
+
+def test_checkpoint_of_another_run_is_refused(tmp_path):
+    checkpoint = tmp_path / "ckpt"
+    oj.run("takeoff", draws=500, seed=1, chunk_size=256, checkpoint=checkpoint)
+    with pytest.raises(_runner.RunError, match="different run.*seed"):
+        oj.run("takeoff", draws=500, seed=2, chunk_size=256, checkpoint=checkpoint)
+
+
+def test_nonfinite_outputs_are_counted_not_dropped():
+    # Pools too small to reach the threshold: no draw takes off.
+    priors = oj.load_priors(oj.TAKEOFF, text="""
+        [params]
+        size_investment = 1
+        size_hardware = 1
+        size_software = { dist = "uniform", lo = 0, hi = 20 }
+    """)
+    results = oj.run("takeoff", priors, draws=1000, seed=0)
+    years = results["prior_predictive"]["takeoff_year"].values
+    sizes = results["prior"]["size_software"].values
+    # capability_start 24 + 2 + S_sw must reach the threshold; the threshold is uncertain,
+    # so only the sure cases are asserted.
+    assert np.all(np.isinf(years[sizes < 5]))
+    assert results["prior_predictive"].sizes["draw"] == 1000
+    counts = oj.nonfinite_counts(results)
+    assert counts["takeoff_year"] == int(np.count_nonzero(~np.isfinite(years))) > 0
+    assert results["prior_predictive"]["takeoff_year"].attrs["nonfinite_count"] == counts["takeoff_year"]
+    table = summary(results)
+    assert table.loc["takeoff_year", "nonfinite"] == counts["takeoff_year"]
+    finite = years[np.isfinite(years)].astype(np.float64)
+    assert table.loc["takeoff_year", "mean"] == pytest.approx(finite.mean(), rel=1e-9)
+
+
+def test_summary_statistics_match_numpy(reference_run):
+    table = summary(reference_run)
+    for name in ("takeoff_year", "max_speed", "remaining_hardware"):
+        values = reference_run["prior_predictive"][name].values.astype(np.float64)
+        values = values[np.isfinite(values)]
+        row = table.loc[name]
+        assert row["mean"] == pytest.approx(values.mean())
+        assert row["sd"] == pytest.approx(values.std(ddof=1))
+        assert row[["q5", "q50", "q95"]].tolist() == pytest.approx(np.quantile(values, [0.05, 0.5, 0.95]).tolist())
+        # The 90% HDI holds 90% of the draws and is no wider than the central interval.
+        inside = np.mean((values >= row["hdi90_lower"]) & (values <= row["hdi90_upper"]))
+        assert inside == pytest.approx(0.9, abs=0.01)
+        assert row["hdi90_upper"] - row["hdi90_lower"] <= np.subtract(*np.quantile(values, [0.95, 0.05])) + 1e-6
+    assert "r_hat" not in table.columns and "ess_bulk" not in table.columns
+
+
+def test_summary_text_keeps_significant_figures(reference_run):
+    text = oj.format_summary(summary(reference_run))
+    mean_year = summary(reference_run).loc["takeoff_year", "mean"]
+    assert f"{mean_year:.5g}" in text  # e.g. 2040.6, not 2000 (arviz rounds to 2 figures)
+
+
+def test_netcdf_round_trip_and_attributes(tmp_path, reference_run):
+    path = save(reference_run, tmp_path / "run.nc")
+    loaded = load(path)
+    assert_bit_identical(reference_run, loaded)
+    attrs = loaded.attrs
+    assert attrs["model"] == "takeoff" and attrs["seed"] == 11 and attrs["draws"] == DRAWS
+    assert attrs["sampler"] == "mc" and attrs["version"] == oj.__version__
+    assert attrs["jax_version"] == jax.__version__ and "cpu" in attrs["devices"].lower()
+    assert json.loads(attrs["nonfinite_counts"]).keys() == set(oj.TAKEOFF.output_names)
+    # The recorded priors reproduce the run.
+    priors = oj.load_priors(oj.TAKEOFF, text=attrs["priors_toml"])
+    again = oj.run("takeoff", priors, draws=DRAWS, seed=11)
+    assert_bit_identical(reference_run, again)
+    assert not [p for p in os.listdir(tmp_path) if p.endswith(".tmp")]
+
+
+def test_failed_write_leaves_no_partial_file(tmp_path, reference_run, monkeypatch):
+    target = tmp_path / "run.nc"
+    target.write_bytes(b"previous result")
+
+    def broken_to_netcdf(self, path, **kwargs):
+        with open(path, "wb") as f:
+            f.write(b"half a file")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(type(reference_run), "to_netcdf", broken_to_netcdf)
+    with pytest.raises(OSError, match="disk full"):
+        save(reference_run, target)
+    assert target.read_bytes() == b"previous result"
+    assert os.listdir(tmp_path) == ["run.nc"]
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    ({"draws": 0}, "draws must be a positive integer"),
+    ({"draws": -5}, "draws must be a positive integer"),
+    ({"draws": 10.5}, "draws must be a positive integer"),
+    ({"draws": 10, "chunk_size": 0}, "chunk_size must be a positive integer"),
+    ({"draws": 10, "seed": -1}, "seed must be an integer"),
+    ({"draws": 10, "method": "euler"}, "no method 'euler'"),
+    ({"draws": 10, "sampler": "halton"}, "unknown sampler 'halton'"),
+])
+def test_bad_run_arguments_are_rejected(kwargs, message):
+    kwargs.setdefault("seed", 0)
+    with pytest.raises(ValueError, match=message):
+        oj.run("takeoff", **kwargs)
+
+
+def test_unknown_model_is_rejected():
+    with pytest.raises(_runner.RunError, match="unknown model 'takeof'"):
+        oj.run("takeof", draws=10, seed=0)
