@@ -7,15 +7,16 @@ pool i not yet consumed, R_i(0) = 1.
 Discretisation (both methods below follow it exactly):
 
 * step n = 0, 1, ..., N at year t_n = start_year + n * step_years, with
-  N = floor(horizon_years / step_years);
+  N = floor(horizon_years / step_years + 1e-3) (the offset absorbs rounding:
+  300 / 0.1 is 2999.9999999999995 in floating point);
 * S_inv(n) = size_investment + investment_pool_growth * n * step_years
   (the other pools are fixed);
 * capability K_n = capability_start + sum_i S_i(n) * (1 - R_i(n));
 * pre-takeoff: takeoff starts at the first step T with K_T >= takeoff_threshold.
   Before it, R_i(n+1) = R_i(n) * (1 - min(1, c0 * m_i(n))), where
   m_i = pre_multiplier_i except m_sw = 0 at the steps inside the software
-  pause [software_pause_start, software_pause_end) (boundaries snap to the
-  step grid);
+  pause [software_pause_start, software_pause_end): steps k >= 0 with
+  ceil((year - start_year) / step_years - 1e-3) as each boundary's step;
 * explosive phase, steps n >= T: rate r_i(n) = min(1, c1 / delay_i * M_i(n)),
   c1 = c0 * c1_over_c0, M_inv = M_hw = 1 and M_sw = the asymmetry multiplier
   A_n when asymmetry = 1, else 1; speed v_n = sum_i S_i(n) R_i(n) r_i(n) / dt
@@ -154,8 +155,9 @@ def horizon_steps(p: Draw) -> jax.Array:
 def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
     """First and one-past-last step of the software pause (the window snapped to the grid)."""
     def first_step_at(year):
-        # The small offset keeps a boundary on a grid year on that step in float32.
-        return jnp.ceil((year - p["start_year"]) / p["step_years"] - 1e-3).astype(jnp.int32)
+        # The small offset keeps a boundary on a grid year on that step in float32;
+        # steps before 0 are never simulated, so a window opening earlier starts at 0.
+        return jnp.maximum(jnp.ceil((year - p["start_year"]) / p["step_years"] - 1e-3), 0).astype(jnp.int32)
     return first_step_at(p["software_pause_start"]), first_step_at(p["software_pause_end"])
 
 
