@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 import jax
+import jax.extend.random
 import jax.numpy as jnp
 import numpy as np
 import scipy.stats
@@ -786,13 +787,26 @@ class Sampler:
             return part
         return np.zeros((count, 0), np.float32)
 
+    def key(self) -> jax.Array:
+        """The raw Threefry key (two uint32 words) of the seed."""
+        return jax.random.key_data(jax.random.key(self.seed, impl="threefry2x32"))
+
     def unit_points(self, key: jax.Array, index: jax.Array, host: jax.Array, dtype: Any) -> jax.Array:
-        """Unit point of draw ``index`` (a scalar), from its row ``host`` of the host part."""
+        """Unit points (index.shape + (dimension,)) of draws ``index``, from ``key`` (see
+        :meth:`key`) and their rows ``host`` of the host part."""
         if self.kind == "sobol":
             return host.astype(dtype)
+        # Counter-based: the Threefry hash of the pair (draw index, j) gives
+        # coordinates 2j and 2j + 1. Hashing a whole batch in one flat call is
+        # ~10x cheaper than fold_in + bits per draw.
+        pairs = (self.dimension + 1) // 2
+        draw = jnp.broadcast_to(index.astype(jnp.uint32)[..., None], (*index.shape, pairs))
+        pair = jnp.broadcast_to(jnp.arange(pairs, dtype=jnp.uint32), draw.shape)
+        words = jax.extend.random.threefry_2x32(key, jnp.concatenate([draw.ravel(), pair.ravel()]))
+        first, second = words[: draw.size].reshape(draw.shape), words[draw.size:].reshape(draw.shape)
+        bits = jnp.stack([first, second], axis=-1).reshape(*index.shape, 2 * pairs)[..., : self.dimension]
         # 32 random bits per coordinate in either precision, so a float64 run
         # uses the same random numbers as a float32 one (to float32 rounding).
-        bits = jax.random.bits(jax.random.fold_in(key, index), (self.dimension,), jnp.uint32)
         uniform = (bits.astype(dtype) + 0.5) * 2.0**-32
         if self.kind == "lhs":
             return (host.astype(dtype) + uniform) / self.draws

@@ -121,7 +121,11 @@ _COMPILED: dict[tuple, Callable] = {}
 def _chunk_function(model: Model, method: str, priors: Priors, sampler: Sampler, dtype: Any,
                     mesh: jax.sharding.Mesh) -> Callable:
     """The jitted function of one chunk, reused across runs with the same set-up."""
-    cache_key = (model.name, method, priors.to_toml(), sampler, jnp.dtype(dtype).name, tuple(mesh.devices.flat))
+    # The seed enters as an argument, so it is not part of the key; only a Latin
+    # hypercube's points depend on the draw count.
+    sampler_key = (sampler.kind, sampler.dimension, sampler.draws if sampler.kind == "lhs" else None)
+    cache_key = (model.name, method, priors.to_toml(), sampler_key, jnp.dtype(dtype).name,
+                 tuple(mesh.devices.flat))
     if cache_key not in _COMPILED:
         _COMPILED.clear()  # keep only the latest: each holds compiled executables
         _COMPILED[cache_key] = _build_chunk_function(model, method, priors, sampler, dtype, mesh)
@@ -133,11 +137,8 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, sampler: Sa
     simulate = model.methods[method]
     work_estimate = model.work_estimates.get(method)
 
-    def one_draw_params(key, index, host_row):
-        return priors.transform(sampler.unit_points(key, index, host_row, dtype))
-
     def batched(key, index, host):
-        params = jax.vmap(one_draw_params, in_axes=(None, 0, 0))(key, index, host)
+        params = priors.transform(sampler.unit_points(key, index, host, dtype))
         groups = index.shape[0] // LOOP_GROUP_SIZE
         if work_estimate is None or groups < 2 or index.shape[0] % LOOP_GROUP_SIZE:
             return params, jax.vmap(simulate)(params)
@@ -184,6 +185,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     elif priors.model.name != model.name:
         raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
     draws = _positive_int("draws", draws)
+    if draws >= 2**31:  # draw indices are int32 on every device
+        raise RunError(f"draws must be below 2**31 per run, got {draws}")
     chunk_size = _positive_int("chunk_size", chunk_size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise RunError(f"seed must be an integer in [0, 2**32), got {seed!r}")
@@ -222,7 +225,7 @@ def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, colum
     from tqdm.auto import tqdm
 
     chunk_fn = _chunk_function(model, method, priors, sampler, dtype, mesh)
-    key = jax.random.key(sampler.seed)
+    key = sampler.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
 
     def dispatch(start):

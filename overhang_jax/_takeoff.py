@@ -180,12 +180,18 @@ def pre_takeoff_remaining(p: Draw, step: jax.Array) -> Pools:
     """Closed form of the pre-takeoff phase: R_i(n) = (1 - c0 m_i) ** (active steps before n)."""
     pause_start, pause_end = pause_steps(p)
     paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
-    active = Pools(step, step, step - paused_before)
+    return decay(Pools(step, step, step - paused_before), log_factors(pre_takeoff_rates(p)))
 
-    def remaining(steps, rate):
-        # A rate of 1 gives log 0 = -inf; no active step must still give R = 1.
-        return jnp.where(steps > 0, jnp.exp(steps.astype(rate.dtype) * jnp.log1p(-rate)), 1.0)
-    return jax.tree.map(remaining, active, pre_takeoff_rates(p))
+
+def log_factors(rates: Pools) -> Pools:
+    """log(1 - r_i): a pool's remaining fraction shrinks by this (natural log) per step."""
+    return jax.tree.map(lambda rate: jnp.log1p(-rate), rates)
+
+
+def decay(steps: Pools, log_factor: Pools) -> Pools:
+    """(1 - r_i) ** steps_i, as exp(steps * log(1 - r_i))."""
+    # A rate of 1 gives log 0 = -inf; zero steps must still give 1.
+    return jax.tree.map(lambda n, lf: jnp.where(n > 0, jnp.exp(n.astype(lf.dtype) * lf), 1.0), steps, log_factor)
 
 
 def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
@@ -325,16 +331,15 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Poo
     """
     last_step = horizon_steps(p)
     rates, _ = explosive_rates(p, takeoff_step, remaining)
+    log_factor = log_factors(rates)
     left = remaining_oom(p, takeoff_step, remaining)
 
     def decayed(k):
-        return jax.tree.map(
-            lambda r, rate: r * jnp.where(k > 0, jnp.exp(k.astype(rate.dtype) * jnp.log1p(-rate)), 1.0),
-            remaining, rates)
+        return jax.tree.map(lambda r, f: r * f, remaining, decay(Pools(k, k, k), log_factor))
 
     def ended(k):
-        return total(jax.tree.map(lambda oom, rate: oom * jnp.where(
-            k > 0, jnp.exp(k.astype(rate.dtype) * jnp.log1p(-rate)), 1.0), left, rates)) < p["end_remaining"]
+        left_then = jax.tree.map(lambda oom, f: oom * f, left, decay(Pools(k, k, k), log_factor))
+        return total(left_then) < p["end_remaining"]
 
     # The end is the first k in [1, N - T] with the total below end_remaining;
     # k = N - T + 1 stands for "not by the horizon". Every pool must fall
@@ -390,8 +395,15 @@ def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, Pools]:
     last_step = horizon_steps(p)
     threshold = p["takeoff_threshold"]
 
+    pause_start, pause_end = pause_steps(p)
+    log_factor = log_factors(pre_takeoff_rates(p))
+
+    def remaining_at(step):  # pre_takeoff_remaining, with the loop-invariant parts computed once
+        paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
+        return decay(Pools(step, step, step - paused_before), log_factor)
+
     def reached(step):
-        return capability(p, step, pre_takeoff_remaining(p, step)) >= threshold
+        return capability(p, step, remaining_at(step)) >= threshold
 
     # Guess: with every pool consumed at the fastest (slowest) rate and no
     # pause, the gap to the threshold closes soonest (latest). Exact when the
@@ -403,7 +415,7 @@ def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, Pools]:
     # high = last_step + 1 stands for "not by the horizon".
     step = first_step_where(reached, jnp.zeros_like(last_step), last_step + 1,
                             _guess_to_step(soonest, -1), _guess_to_step(latest, 2))
-    return step, pre_takeoff_remaining(p, step)
+    return step, remaining_at(step)
 
 
 def _outputs(p: Draw, takeoff_step: jax.Array, remaining: Pools, phase: ExplosiveState) -> dict[str, jax.Array]:

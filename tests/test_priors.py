@@ -750,7 +750,7 @@ def test_sobol_chunk_invariance(seed):
         assert np.array_equal(np.sort(np.floor(whole[:512, j] * 512)), np.arange(512))
     # unit_points is the host row in the requested dtype.
     with jax.enable_x64(True):
-        point = Sampler("sobol", seed, dim, draws).unit_points(jax.random.key(0), jnp.int32(3),
+        point = Sampler("sobol", seed, dim, draws).unit_points(Sampler("mc", 0, dim, draws).key(), jnp.int32(3),
                                                                 jnp.asarray(whole[3]), jnp.float64)
         np.testing.assert_array_equal(np.asarray(point), whole[3])
     other = Sampler("sobol", seed + 1, dim, draws).host_part(0, 10)
@@ -769,7 +769,7 @@ def test_lhs_strata(dtype):
     parts = [sampler.host_part(start, 128) for start in range(0, draws, 128)]
     np.testing.assert_array_equal(np.concatenate(parts)[:draws], host)
     assert np.all(np.concatenate(parts)[draws:] == 0)
-    key = jax.random.key(11)
+    key = Sampler("mc", 11, 1, 1).key()
     with jax.enable_x64(dtype == jnp.float64):
         f = jax.jit(jax.vmap(lambda i, h: sampler.unit_points(key, i, h, dtype)))
         points = np.asarray(f(jnp.arange(draws, dtype=jnp.int32), jnp.asarray(host)))
@@ -793,11 +793,14 @@ def test_unit_points_same_alone_or_batched(kind):
     draws, dim = 256, 5
     sampler = Sampler(kind, 3, dim, draws)
     host = jnp.asarray(sampler.host_part(0, draws))
-    key = jax.random.key(3)
+    key = Sampler("mc", 3, 1, 1).key()
     index = jnp.arange(draws, dtype=jnp.int32)
     batched = np.asarray(jax.jit(jax.vmap(lambda i, h: sampler.unit_points(key, i, h, jnp.float32)))(index, host))
     assert batched.shape == (draws, dim)
     assert np.all((batched > 0) & (batched < 1))
+    # The runner calls it on a whole batch at once: the same points.
+    flat = np.asarray(jax.jit(lambda i, h: sampler.unit_points(key, i, h, jnp.float32))(index, host))
+    np.testing.assert_array_equal(flat, batched)
     for i in (0, 1, 77, 255):
         alone = np.asarray(sampler.unit_points(key, jnp.int32(i), host[i], jnp.float32))
         np.testing.assert_array_equal(alone, batched[i])
