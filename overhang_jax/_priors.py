@@ -85,6 +85,11 @@ class Distribution:
     def is_point(self) -> bool:
         return False
 
+    @property
+    def point_value(self) -> float:
+        """The value of a distribution that ``is_point``."""
+        raise ValueError(f"a {self.kind} distribution is not a point value")
+
 
 @dataclasses.dataclass(frozen=True)
 class Point(Distribution):
@@ -107,6 +112,10 @@ class Point(Distribution):
     @property
     def is_point(self):
         return True
+
+    @property
+    def point_value(self):
+        return self.value
 
 
 @dataclasses.dataclass(frozen=True)
@@ -278,6 +287,12 @@ class Mixture(Distribution):
     @property
     def is_point(self):
         return len(self.components) == 1 and self.components[0].is_point
+
+    @property
+    def point_value(self):
+        if not self.is_point:
+            return super().point_value
+        return self.components[0].point_value
 
 
 class _TruncatedScipy:
@@ -557,8 +572,7 @@ class Priors:
             if name in coordinate:
                 values[name] = _inside(self.model.parameter(name), dist.ppf(u[..., coordinate[name]]))
             else:
-                values[name] = jnp.full(batch, dist.value if isinstance(dist, Point) else
-                                        dist.components[0].value, u.dtype)
+                values[name] = jnp.full(batch, dist.point_value, u.dtype)
         return values
 
     def to_toml(self) -> str:

@@ -36,9 +36,12 @@ from ._version import __version__
 DEFAULT_CHUNK_SIZE = 2**16
 """Draws per chunk: large enough to amortise dispatch and host copies."""
 
-LOOP_GROUP_SIZE = 2**10
-"""Draws stepped together in a model's loops: a few SIMD widths per lane group,
-small enough that draws sorted by work take similar numbers of steps."""
+LOOP_GROUP_SIZES = {"cpu": 128}
+"""Draws stepped together in a model's loops, by platform. On CPU, small groups
+of draws sorted by work take similar numbers of steps (measured best at 64-128
+on a 2-core x86 CPU). An accelerator wants wide groups to fill its cores
+(the default below; not measured, as no GPU was at hand)."""
+ACCELERATOR_LOOP_GROUP_SIZE = 2**14
 
 
 class RunError(ValueError):
@@ -136,19 +139,27 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, sampler: Sa
                           mesh: jax.sharding.Mesh) -> Callable:
     simulate = model.methods[method]
     work_estimate = model.work_estimates.get(method)
+    group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
     def batched(key, index, host):
         params = priors.transform(sampler.unit_points(key, index, host, dtype))
-        groups = index.shape[0] // LOOP_GROUP_SIZE
-        if work_estimate is None or groups < 2 or index.shape[0] % LOOP_GROUP_SIZE:
-            return params, jax.vmap(simulate)(params)
-        # Step draws of similar length together: sort by the estimated work,
-        # run the groups one after another, and put the outputs back in order.
-        order = jnp.argsort(jax.vmap(work_estimate)(params))
-        grouped = jax.tree.map(lambda a: a[order].reshape(groups, LOOP_GROUP_SIZE), params)
-        outputs = jax.lax.map(jax.vmap(simulate), grouped)
-        outputs = jax.tree.map(lambda a: jnp.zeros_like(a.reshape(-1)).at[order].set(a.reshape(-1)), outputs)
-        return params, outputs
+        groups = index.shape[0] // group_size
+        # Only uncertain parameters come back; point values are filled in on the host.
+        uncertain = {n: params[n] for n in priors.random_names}
+        if work_estimate is None or groups < 2 or index.shape[0] % group_size:
+            return uncertain, jax.vmap(simulate)(params)
+        work = jax.vmap(work_estimate)(params)
+
+        def in_groups(params):
+            # Step draws of similar length together: sort by the estimated work,
+            # run the groups one after another, and put the outputs back in order.
+            order = jnp.argsort(work)
+            grouped = jax.tree.map(lambda a: a[order].reshape(groups, group_size), params)
+            outputs = jax.lax.map(jax.vmap(simulate), grouped)
+            return jax.tree.map(lambda a: jnp.zeros_like(a.reshape(-1)).at[order].set(a.reshape(-1)), outputs)
+
+        # No loop work on this device (say, every draw in closed form): skip the sorting.
+        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate), in_groups, params)
 
     draws = PartitionSpec("draws")
     # check_vma=False: point parameters are the same on every device, so loop
@@ -207,13 +218,17 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     }
     store = _Checkpoint(Path(checkpoint), manifest) if checkpoint is not None else None
 
-    names = (*model.parameter_names, *model.output_names)
+    names = (*priors.random_names, *model.output_names)
     with jax.enable_x64(float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in names}
         _sweep(model, method, priors, sampler_, dtype, mesh, chunk_size, draws, columns, store,
                progress if progress is not None else sys.stderr.isatty())
+    # A point value is the same in every draw: a read-only broadcast, no memory per draw.
+    for name, dist in priors.distributions.items():
+        if name not in columns:
+            columns[name] = np.broadcast_to(np.asarray(dist.point_value, jnp.dtype(dtype)), (draws,))
     attrs = {**manifest, "priors_toml": priors.to_toml(), "priors_source": priors.source,
              "priors_text": priors.text, "jax_version": jax.__version__,
              "devices": ", ".join(str(d) for d in devices)}
@@ -236,9 +251,17 @@ def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, colum
         return chunk_fn(key, index, host)
 
     def collect(start, arrays):
+        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns."""
         stop = min(start + chunk_size, draws)
         for name, values in arrays.items():
-            columns[name][start:stop] = values[: stop - start]
+            # Shard by shard: each device's buffer is copied once, straight into place.
+            shards = ([(0, np.asarray(s.data)) if s.index[0].start is None else
+                       (s.index[0].start, np.asarray(s.data)) for s in values.addressable_shards]
+                      if isinstance(values, jax.Array) else [(0, values)])
+            for offset, part in shards:
+                first, last = start + offset, min(start + offset + len(part), stop)
+                if first < last:
+                    columns[name][first:last] = part[: last - first]
 
     starts = list(range(0, draws, chunk_size))
     bar = tqdm(total=draws, unit="draw", disable=not progress, smoothing=0.1)
@@ -256,9 +279,9 @@ def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, colum
                     pending = (start, dispatch(start))
             if finished is not None:
                 done_start, (params, outputs) = finished
-                arrays = {n: np.asarray(v) for n, v in {**params, **outputs}.items()}
+                arrays = {**params, **outputs}
                 if store:
-                    store.save(done_start, arrays)
+                    store.save(done_start, {n: np.asarray(v) for n, v in arrays.items()})
                 collect(done_start, arrays)
                 bar.update(min(chunk_size, draws - done_start))
     finally:

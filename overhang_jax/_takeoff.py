@@ -121,6 +121,17 @@ class Pools(NamedTuple):
     software: jax.Array
 
 
+def per(divisor: jax.Array) -> jax.Array:
+    """1 / divisor, to multiply by.
+
+    XLA may rewrite a division by a value it knows at compile time (a point
+    prior) into a multiplication by its reciprocal, but only in some fusions:
+    writing the reciprocal out keeps every draw bit-identical whatever the
+    batch it is computed in.
+    """
+    return 1 / divisor
+
+
 def total(values: Pools) -> jax.Array:
     """Sum over the pools in a fixed order (draws must not depend on how XLA orders a reduction)."""
     return (values.investment + values.hardware) + values.software
@@ -148,7 +159,7 @@ def capability(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
 
 def horizon_steps(p: Draw) -> jax.Array:
     """N, the last step simulated."""
-    steps = jnp.floor(p["horizon_years"] / p["step_years"] + 1e-3)
+    steps = jnp.floor(p["horizon_years"] * per(p["step_years"]) + 1e-3)
     return jnp.minimum(steps, MAX_STEPS - 1).astype(jnp.int32)
 
 
@@ -157,7 +168,7 @@ def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
     def first_step_at(year):
         # The small offset keeps a boundary on a grid year on that step in float32;
         # steps before 0 are never simulated, so a window opening earlier starts at 0.
-        return jnp.maximum(jnp.ceil((year - p["start_year"]) / p["step_years"] - 1e-3), 0).astype(jnp.int32)
+        return jnp.maximum(jnp.ceil((year - p["start_year"]) * per(p["step_years"]) - 1e-3), 0).astype(jnp.int32)
     return first_step_at(p["software_pause_start"]), first_step_at(p["software_pause_end"])
 
 
@@ -206,13 +217,14 @@ def explosive_rates(p: Draw, step: jax.Array, remaining: Pools) -> tuple[Pools, 
     """r_i = min(1, c1 / d_i * M_i) per step, with the asymmetry multiplier on software."""
     c1 = p["c0"] * p["c1_over_c0"]
     multiplier = asymmetry_multiplier(p, step, remaining)
-    rates = Pools(c1 / p["delay_investment"], c1 / p["delay_hardware"], c1 / p["delay_software"] * multiplier)
+    rates = Pools(c1 * per(p["delay_investment"]), c1 * per(p["delay_hardware"]),
+                  c1 * per(p["delay_software"]) * multiplier)
     return jax.tree.map(lambda r: jnp.minimum(1.0, r), rates), multiplier
 
 
 def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, rates: Pools) -> jax.Array:
     """v = sum_i S_i R_i r_i / dt, in OOM per year."""
-    return total(jax.tree.map(lambda s, r, rate: s * r * rate, pool_sizes(p, step), remaining, rates)) / p["step_years"]
+    return total(jax.tree.map(lambda s, r, rate: s * r * rate, pool_sizes(p, step), remaining, rates)) * per(p["step_years"])
 
 
 def remaining_oom(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
@@ -405,17 +417,26 @@ def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, Pools]:
     def reached(step):
         return capability(p, step, remaining_at(step)) >= threshold
 
-    # Guess: with every pool consumed at the fastest (slowest) rate and no
-    # pause, the gap to the threshold closes soonest (latest). Exact when the
-    # multipliers are equal, which spares the halvings in the common case.
-    rates = pre_takeoff_rates(p)
-    gap = threshold - p["capability_start"]
-    soonest = _steps_to_fall(1 - gap / total(pool_sizes(p, last_step)), largest(rates))
-    latest = _steps_to_fall(1 - gap / total(pool_sizes(p, jnp.zeros_like(last_step))), smallest(rates))
+    soonest, latest = _takeoff_step_bounds(p)
     # high = last_step + 1 stands for "not by the horizon".
     step = first_step_where(reached, jnp.zeros_like(last_step), last_step + 1,
                             _guess_to_step(soonest, -1), _guess_to_step(latest, 2))
     return step, remaining_at(step)
+
+
+def _takeoff_step_bounds(p: Draw) -> tuple[jax.Array, jax.Array]:
+    """Soonest and latest takeoff step (floats) if no pause held software back.
+
+    With every pool consumed at the fastest (slowest) rate, the gap to the
+    threshold closes soonest (latest). Equal when the multipliers are equal,
+    which spares the halvings in the common case.
+    """
+    rates = pre_takeoff_rates(p)
+    gap = p["takeoff_threshold"] - p["capability_start"]
+    last_step = horizon_steps(p)
+    soonest = _steps_to_fall(1 - gap / total(pool_sizes(p, last_step)), largest(rates))
+    latest = _steps_to_fall(1 - gap / total(pool_sizes(p, jnp.zeros_like(last_step))), smallest(rates))
+    return soonest, latest
 
 
 def _outputs(p: Draw, takeoff_step: jax.Array, remaining: Pools, phase: ExplosiveState) -> dict[str, jax.Array]:
@@ -473,15 +494,23 @@ def explosive_steps_estimate(p: Draw, takeoff_step: jax.Array, remaining: Pools)
     return jnp.minimum(steps, horizon_steps(p).astype(steps.dtype))
 
 
+def _rough_takeoff(p: Draw) -> tuple[jax.Array, Pools]:
+    """A takeoff step near the true one, without the search (cheap enough to schedule work by)."""
+    soonest, latest = _takeoff_step_bounds(p)
+    last_step = horizon_steps(p)
+    step = jnp.clip(_guess_to_step(0.5 * (soonest + jnp.minimum(latest, float(MAX_STEPS))), 0), 0, last_step)
+    return step, pre_takeoff_remaining(p, step)
+
+
 def work_estimate_stepped(p: Draw) -> jax.Array:
     """Steps the stepped method will take for this draw, roughly."""
-    takeoff_step, remaining = takeoff_step_closed_form(p)
+    takeoff_step, remaining = _rough_takeoff(p)
     return takeoff_step.astype(p["c0"].dtype) + explosive_steps_estimate(p, takeoff_step, remaining)
 
 
 def work_estimate_closed_form(p: Draw) -> jax.Array:
     """Steps the fast path will loop for this draw: none when its explosive phase is in closed form."""
-    takeoff_step, remaining = takeoff_step_closed_form(p)
+    takeoff_step, remaining = _rough_takeoff(p)
     steps = explosive_steps_estimate(p, takeoff_step, remaining)
     return jnp.where(has_closed_form_explosive_phase(p), 0.0, steps)
 

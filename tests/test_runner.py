@@ -259,3 +259,24 @@ def test_hdi_equals_arviz(n, shape):
               "ties": rng.integers(0, 5, n).astype(float)}[shape].astype(np.float32)
     for prob in (0.5, 0.9, 0.99):
         assert hdi(values, prob) == tuple(float(x) for x in array_stats.hdi(values, prob, axis=0))
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
+    oj.run("takeoff", draws=300, seed=0, chunk_size=100, progress=True)
+    assert "300/300" in capsys.readouterr().err
+    oj.run("takeoff", draws=300, seed=0, chunk_size=100)  # stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("method,scenario", [("stepped", None), ("closed_form", "takeoff_asymmetry.toml")])
+def test_draws_bit_identical_when_loops_run_in_sorted_groups(method, scenario):
+    # Chunks of 1024 on one device are stepped in sorted groups of 128 draws; chunks
+    # of 1000 (not a multiple of the group) in one batch; 8 devices get 125 each.
+    from overhang_jax._cli import SCENARIOS_DIR
+
+    priors = oj.load_priors(oj.TAKEOFF, SCENARIOS_DIR / scenario) if scenario else None
+    runs = [oj.run("takeoff", priors, draws=2048, seed=21, method=method, chunk_size=size,
+                   devices=jax.devices()[:n]) for size, n in ((1024, 1), (1000, 1), (1000, 8))]
+    assert _runner.LOOP_GROUP_SIZES["cpu"] == 128
+    for other in runs[1:]:
+        assert_bit_identical(runs[0], other)
