@@ -91,7 +91,7 @@ def _print_summary(results) -> None:
     if nonfinite.any():
         print("non-finite draws are excluded from the statistics above and kept in the file:")
         for name, count in nonfinite[nonfinite > 0].items():
-            print(f"  {name}: {count:,} of {attrs['draws']:,} ({count / attrs['draws']:.3%})")
+            print(f"  {name}: {count:,} of {attrs['draws']:,} ({100 * count / attrs['draws']:.3g}%)")
 
 
 def _cmd_run(args) -> None:
@@ -116,7 +116,8 @@ def _cmd_run(args) -> None:
     elapsed = time.perf_counter() - started
     save(results, out)
     _print_summary(results)
-    print(f"{args.draws:,} draws in {elapsed:.2f} s ({args.draws / elapsed:,.0f} draws/s); wrote {out}")
+    print(f"{args.draws:,} draws in {elapsed:.2f} s, including JIT compilation "
+          f"({args.draws / elapsed:,.0f} draws/s); wrote {out}")
     if not args.no_plots:
         for path in default_plots(results, out.with_suffix("")):
             print(f"wrote {path}")

@@ -8,6 +8,7 @@ grid of quantiles.
 
 from __future__ import annotations
 
+import math
 import os
 from pathlib import Path
 
@@ -21,6 +22,9 @@ import xarray as xr  # noqa: E402
 from ._results import OUTPUTS_GROUP, PARAMETERS_GROUP  # noqa: E402
 
 ECDF_POINTS = 1001
+VIEW_TAIL = 0.001
+GRID_SAMPLE = 100_000  # draws inspected to tell grid-valued outputs
+GRID_MAX_VALUES = 5_000
 POOL_COLOURS = {"investment": "tab:green", "hardware": "tab:blue", "software": "tab:orange"}
 
 
@@ -48,6 +52,18 @@ def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
     return fig
 
 
+def _bin_edges(finite: np.ndarray, view: tuple[float, float], bins: int) -> np.ndarray:
+    """About ``bins`` equal bins over ``view``; for values on a grid (years on the
+    model's time step), a whole number of grid steps per bin, so bins do not alias."""
+    grid = np.unique(finite[:GRID_SAMPLE])
+    if 1 < grid.size <= GRID_MAX_VALUES:
+        # The typical gap, to 3 figures: float32 years on a 0.1 grid differ by 0.1 +- 1e-4.
+        spacing = float(f"{np.median(np.diff(grid)):.3g}")
+        width = spacing * max(1, math.ceil((view[1] - view[0]) / bins / spacing))
+        return np.arange(view[0] - spacing / 2, view[1] + width, width)
+    return np.linspace(view[0], view[1], bins + 1)
+
+
 def plot_distribution(results: xr.DataTree, name: str, path: str | os.PathLike | None = None,
                       bins: int = 80) -> plt.Figure:
     """Histogram and ECDF of one variable, with its median and 90% interval marked."""
@@ -65,17 +81,22 @@ def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
             ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
         return
     low, median, high = np.quantile(finite, [0.05, 0.5, 0.95])
-    hist_ax.hist(finite, bins=bins, density=True, color="tab:blue", alpha=0.8)
+    # A few extreme draws would squash the rest into one bin: show the central 99.8%.
+    view = tuple(np.quantile(finite, [VIEW_TAIL, 1 - VIEW_TAIL]))
+    if view[0] == view[1]:
+        view = (view[0] - 0.5, view[1] + 0.5)
+    hist_ax.hist(finite, bins=_bin_edges(finite, view, bins), density=True, color="tab:blue", alpha=0.8)
     for x, style in ((low, ":"), (median, "-"), (high, ":")):
         hist_ax.axvline(x, color="k", linestyle=style, linewidth=1)
-    hist_ax.set_xlabel(label)
+    hist_ax.set_xlabel(label + " (central 99.8% shown)")
     hist_ax.set_ylabel("density")
-    hist_ax.set_title(f"median {median:.4g}, 90% interval [{low:.4g}, {high:.4g}]", fontsize=9)
+    hist_ax.set_title(f"median {median:.5g}, 90% interval [{low:.5g}, {high:.5g}]", fontsize=9)
     # ECDF over all draws: non-finite draws (never happening, +inf) keep it below 1.
     probs = np.linspace(0, 1, ECDF_POINTS)
     ecdf_ax.plot(np.quantile(finite, probs), probs * finite.size / total, color="tab:blue")
     ecdf_ax.set_xlabel(label)
     ecdf_ax.set_ylabel("fraction of draws ≤ x")
+    ecdf_ax.set_xlim(*view)
     ecdf_ax.set_ylim(0, 1)
     ecdf_ax.grid(alpha=0.3)
     if nonfinite:
@@ -102,7 +123,8 @@ def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None
         finite, _ = _values(results, f"remaining_{pool}")
         if finite.size:
             median = np.median(finite)
-            ax.hist(finite, bins=bins, density=True, histtype="stepfilled", alpha=0.35, color=colour,
+            ax.hist(finite, bins=bins, range=tuple(np.quantile(finite, [VIEW_TAIL, 1 - VIEW_TAIL])),
+                    density=True, histtype="stepfilled", alpha=0.35, color=colour,
                     label=f"{pool} (median {median:.3g} OOM)")
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel("overhang left when takeoff starts (OOM)")
