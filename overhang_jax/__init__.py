@@ -4,6 +4,7 @@ The public API; implementation lives in the private ``_module.py`` files.
 """
 
 from . import plots
+from ._inference import INFERENCE, copies_multiplier
 from ._model import Model, Output, Parameter
 from ._priors import Priors, PriorsError, PriorsWarning, load_priors
 from ._results import format_summary, load, nonfinite_counts, save, summary
@@ -12,6 +13,7 @@ from ._takeoff import TAKEOFF
 from ._version import __version__
 
 __all__ = [
+    "INFERENCE",
     "Model",
     "Output",
     "Parameter",
@@ -21,6 +23,7 @@ __all__ = [
     "RunError",
     "TAKEOFF",
     "__version__",
+    "copies_multiplier",
     "format_summary",
     "get_model",
     "load",

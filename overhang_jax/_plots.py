@@ -134,6 +134,44 @@ def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None
     return _finish(fig, path)
 
 
+def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None = None,
+                            bins: int = 20) -> plt.Figure:
+    """Parallel streams against training compute (inference model): median and 50%/90% bands.
+
+    The draws are binned by training compute (equal counts per bin); each
+    bin's quantiles of parallel_streams make the bands.
+    """
+    compute, _ = _values(results, "training_flop")
+    streams = np.asarray(results[OUTPUTS_GROUP]["parallel_streams"].values, dtype=np.float64)
+    streams = streams[np.isfinite(np.asarray(results[OUTPUTS_GROUP]["training_flop"].values, dtype=np.float64))]
+    order = np.argsort(compute)
+    compute, streams = compute[order], streams[order]
+    groups = np.array_split(np.arange(compute.size), min(bins, max(compute.size // 20, 1)))
+    centre = np.array([np.median(compute[g]) for g in groups])
+    bands = np.array([np.quantile(streams[g], [0.05, 0.25, 0.5, 0.75, 0.95]) for g in groups])
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    ax.fill_between(centre, bands[:, 0], bands[:, 4], alpha=0.2, color="tab:blue", label="90% of draws")
+    ax.fill_between(centre, bands[:, 1], bands[:, 3], alpha=0.35, color="tab:blue", label="50% of draws")
+    ax.plot(centre, bands[:, 2], color="tab:blue", label="median")
+    # Copies grow as sqrt(C): a guide line through the middle bin.
+    middle = len(centre) // 2
+    ax.plot(centre, bands[middle, 2] * np.sqrt(centre / centre[middle]), "k--", linewidth=1,
+            label="slope 1/2: copies ~ sqrt(C) at a fixed\ntraining duration and horizon")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("training compute (FLOP)")
+    ax.set_ylabel(f"parallel streams (at {_stream_speed(results)} tokens/s each)")
+    ax.set_title(f"copies a training cluster can run: {compute.size:,} draws")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend()
+    return _finish(fig, path)
+
+
+def _stream_speed(results: xr.DataTree) -> str:
+    speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
+    return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
+
+
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
     """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
     stem = str(stem)
@@ -143,6 +181,11 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         figures = [
             (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
             (plot_remaining_overhang, {}, "remaining_overhang"),
+        ]
+    elif model == "inference":
+        figures = [
+            (plot_streams_vs_compute, {}, "streams_vs_compute"),
+            (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
         ]
     else:
         figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]

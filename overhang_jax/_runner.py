@@ -49,9 +49,10 @@ class RunError(ValueError):
 
 
 def _models() -> dict[str, Model]:
+    from ._inference import INFERENCE
     from ._takeoff import TAKEOFF
 
-    return {m.name: m for m in (TAKEOFF,)}
+    return {m.name: m for m in (TAKEOFF, INFERENCE)}
 
 
 def get_model(model: str | Model) -> Model:

@@ -24,7 +24,9 @@ Discretisation (both methods below follow it exactly):
 * the takeoff ends at the first step E > T where sum_i S_i(E) R_i(E) < end_remaining.
 
 Asymmetry multiplier A_n = scaffolding_factor * c2 * I ** (asymmetry_scaling *
-asymmetry_returns) with log10 I = investment_base + S_inv(n) * (1 - R_inv(n)).
+asymmetry_returns) with log10 I = investment_base + S_inv(n) * (1 - R_inv(n)),
+computed as the inference model's copies multiplier I ** asymmetry_scaling
+(see _inference.py) raised to asymmetry_returns.
 
 Outputs: takeoff_year = t_T; speed_at_start = v_T; max_speed = max of v_n over
 T <= n < E and max_speed_year the first year it is reached; takeoff_duration =
@@ -52,6 +54,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
+from . import _inference
 from ._model import Draw, Model, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
@@ -76,7 +79,8 @@ PARAMETERS = (
     Parameter("capability_start", 24.0, "log10 FLOP", "capability (log10 effective compute) at start_year"),
     Parameter("takeoff_threshold", 36.0, "log10 FLOP", "capability at which takeoff starts"),
     Parameter("investment_base", 4.0, "log10", "log10 investment before any pool is consumed"),
-    Parameter("asymmetry_scaling", 0.5, "1", "scaling-law exponent of copies in training compute", lower=0.0),
+    Parameter("asymmetry_scaling", _inference.CHINCHILLA_COPIES_SCALING, "1",
+              "scaling-law exponent of copies in training compute", lower=0.0),
     Parameter("asymmetry_returns", 0.5, "1", "returns exponent on parallel copies", lower=0.0),
     Parameter("asymmetry", 0.0, "switch", "training/inference asymmetry off (0) or on (1)", values=(0.0, 1.0)),
     Parameter("pre_multiplier_investment", 1.0, "1", "pre-takeoff speed-up of investment", lower=0.0),
@@ -206,10 +210,16 @@ def decay(steps: Pools, log_factor: Pools) -> Pools:
 
 
 def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
-    """A = scaffolding * c2 * I ** (a_scale * a_returns), log10 I = I0 + S_inv (1 - R_inv); 1 when off."""
+    """A = scaffolding * c2 * I ** (a_scale * a_returns), log10 I = I0 + S_inv (1 - R_inv); 1 when off.
+
+    I ** a_scale is the inference model's copies multiplier (copies of a model
+    trained with I times the investment), shared code, not a second formula;
+    a_returns is the diminishing return on running more copies of a researcher.
+    """
     log10_investment = p["investment_base"] + pool_sizes(p, step).investment * (1 - remaining.investment)
-    exponent = p["asymmetry_scaling"] * p["asymmetry_returns"]
-    multiplier = p["scaffolding_factor"] * p["c2"] * 10.0 ** (exponent * log10_investment)
+    copies = _inference.copies_multiplier(log10_investment, p["asymmetry_scaling"])
+    # copies ** returns written as exp(returns * log(copies)): see copies_multiplier.
+    multiplier = p["scaffolding_factor"] * p["c2"] * jnp.exp(p["asymmetry_returns"] * jnp.log(copies))
     return jnp.where(p["asymmetry"] > 0.5, multiplier, 1.0)
 
 

@@ -1,5 +1,17 @@
 """Figures of a run: each function takes the results and returns a matplotlib Figure."""
 
-from ._plots import default_plots, plot_distribution, plot_distributions, plot_remaining_overhang
+from ._plots import (
+    default_plots,
+    plot_distribution,
+    plot_distributions,
+    plot_remaining_overhang,
+    plot_streams_vs_compute,
+)
 
-__all__ = ["default_plots", "plot_distribution", "plot_distributions", "plot_remaining_overhang"]
+__all__ = [
+    "default_plots",
+    "plot_distribution",
+    "plot_distributions",
+    "plot_remaining_overhang",
+    "plot_streams_vs_compute",
+]
