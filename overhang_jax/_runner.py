@@ -238,7 +238,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
 
 
 def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, columns, store, progress):
-    from tqdm.auto import tqdm
+    from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
 
     chunk_fn = _chunk_function(model, method, priors, sampler, dtype, mesh)
     key = sampler.key()

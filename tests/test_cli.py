@@ -66,8 +66,9 @@ def test_every_shipped_scenario_runs_and_changes_what_it_says(tmp_path, capsys):
     assert np.all(year["takeoff_investment_3x"] <= base) and np.any(year["takeoff_investment_3x"] < base)
     assert np.all(year["takeoff_growing_investment"] <= base)
     assert np.all(results["takeoff_asymmetry"]["asymmetry_multiplier"].values != 1)
-    # Long timelines: the investment pool is spent before takeoff.
+    # Long timelines: takeoff comes much later, with the investment pool spent before it.
     assert np.nanmax(results["takeoff_long_timelines"]["remaining_investment"].values) < 1e-3
+    assert np.nanmedian(year["takeoff_long_timelines"]) > np.nanmedian(base) + 5
     # Scaffolding scales the multiplier down relative to plain asymmetry.
     assert np.all(results["takeoff_scaffolding"]["asymmetry_multiplier"].values
                   <= results["takeoff_asymmetry"]["asymmetry_multiplier"].values * (1 + 1e-6))
