@@ -256,8 +256,7 @@ def _sweep(model, method, priors, sampler, dtype, mesh, chunk_size, draws, colum
         stop = min(start + chunk_size, draws)
         for name, values in arrays.items():
             # Shard by shard: each device's buffer is copied once, straight into place.
-            shards = ([(0, np.asarray(s.data)) if s.index[0].start is None else
-                       (s.index[0].start, np.asarray(s.data)) for s in values.addressable_shards]
+            shards = ([(s.index[0].start or 0, np.asarray(s.data)) for s in values.addressable_shards]
                       if isinstance(values, jax.Array) else [(0, values)])
             for offset, part in shards:
                 first, last = start + offset, min(start + offset + len(part), stop)
