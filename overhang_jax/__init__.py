@@ -7,7 +7,7 @@ from . import plots
 from ._inference import INFERENCE, copies_multiplier
 from ._model import Model, Output, Parameter
 from ._priors import Priors, PriorsError, PriorsWarning, load_priors
-from ._results import format_summary, load, nonfinite_counts, save, summary
+from ._results import format_summary, load, nonfinite_counts, rank_correlations, save, summary
 from ._runner import RunError, get_model, run
 from ._takeoff import TAKEOFF
 from ._version import __version__
@@ -30,6 +30,7 @@ __all__ = [
     "load_priors",
     "nonfinite_counts",
     "plots",
+    "rank_correlations",
     "run",
     "save",
     "summary",

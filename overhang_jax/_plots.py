@@ -167,6 +167,24 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     return _finish(fig, path)
 
 
+def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | None = None,
+                 top: int = 15) -> plt.Figure:
+    """Tornado chart: the parameters most rank-correlated with ``output``, largest on top."""
+    from ._results import rank_correlations
+
+    column = rank_correlations(results, [output])[output].dropna()
+    column = column.reindex(column.abs().sort_values(ascending=False).index)[:top][::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.4 * len(column) + 1.5))
+    colours = ["tab:red" if rho < 0 else "tab:blue" for rho in column]
+    ax.barh([name.replace("_", " ") for name in column.index], column.values, color=colours)
+    ax.axvline(0, color="k", linewidth=0.8)
+    ax.set_xlim(-1, 1)
+    ax.set_xlabel(f"Spearman rank correlation with {output.replace('_', ' ')}")
+    ax.set_title(f"what drives {output.replace('_', ' ')} (monotone effects)")
+    ax.grid(axis="x", alpha=0.3)
+    return _finish(fig, path)
+
+
 def _stream_speed(results: xr.DataTree) -> str:
     speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
     return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
@@ -181,6 +199,7 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         figures = [
             (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
             (plot_remaining_overhang, {}, "remaining_overhang"),
+            (plot_tornado, {"output": "max_speed"}, "max_speed_drivers"),
         ]
     elif model == "inference":
         figures = [

@@ -6,6 +6,7 @@ from ._plots import (
     plot_distributions,
     plot_remaining_overhang,
     plot_streams_vs_compute,
+    plot_tornado,
 )
 
 __all__ = [
@@ -14,4 +15,5 @@ __all__ = [
     "plot_distributions",
     "plot_remaining_overhang",
     "plot_streams_vs_compute",
+    "plot_tornado",
 ]

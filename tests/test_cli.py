@@ -27,7 +27,7 @@ def test_run_writes_results_plots_and_summary(tmp_path, capsys):
     results = oj.load(out)
     assert results.attrs["draws"] == 2000 and results.attrs["seed"] == 3
     assert "takeoff_year" in stdout and "hdi90_lower" in stdout and f"wrote {out}" in stdout
-    for suffix in ("distributions", "remaining_overhang"):
+    for suffix in ("distributions", "remaining_overhang", "max_speed_drivers"):
         png = tmp_path / f"takeoff_{suffix}.png"
         assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     # The CLI result is the library result.

@@ -45,9 +45,35 @@ def test_nonfinite_draws_are_reported_not_plotted(tmp_path):
 
 def test_default_plots_of_the_takeoff_model(results, tmp_path):
     paths = oj.plots.default_plots(results, tmp_path / "run")
-    assert [p.name for p in paths] == ["run_distributions.png", "run_remaining_overhang.png"]
+    assert [p.name for p in paths] == ["run_distributions.png", "run_remaining_overhang.png",
+                                       "run_max_speed_drivers.png"]
     assert all(p.stat().st_size > 10_000 for p in paths)
     fig = oj.plots.plot_remaining_overhang(results)
     assert [t.get_text().split(" (")[0] for t in fig.axes[0].get_legend().get_texts()] == [
         "investment", "hardware", "software"]
+    plt.close(fig)
+
+
+def test_rank_correlations_find_what_drives_takeoff(results):
+    import scipy.stats
+
+    table = oj.rank_correlations(results)
+    varying = set(oj.load_priors(oj.TAKEOFF).random_names)
+    assert set(table.index) == varying and "takeoff_year" in table.columns
+    year = table["takeoff_year"]
+    # A faster pre-takeoff rate brings takeoff earlier; a higher threshold delays it; the
+    # post-takeoff delays cannot touch the pre-takeoff phase.
+    assert year["c0"] < -0.5 and year["takeoff_threshold"] > 0.3
+    assert abs(year["delay_hardware"]) < 0.1
+    # The same numbers as scipy on the raw arrays.
+    x = results["prior"]["delay_software"].values
+    y = results["prior_predictive"]["max_speed"].values
+    assert table.loc["delay_software", "max_speed"] == pytest.approx(scipy.stats.spearmanr(x, y).statistic)
+
+
+def test_tornado_puts_the_strongest_parameter_on_top(results, tmp_path):
+    fig = oj.plots.plot_tornado(results, "takeoff_year", path=tmp_path / "tornado.png")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[-1] == "c0"  # the largest |rank correlation| is drawn at the top
+    assert (tmp_path / "tornado.png").exists()
     plt.close(fig)
