@@ -197,8 +197,6 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     elif priors.model.name != model.name:
         raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
     draws = _positive_int("draws", draws)
-    if draws >= 2**31:  # draw indices are int32 on every device
-        raise RunError(f"draws must be below 2**31 per run, got {draws}")
     chunk_size = _positive_int("chunk_size", chunk_size)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise RunError(f"seed must be an integer in [0, 2**32), got {seed!r}")
@@ -210,6 +208,9 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     # Every device gets an equal share of a chunk, and a chunk is no longer than needed.
     chunk_size = min(chunk_size, draws)
     chunk_size = math.ceil(chunk_size / len(devices)) * len(devices)
+    if draws + chunk_size > 2**31:  # draw indices, padding included, are int32 on every device
+        raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
+                       f"+ {chunk_size:,}")
     dtype = jnp.float64 if float64 else jnp.float32
 
     manifest = {

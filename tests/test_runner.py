@@ -235,6 +235,7 @@ def test_failed_write_leaves_no_partial_file(tmp_path, reference_run, monkeypatc
     ({"draws": 10, "seed": -1}, "seed must be an integer"),
     ({"draws": 10, "method": "euler"}, "no method 'euler'"),
     ({"draws": 10, "sampler": "halton"}, "unknown sampler 'halton'"),
+    ({"draws": 2**31 - 10}, "within 2\\*\\*31"),
 ])
 def test_bad_run_arguments_are_rejected(kwargs, message):
     kwargs.setdefault("seed", 0)
