@@ -49,6 +49,7 @@ stepped otherwise.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NamedTuple
 
 import jax
@@ -191,11 +192,24 @@ def pre_takeoff_step(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
     return jax.tree.map(lambda r, rate: r * (1 - rate), remaining, rates)
 
 
-def pre_takeoff_remaining(p: Draw, step: jax.Array) -> Pools:
-    """Closed form of the pre-takeoff phase: R_i(n) = (1 - c0 m_i) ** (active steps before n)."""
+def pre_takeoff_closed_form(p: Draw) -> Callable[[jax.Array], Pools]:
+    """Closed form of the pre-takeoff phase: step n -> R_i(n) = (1 - c0 m_i) ** (active steps before n).
+
+    The per-draw constants are computed once, outside the function that a
+    search then calls at many steps.
+    """
     pause_start, pause_end = pause_steps(p)
-    paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
-    return decay(Pools(step, step, step - paused_before), log_factors(pre_takeoff_rates(p)))
+    log_factor = log_factors(pre_takeoff_rates(p))
+
+    def remaining_at(step: jax.Array) -> Pools:
+        paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
+        return decay(Pools(step, step, step - paused_before), log_factor)
+    return remaining_at
+
+
+def pre_takeoff_remaining(p: Draw, step: jax.Array) -> Pools:
+    """R_i at step n before takeoff, in closed form."""
+    return pre_takeoff_closed_form(p)(step)
 
 
 def log_factors(rates: Pools) -> Pools:
@@ -417,12 +431,7 @@ def takeoff_step_closed_form(p: Draw) -> tuple[jax.Array, Pools]:
     last_step = horizon_steps(p)
     threshold = p["takeoff_threshold"]
 
-    pause_start, pause_end = pause_steps(p)
-    log_factor = log_factors(pre_takeoff_rates(p))
-
-    def remaining_at(step):  # pre_takeoff_remaining, with the loop-invariant parts computed once
-        paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
-        return decay(Pools(step, step, step - paused_before), log_factor)
+    remaining_at = pre_takeoff_closed_form(p)
 
     def reached(step):
         return capability(p, step, remaining_at(step)) >= threshold
