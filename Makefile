@@ -25,6 +25,9 @@ $(VENV)/.test-installed: $(VENV)/.run-installed
 run: $(VENV)/.run-installed
 	mkdir -p results
 	$(VENV)/bin/overhang-jax run takeoff --draws $(DRAWS) --seed $(SEED) --out results/takeoff.nc
+	$(VENV)/bin/overhang-jax run trajectory --draws $(DRAWS) --seed $(SEED) --out results/trajectory.nc
+	$(VENV)/bin/overhang-jax compare no_policy hard_cap_sudden_end --draws $(DRAWS) --seed $(SEED) \
+	  --out results/compare_no_policy_vs_hard_cap_sudden_end.nc
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

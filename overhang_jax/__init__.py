@@ -7,9 +7,11 @@ from . import plots
 from ._inference import INFERENCE, copies_multiplier
 from ._model import Model, Output, Parameter
 from ._priors import Priors, PriorsError, PriorsWarning, load_priors
-from ._results import format_summary, load, nonfinite_counts, rank_correlations, save, summary
-from ._runner import RunError, get_model, run
+from ._results import (compare_summary, format_summary, load, nonfinite_counts, rank_correlations, save, summary,
+                       trajectory_bands)
+from ._runner import RunError, compare, get_model, run
 from ._takeoff import TAKEOFF
+from ._trajectory import TRAJECTORY
 from ._version import __version__
 
 __all__ = [
@@ -22,7 +24,10 @@ __all__ = [
     "PriorsWarning",
     "RunError",
     "TAKEOFF",
+    "TRAJECTORY",
     "__version__",
+    "compare",
+    "compare_summary",
     "copies_multiplier",
     "format_summary",
     "get_model",
@@ -34,4 +39,5 @@ __all__ = [
     "run",
     "save",
     "summary",
+    "trajectory_bands",
 ]

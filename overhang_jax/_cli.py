@@ -1,4 +1,4 @@
-"""The command line: ``overhang-jax run | summary | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | summary | priors | scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -123,6 +123,62 @@ def _cmd_run(args) -> None:
             print(f"wrote {path}")
 
 
+def _scenario_model(path: Path) -> str:
+    """The model a priors file declares (``model = "..."``)."""
+    import tomllib
+
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise CliError(f"{path}: cannot read a priors file: {err}") from None
+    if not isinstance(document.get("model"), str):
+        raise CliError(f'{path}: a scenario file for compare must say which model it is for (model = "...")')
+    return document["model"]
+
+
+def _print_comparison(comparison) -> None:
+    from ._results import compare_summary, format_summary
+
+    attrs = comparison.attrs
+    print(f"model {attrs['model']}, {int(attrs['draws']):,} paired draws, seed {attrs['seed']}, {attrs['dtype']}")
+    print(f"A: {attrs['scenario_a']}\nB: {attrs['scenario_b']}")
+    print("differences B - A per draw (same random numbers in both); p_b_worse = share of draws where B is worse "
+          "(less time, faster growth, bigger overhang, smaller lead):")
+    print(format_summary(compare_summary(comparison)))
+
+
+def _cmd_compare(args) -> None:
+    from ._plots import plot_differences
+    from ._priors import load_priors
+    from ._results import save
+    from ._runner import compare, get_model
+
+    paths = [_resolve_priors(value) for value in (args.scenario_a, args.scenario_b)]
+    names = {_scenario_model(path) for path in paths}
+    if len(names) != 1:
+        raise CliError(f"the two scenarios are for different models ({', '.join(sorted(names))})")
+    model = get_model(names.pop())
+    out = Path(args.out or f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
+    if args.out is None:
+        out.parent.mkdir(exist_ok=True)
+    _check_output(out)
+    priors = [load_priors(model, path) for path in paths]  # validated before any compute
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+                         chunk_size=args.chunk_size, float64=args.float64)
+    elapsed = time.perf_counter() - started
+    save(comparison, out)
+    _print_comparison(comparison)
+    print(f"2 x {args.draws:,} draws in {elapsed:.2f} s, including JIT compilation; wrote {out}")
+    if not args.no_plots:
+        import matplotlib.pyplot as plt
+
+        path = out.with_name(out.stem + "_differences.png")
+        plt.close(plot_differences(comparison, path))
+        print(f"wrote {path}")
+
+
 def _cmd_summary(args) -> None:
     from ._results import load
 
@@ -135,7 +191,10 @@ def _cmd_summary(args) -> None:
         raise CliError(f"'{path}' is not an overhang-jax results file: {err}") from None
     if "model" not in results.attrs:
         raise CliError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
-    _print_summary(results)
+    if results.attrs.get("kind") == "comparison":
+        _print_comparison(results)
+    else:
+        _print_summary(results)
 
 
 def _cmd_priors(args) -> None:
@@ -182,13 +241,32 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("--checkpoint", metavar="DIR",
                       help="save each finished chunk here; re-running the same command resumes")
     run_.add_argument("--float64", action="store_true", help="compute in double precision")
-    run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped)")
+    run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
     run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
     run_.set_defaults(func=_cmd_run)
 
+    compare_ = commands.add_parser(
+        "compare", help="run two scenarios on the same draws and compare them draw by draw",
+        description="Run scenarios A and B with the same seed and the same random numbers for every parameter "
+                    "(common random numbers), so each draw's difference B - A is paired. Prints the distribution "
+                    "of each difference and the probability that B is worse; writes both runs and the differences "
+                    "to one netCDF file, and a plot of the differences beside it.")
+    compare_.add_argument("scenario_a", metavar="FILE_A", help="priors file or shipped scenario name (A)")
+    compare_.add_argument("scenario_b", metavar="FILE_B", help="priors file or shipped scenario name (B)")
+    compare_.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000)")
+    compare_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    compare_.add_argument("--out", metavar="PATH", help="comparison file (default results/compare_A_vs_B.nc)")
+    compare_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
+                          help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
+    compare_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
+                          help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    compare_.add_argument("--float64", action="store_true", help="compute in double precision")
+    compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
+    compare_.set_defaults(func=_cmd_compare)
+
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
                                    description="Print mean, sd, quantiles and 90%% HDI of each output.")
-    summary_.add_argument("results", help="results file written by `overhang-jax run`")
+    summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
     summary_.set_defaults(func=_cmd_summary)
 
     priors_ = commands.add_parser("priors", help="print a model's default priors TOML",

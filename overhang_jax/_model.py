@@ -52,6 +52,8 @@ class Output(NamedTuple):
     name: str
     units: str
     doc: str
+    worse: str | None = None
+    """Which way is worse when two scenarios are compared: "higher", "lower" or None."""
 
 
 class Ordered(NamedTuple):
@@ -84,6 +86,8 @@ class Model(NamedTuple):
     and steps them in groups of similar length, so one slow draw does not
     hold a whole batch's loop. Results do not depend on it.
     """
+    trajectories: Trajectories | None = None
+    """Time series the methods return as well (see :class:`Trajectories`)."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -106,3 +110,26 @@ class Model(NamedTuple):
     def reference_draw(self) -> dict[str, float]:
         """The point values of the reference case (the ``default`` column)."""
         return {p.name: p.default for p in self.parameters}
+
+
+class Trajectories(NamedTuple):
+    """Per-draw time series a model returns besides its scalar outputs.
+
+    The runner never keeps them for every draw: it adds each chunk to per-time
+    histograms of fixed-width bins on [lower, upper) (with one underflow and
+    one overflow bin), from which quantile bands are read to within one bin
+    width, and keeps the full series of the first draws only.
+    """
+
+    names: tuple[str, ...]
+    docs: tuple[str, ...]
+    units: str
+    dim: str
+    coords: tuple[float, ...]
+    lower: float
+    upper: float
+    bin_width: float
+
+    @property
+    def bins(self) -> int:
+        return round((self.upper - self.lower) / self.bin_width)

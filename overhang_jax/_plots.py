@@ -185,6 +185,99 @@ def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | No
     return _finish(fig, path)
 
 
+WORLD_COLOURS = {"E_default": "tab:blue", "E_policy": "tab:red"}
+
+
+def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, spaghetti: int = 0) -> plt.Figure:
+    """Fan chart of E(t), default vs policy world: median, 50% and 90% bands over all draws.
+
+    The bands come from the run's streamed per-year histograms (exact to half
+    a bin). The cap window differs between draws: the shading spans the
+    median cap start to the median cap end. ``spaghetti`` > 0 adds that many
+    of the kept full trajectories of each world.
+    """
+    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+
+    bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
+    years = bands[bands["E_default"].dims[0]].values
+    fig, ax = plt.subplots(figsize=(8, 5))
+    labels = {"E_default": "default world", "E_policy": "policy world (frontier)"}
+    for name, colour in WORLD_COLOURS.items():
+        # A quantile beyond the histogram's range is +-inf: leave it out rather than draw it at the edge.
+        q = np.where(np.isfinite(bands[name].values), bands[name].values, np.nan)
+        ax.fill_between(years, q[:, 0], q[:, 4], color=colour, alpha=0.12)
+        ax.fill_between(years, q[:, 1], q[:, 3], color=colour, alpha=0.25)
+        ax.plot(years, q[:, 2], color=colour, label=f"{labels[name]}: median, 50% and 90% bands")
+        if spaghetti:
+            kept = results[TRAJECTORIES_GROUP][name].values[:spaghetti]
+            ax.plot(years, kept.T, color=colour, alpha=0.25, linewidth=0.5)
+    params = results[PARAMETERS_GROUP]
+    start = float(np.median(params["t_cap"].values))
+    end = float(np.median(params["t_cap"].values + params["D"].values))
+    ax.axvspan(start, end, color="0.85", zorder=0, label=f"cap window (median start {start:.0f} to end {end:.0f})")
+    ax.set_xlabel("year")
+    ax.set_ylabel("effective compute E (log10 FLOP, 2023 algorithms)")
+    upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])
+    ax.set_title(f"E(t), default vs policy: {results.attrs.get('draws', 0):,} draws "
+                 f"(bands end where they pass {upper:g})", fontsize=10)
+    ax.set_xlim(years[0], years[-1])
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str | os.PathLike | None = None,
+                              bins: int = 80) -> plt.Figure:
+    """Overlaid histograms of outputs in the same units (say, the danger band default vs policy)."""
+    fig, ax = plt.subplots(figsize=(7, 4))
+    values = [_values(results, name) for name in names]
+    pooled = np.concatenate([v[0] for v in values])
+    view = tuple(np.quantile(pooled, [VIEW_TAIL, 1 - VIEW_TAIL])) if pooled.size else (0.0, 1.0)
+    for (finite, nonfinite), name, colour in zip(values, names, plt.rcParams["axes.prop_cycle"].by_key()["color"]):
+        if finite.size:
+            median = np.median(finite)
+            ax.hist(finite, bins=bins, range=view, density=True, histtype="stepfilled", alpha=0.35, color=colour,
+                    label=f"{name.replace('_', ' ')}: median {median:.3g}"
+                          + (f", {nonfinite:,} not finite" if nonfinite else ""))
+            ax.axvline(median, color=colour, linewidth=1)
+    ax.set_xlabel(_label(results, names[0]) + " (central 99.8% shown)")
+    ax.set_ylabel("density")
+    ax.legend(fontsize=8)
+    return _finish(fig, path)
+
+
+def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = None, bins: int = 60,
+                     names: list[str] | None = None) -> plt.Figure:
+    """Histograms of the paired differences B - A of a comparison, with P(B worse than A)."""
+    from ._results import DIFFERENCE_GROUP, compare_summary
+
+    table = compare_summary(comparison)
+    data = comparison[DIFFERENCE_GROUP]
+    names = names or [n for n in table.index if data[n].attrs.get("worse")]
+    columns = 2
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
+    for ax, name in zip(axes.flat, names):
+        values = np.asarray(data[name].values, dtype=np.float64)
+        finite = values[np.isfinite(values)]
+        if finite.size and np.ptp(finite) > 0:
+            view = tuple(np.quantile(finite, [VIEW_TAIL, 1 - VIEW_TAIL]))
+            ax.hist(finite, bins=bins, range=view if view[1] > view[0] else None, color="tab:purple", alpha=0.8)
+        elif finite.size:
+            ax.hist(finite, bins=1, color="tab:purple", alpha=0.8)
+        ax.axvline(0, color="k", linewidth=0.8)
+        units = data[name].attrs.get("units", "")
+        ax.set_xlabel(f"B - A: {name.replace('_', ' ')}" + (f" ({units})" if units and units != "1" else ""))
+        ax.set_ylabel("draws")
+        ax.set_title(f"P(B worse) = {table.loc[name, 'p_b_worse']:.3f}, P(equal) = {table.loc[name, 'p_equal']:.3f}",
+                     fontsize=9)
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    fig.suptitle(f"paired differences, B = {Path(str(comparison.attrs['scenario_b'])).stem} vs "
+                 f"A = {Path(str(comparison.attrs['scenario_a'])).stem}, {int(comparison.attrs['draws']):,} draws")
+    return _finish(fig, path)
+
+
 def _stream_speed(results: xr.DataTree) -> str:
     speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
     return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
@@ -205,6 +298,14 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         figures = [
             (plot_streams_vs_compute, {}, "streams_vs_compute"),
             (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
+        ]
+    elif model == "trajectory":
+        figures = [
+            (plot_fan_chart, {}, "fan_chart"),
+            (plot_distribution, {"name": "overhang_at_end"}, "overhang_at_end"),
+            (plot_distribution, {"name": "tai_delay"}, "tai_delay"),
+            (plot_paired_distributions, {"names": ["danger_band_years_default", "danger_band_years_policy"]},
+             "danger_band"),
         ]
     else:
         figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]

@@ -544,12 +544,19 @@ class Priors:
             matrix[i, j] = matrix[j, i] = pearson
         return np.linalg.cholesky(matrix)
 
-    def transform(self, u: jax.Array) -> dict[str, jax.Array]:
-        """Map unit-hypercube points ``u`` (..., dimension) to parameter values.
+    def transform(self, u: jax.Array, coordinates: Sequence[str] | None = None) -> dict[str, jax.Array]:
+        """Map unit-hypercube points ``u`` (..., len(coordinates)) to parameter values.
 
-        Point parameters come back as arrays of the batch shape too, so every
-        draw carries every parameter.
+        ``coordinates`` names the parameter of each coordinate (default:
+        ``random_names``). It may name more parameters than vary here: two
+        scenarios run with the same coordinates give each parameter the same
+        random numbers (common random numbers). Point parameters come back as
+        arrays of the batch shape too, so every draw carries every parameter.
         """
+        if coordinates is not None:
+            column = {n: i for i, n in enumerate(coordinates)}
+            u = jnp.stack([u[..., column[n]] for n in self.random_names], axis=-1) if self.dimension \
+                else u[..., :0]
         margin = unit_margin(u.dtype)
         u = jnp.clip(u, margin, 1 - margin)
         cholesky = self.copula_cholesky()

@@ -27,8 +27,13 @@ SAMPLE_DIM = "draw"
 SUMMARY_PROB = 0.9
 
 
-def to_datatree(model: Model, columns: dict[str, np.ndarray], attrs: dict[str, Any]) -> xr.DataTree:
-    """Assemble a run's columns into the results DataTree."""
+TRAJECTORIES_GROUP = "trajectories"
+BAND_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def to_datatree(model: Model, columns: dict[str, np.ndarray], attrs: dict[str, Any],
+                series: dict[str, np.ndarray] | None = None) -> xr.DataTree:
+    """Assemble a run's columns (and a model's trajectory summaries) into the results DataTree."""
     def dataset(entries):
         variables = {}
         for entry in entries:
@@ -43,9 +48,57 @@ def to_datatree(model: Model, columns: dict[str, np.ndarray], attrs: dict[str, A
     counts = {name: outputs[name].attrs["nonfinite_count"] for name in model.output_names}
     root_attrs = {**attrs, "nonfinite_counts": json.dumps(counts), "sample_dims": SAMPLE_DIM,
                   "parameters_group": PARAMETERS_GROUP, "outputs_group": OUTPUTS_GROUP}
-    return xr.DataTree.from_dict(
-        {"/": xr.Dataset(attrs=root_attrs), PARAMETERS_GROUP: dataset(model.parameters), OUTPUTS_GROUP: outputs}
-    )
+    groups = {"/": xr.Dataset(attrs=root_attrs), PARAMETERS_GROUP: dataset(model.parameters), OUTPUTS_GROUP: outputs}
+    if model.trajectories is not None and series:
+        groups[TRAJECTORIES_GROUP] = _trajectories_dataset(model.trajectories, series)
+    return xr.DataTree.from_dict(groups)
+
+
+def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
+    """Histogram counts per time (all draws) and the full series of the first draws."""
+    edges = spec.lower + spec.bin_width * np.arange(spec.bins + 1)
+    variables = {}
+    for name, doc in zip(spec.names, spec.docs):
+        variables[name] = xr.Variable(("kept_draw", spec.dim), series[f"{name}/kept"],
+                                      {"units": spec.units, "long_name": f"{doc} (first draws, in full)"})
+        variables[f"{name}_counts"] = xr.Variable(
+            (spec.dim, "bin"), series[f"{name}/counts"],
+            {"long_name": f"draws per bin of {name}; bin 0 is below bin_lower[1], the last bin is at or above "
+                          "upper (or NaN)"})
+    kept = len(series[f"{spec.names[0]}/kept"])
+    coords = {spec.dim: np.asarray(spec.coords), "kept_draw": np.arange(kept),
+              "bin_lower": ("bin", np.concatenate([[-np.inf], edges]))}
+    attrs = {"lower": spec.lower, "upper": spec.upper, "bin_width": spec.bin_width, "units": spec.units,
+             "band_error": f"quantiles read from the counts are within {spec.bin_width / 2:g} {spec.units} "
+                           "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
+    return xr.Dataset(variables, coords=coords, attrs=attrs)
+
+
+def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS) -> xr.Dataset:
+    """Quantiles of each trajectory at each time, over all draws, from the streamed histograms.
+
+    Each quantile is the midpoint of the bin holding it: within half a bin
+    width (0.005 OOM for the trajectory model) of the exact sample quantile.
+    A quantile below the histogram's range is -inf, above it +inf.
+    """
+    data = results[TRAJECTORIES_GROUP].to_dataset()
+    width, lower = float(data.attrs["bin_width"]), float(data.attrs["lower"])
+    out = {}
+    for name in data.data_vars:
+        if not name.endswith("_counts"):
+            continue
+        counts = np.asarray(data[name].values)
+        cumulative = np.cumsum(counts, axis=1)
+        total = cumulative[:, -1:]
+        # The k-th smallest draw (k = ceil(q n), at least 1) sits in the first bin whose cumulative count reaches k.
+        ranks = np.maximum(np.ceil(np.asarray(probs)[None, :] * total), 1)
+        index = np.stack([np.searchsorted(row, r) for row, r in zip(cumulative, ranks)])
+        mid = lower + (index - 1 + 0.5) * width
+        mid = np.where(index == 0, -np.inf, np.where(index == counts.shape[1] - 1, np.inf, mid))
+        base = name[: -len("_counts")]
+        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": data.attrs["units"]})
+    dim = next(iter(out.values())).dims[0]
+    return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})
 
 
 def nonfinite_counts(results: xr.DataTree) -> dict[str, int]:
@@ -155,6 +208,67 @@ def rank_correlations(results: xr.DataTree, outputs: list[str] | None = None,
             column[param] = np.nan if constant else scipy.stats.spearmanr(x, y).statistic
         table[name] = column
     return pd.DataFrame(table)
+
+
+DIFFERENCE_GROUP = "difference"
+
+
+def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataTree:
+    """Both runs (groups ``a`` and ``b``) and the per-draw differences B - A of every output."""
+    differences = {}
+    counts = {}
+    for output in model.outputs:
+        values = (np.asarray(b[OUTPUTS_GROUP][output.name].values, np.float64)
+                  - np.asarray(a[OUTPUTS_GROUP][output.name].values, np.float64))
+        # inf - inf is NaN; an equal pair of +inf (neither scenario reaches TAI) is no difference at all
+        both_same = np.asarray(a[OUTPUTS_GROUP][output.name].values) == np.asarray(b[OUTPUTS_GROUP][output.name].values)
+        values = np.where(both_same, 0.0, values)
+        counts[output.name] = int(np.count_nonzero(~np.isfinite(values)))
+        differences[output.name] = xr.Variable(
+            (SAMPLE_DIM,), values.astype(a[OUTPUTS_GROUP][output.name].dtype),
+            {"units": output.units, "long_name": f"B - A: {output.doc}", "worse": output.worse or "",
+             "nonfinite_count": counts[output.name]})
+    attrs = {"model": model.name, "kind": "comparison", "seed": a.attrs["seed"], "draws": a.attrs["draws"],
+             "sampler": a.attrs["sampler"], "dtype": a.attrs["dtype"], "version": a.attrs["version"],
+             "scenario_a": a.attrs["priors_source"], "scenario_b": b.attrs["priors_source"],
+             "nonfinite_counts": json.dumps(counts),
+             "note": "draw i of a and b share its random numbers (common random numbers), so differences are paired"}
+    tree = {"/": xr.Dataset(attrs=attrs),
+            DIFFERENCE_GROUP: xr.Dataset(differences, coords={SAMPLE_DIM: np.arange(int(a.attrs["draws"]))})}
+    for label, run in (("a", a), ("b", b)):
+        tree[label] = xr.Dataset(attrs=run.attrs)
+        for group, node in run.children.items():
+            tree[f"{label}/{group}"] = node.to_dataset()
+    return xr.DataTree.from_dict(tree)
+
+
+def compare_summary(comparison: xr.DataTree) -> pd.DataFrame:
+    """Distribution of each paired difference B - A and the probability that B is worse.
+
+    ``p_b_worse`` is the share of draws (where the difference is finite)
+    with B worse than A in the output's "worse" direction (its ``worse``
+    attribute: a shorter danger band, faster growth after the cap, ...);
+    ``p_equal`` the share where they are equal. Outputs without a direction
+    get NaN there.
+    """
+    data = comparison[DIFFERENCE_GROUP].to_dataset()
+    table = summary(comparison, group=DIFFERENCE_GROUP)[["mean", "q5", "q50", "q95", "nonfinite"]]
+    worse, equal = [], []
+    for name in table.index:
+        values = np.asarray(data[name].values)
+        finite = values[np.isfinite(values)]
+        direction = data[name].attrs.get("worse", "")
+        n = max(finite.size, 1)
+        equal.append(np.count_nonzero(finite == 0) / n)
+        if direction == "higher":
+            worse.append(np.count_nonzero(finite > 0) / n)
+        elif direction == "lower":
+            worse.append(np.count_nonzero(finite < 0) / n)
+        else:
+            worse.append(np.nan)
+    table.insert(4, "p_b_worse", worse)
+    table.insert(5, "p_equal", equal)
+    return table
 
 
 def format_summary(table: pd.DataFrame) -> str:

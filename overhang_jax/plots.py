@@ -2,8 +2,11 @@
 
 from ._plots import (
     default_plots,
+    plot_differences,
     plot_distribution,
     plot_distributions,
+    plot_fan_chart,
+    plot_paired_distributions,
     plot_remaining_overhang,
     plot_streams_vs_compute,
     plot_tornado,
@@ -11,8 +14,11 @@ from ._plots import (
 
 __all__ = [
     "default_plots",
+    "plot_differences",
     "plot_distribution",
     "plot_distributions",
+    "plot_fan_chart",
+    "plot_paired_distributions",
     "plot_remaining_overhang",
     "plot_streams_vs_compute",
     "plot_tornado",

@@ -53,7 +53,7 @@ def test_every_shipped_scenario_runs_and_changes_what_it_says(tmp_path, capsys):
     assert {"takeoff_baseline", "takeoff_investment_3x", "takeoff_software_pause", "takeoff_long_timelines",
             "takeoff_scaffolding", "takeoff_growing_investment", "takeoff_asymmetry"} <= set(scenarios)
     results = {}
-    for name in scenarios:
+    for name in [n for n in scenarios if n.startswith("takeoff_")]:
         out = tmp_path / f"{name}.nc"
         code, _, stderr = run_cli(capsys, "run", "takeoff", "--priors", name, "--draws", "1000", "--out",
                                   str(out), "--no-plots")
@@ -118,7 +118,7 @@ def test_summary_of_a_file_that_is_not_results(tmp_path, capsys):
     assert code == 2 and "not found" in stderr
 
 
-@pytest.mark.parametrize("command", [[], ["run"], ["summary"], ["priors"], ["scenarios"]])
+@pytest.mark.parametrize("command", [[], ["run"], ["compare"], ["summary"], ["priors"], ["scenarios"]])
 def test_help_on_every_command(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([*command, "--help"])

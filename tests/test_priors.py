@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import math
+import tomllib
 from pathlib import Path
 
 import jax
@@ -21,7 +22,7 @@ import scipy.optimize
 import scipy.stats
 
 import overhang_jax
-from overhang_jax import TAKEOFF, PriorsError, load_priors
+from overhang_jax import INFERENCE, TAKEOFF, TRAJECTORY, PriorsError, load_priors
 from overhang_jax._priors import Sampler
 
 Z90 = float(scipy.stats.norm.ppf(0.95))  # a 90% interval is mean +- Z90 sd
@@ -651,16 +652,18 @@ def test_models_md_example_loads(tmp_path):
     np.testing.assert_allclose(jax_ppf64(d["c0"], np.array([0.0, 1.0])), [0.002, 0.006], rtol=1e-12)
 
 
-def test_shipped_defaults_and_scenarios_load():
-    defaults = load_priors(TAKEOFF)
-    assert list(defaults.distributions) == list(TAKEOFF.parameter_names)
-    for param in TAKEOFF.parameters:
+@pytest.mark.parametrize("model", [TAKEOFF, TRAJECTORY, INFERENCE], ids=lambda m: m.name)
+def test_shipped_defaults_and_scenarios_load(model):
+    defaults = load_priors(model)
+    assert list(defaults.distributions) == list(model.parameter_names)
+    for param in model.parameters:
         dist = defaults.distributions[param.name]
         assert dist.mass_outside(param) <= 1e-12, param.name
-    scenarios = sorted((PKG_DIR / "scenarios").glob("*.toml"))
-    assert scenarios
+    scenarios = [p for p in sorted((PKG_DIR / "scenarios").glob("*.toml"))
+                 if tomllib.loads(p.read_text())["model"] == model.name]
+    assert scenarios or model is INFERENCE
     for path in scenarios:
-        load_priors(TAKEOFF, path)
+        load_priors(model, path)
 
 
 # --------------------------------------------------------------------------

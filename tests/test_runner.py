@@ -126,9 +126,9 @@ def test_checkpoint_resume_is_bit_identical(tmp_path, reference_run, monkeypatch
     def counting_chunk_function(*args):
         fn = real_chunk_function(*args)
 
-        def wrapped(key, index, host):
+        def wrapped(key, index, *rest):
             dispatched.append(int(np.asarray(index)[0]))
-            return fn(key, index, host)
+            return fn(key, index, *rest)
         return wrapped
 
     monkeypatch.setattr(_runner, "_chunk_function", counting_chunk_function)
