@@ -10,6 +10,7 @@ from ._priors import Priors, PriorsError, PriorsWarning, load_priors
 from ._results import (compare_summary, format_summary, load, nonfinite_counts, rank_correlations, save, summary,
                        trajectory_bands)
 from ._runner import RunError, compare, get_model, run
+from ._sensitivity import sobol_indices
 from ._takeoff import TAKEOFF
 from ._trajectory import TRAJECTORY
 from ._version import __version__
@@ -38,6 +39,7 @@ __all__ = [
     "rank_correlations",
     "run",
     "save",
+    "sobol_indices",
     "summary",
     "trajectory_bands",
 ]

@@ -1,4 +1,4 @@
-"""The command line: ``overhang-jax run | compare | summary | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | sensitivity | summary | priors | scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -179,6 +179,45 @@ def _cmd_compare(args) -> None:
         print(f"wrote {path}")
 
 
+def _cmd_sensitivity(args) -> None:
+    import matplotlib.pyplot as plt
+
+    from ._plots import plot_sobol
+    from ._priors import load_priors
+    from ._runner import get_model, write_atomic
+    from ._sensitivity import ranked, sobol_indices
+
+    model = get_model(args.model)
+    if args.output not in model.output_names:
+        raise CliError(f"model '{model.name}' has no output '{args.output}'; choose from "
+                       f"{', '.join(model.output_names)}")
+    out = Path(args.out or f"results/sensitivity_{model.name}_{args.output}.nc")
+    if args.out is None:
+        out.parent.mkdir(exist_ok=True)
+    _check_output(out)
+    priors = load_priors(model, _resolve_priors(args.priors))
+    parameters = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    indices = sobol_indices(model, priors, outputs=[args.output], parameters=parameters,
+                            base_samples=args.base_samples, seed=args.seed, bootstrap=args.bootstrap,
+                            chunk_size=args.chunk_size)
+    elapsed = time.perf_counter() - started
+    write_atomic(out, lambda temp: indices.to_netcdf(temp, engine="h5netcdf"))
+    print(f"Sobol indices of {args.output} ({model.name}): {args.base_samples:,} base samples, "
+          f"{int(indices.attrs['evaluations']):,} model runs, seed {args.seed}; priors: {priors.source}")
+    print(indices.attrs["independence"] + ".")
+    dropped = int(indices["dropped_base_samples"].values[0])
+    if dropped:
+        print(f"{dropped:,} base samples had a non-finite {args.output} and were left out.")
+    print(ranked(indices, args.output).to_string(float_format=lambda x: f"{x:.3f}"))
+    print(f"in {elapsed:.2f} s, including JIT compilation; wrote {out}")
+    if not args.no_plots:
+        path = out.with_suffix(".png")
+        plt.close(plot_sobol(indices, args.output, path))
+        print(f"wrote {path}")
+
+
 def _cmd_summary(args) -> None:
     from ._results import load
 
@@ -263,6 +302,26 @@ def build_parser() -> argparse.ArgumentParser:
     compare_.add_argument("--float64", action="store_true", help="compute in double precision")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
     compare_.set_defaults(func=_cmd_compare)
+
+    sensitivity_ = commands.add_parser(
+        "sensitivity", help="Sobol indices of one output (Saltelli design)",
+        description="First- and total-order Sobol indices of one output over the varying parameters, from a "
+                    "Saltelli design of N base samples (N (d + 2) model runs for d parameters), with bootstrap "
+                    "intervals. Prints the table ranked by total order, writes it (netCDF) and a bar chart.")
+    sensitivity_.add_argument("model", choices=models, help="model to analyse")
+    sensitivity_.add_argument("--output", required=True, help="the output to explain")
+    sensitivity_.add_argument("--priors", metavar="FILE", help="priors file or shipped scenario name")
+    sensitivity_.add_argument("--parameters", metavar="A,B,...",
+                              help="comma-separated parameters to analyse (default: every varying one)")
+    sensitivity_.add_argument("--base-samples", type=_count, default=2**14,
+                              help="base samples N, best a power of two (default 16384)")
+    sensitivity_.add_argument("--bootstrap", type=_count, default=1000, help="bootstrap resamples (default 1000)")
+    sensitivity_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    sensitivity_.add_argument("--out", metavar="PATH", help="indices file (default results/sensitivity_MODEL_OUTPUT.nc)")
+    sensitivity_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
+                              help=f"model runs per chunk (default {DEFAULT_CHUNK_SIZE})")
+    sensitivity_.add_argument("--no-plots", action="store_true", help="do not write the bar chart")
+    sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
                                    description="Print mean, sd, quantiles and 90%% HDI of each output.")

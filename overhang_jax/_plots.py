@@ -278,6 +278,30 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
     return _finish(fig, path)
 
 
+def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None = None, top: int = 15) -> plt.Figure:
+    """Bar chart of first- and total-order Sobol indices of one output, with bootstrap intervals."""
+    from ._sensitivity import ranked
+
+    table = ranked(indices, output)[:top][::-1]
+    fig, ax = plt.subplots(figsize=(7, 0.45 * len(table) + 1.8))
+    y = np.arange(len(table))
+    for offset, kind, colour, label in ((0.2, "ST", "tab:blue", "total order ST"),
+                                        (-0.2, "S1", "tab:orange", "first order S1")):
+        low = np.clip(table[kind] - table[f"{kind}_low"], 0, None)
+        high = np.clip(table[f"{kind}_high"] - table[kind], 0, None)
+        ax.barh(y + offset, table[kind], height=0.4, color=colour, label=label,
+                xerr=np.vstack([low, high]), error_kw={"elinewidth": 1, "capsize": 2})
+    ax.set_yticks(y, [name.replace("_", " ") for name in table.index])
+    ax.axvline(0, color="k", linewidth=0.8)
+    ax.set_xlabel(f"Sobol index of {output.replace('_', ' ')} "
+                  f"(bars: {float(indices.attrs['confidence']):.0%} bootstrap intervals)")
+    ax.set_title(f"what drives {output.replace('_', ' ')}: {int(indices.attrs['base_samples']):,} base samples, "
+                 f"{int(indices.attrs['evaluations']):,} runs\n(indices assume independent inputs)", fontsize=9)
+    ax.grid(axis="x", alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
+    return _finish(fig, path)
+
+
 def _stream_speed(results: xr.DataTree) -> str:
     speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
     return f"{speeds[0]:g}" if speeds.size == 1 else "varying"

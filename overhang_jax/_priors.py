@@ -695,7 +695,10 @@ def _parse_file(model: Model, source: str, text: str) -> tuple[dict[str, Distrib
 
 
 def default_priors_path(model: Model) -> Path:
-    return Path(__file__).parent / "priors" / model.default_priors
+    """The model's shipped default priors (``default_priors`` may also be an absolute path, for a
+    model defined outside the package)."""
+    path = Path(model.default_priors)
+    return path if path.is_absolute() else Path(__file__).parent / "priors" / path
 
 
 def load_priors(model: Model, path: str | Path | None = None, *, text: str | None = None) -> Priors:

@@ -260,7 +260,14 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if missing or unknown or len(set(coordinates)) != len(coordinates):
         raise RunError(f"coordinates must name each varying parameter once (missing: {missing}, unknown: "
                        f"{unknown})")
-    sampler_ = Sampler(sampler, int(seed), len(coordinates), draws)
+    if isinstance(sampler, str):
+        sampler_ = Sampler(sampler, int(seed), len(coordinates), draws)
+    else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
+        sampler_ = sampler
+        if sampler_.dimension != len(coordinates) or sampler_.draws != draws:
+            raise RunError(f"the design has {sampler_.dimension} coordinates and {sampler_.draws} draws; the "
+                           f"run has {len(coordinates)} and {draws}")
+        sampler = repr(sampler)
     devices = list(devices) if devices is not None else jax.devices()
     # Every device gets an equal share of a chunk, and a chunk is no longer than needed.
     chunk_size = min(chunk_size, draws)

@@ -25,7 +25,7 @@ for ~$1e8. Parameters and state per world, step n -> n + 1:
             = +inf                                      otherwise (and before t_cap)
     P_n+1   = max(P_n, min(wanted, cap(t_n+1)))         largest run so far (never shrinks)
     binds   = wanted > cap(t_n+1)
-    ratio   = clip((P_n+1 - P_n) / natural, 0, 1)       realised vs default compute growth
+    ratio   = 10 ** min((P_n+1 - P_n - natural) / dt, 0)   realised vs default growth factor (x/yr)
     Alg_n+1 = Alg_n + g_alg f_n ratio^lam (beta if binds else 1) dt
     X_n+1   = max(X_n, min(P_n+1, X_n + g_exp dt))      experience: largest run mastered
     E       = P - (1 - rho) (P - X) + Alg               effective compute (log10 FLOP, 2023 algorithms)
@@ -44,15 +44,17 @@ Choices where MODELS.md is silent (each a parameter where it could be):
   set by the draw's ``end_draw`` ~ uniform(0, 1): sudden if end_draw < p_sudden,
   so the coin is a parameter like any other (reproducible, and visible to
   sensitivity analysis).
+* "Compute growth" in g_alg (compute growth realised / default) ** lam is a
+  growth factor (x per year), as growth is usually stated: a cap holding
+  compute flat (1x/yr) where it would grow 3.2x/yr (0.5 OOM/yr) gives
+  ratio 1/3.2, so lam = 1 cuts algorithmic progress to 31% of its pace and
+  lam = 0.1 to 89%. (A ratio of growth rates in OOM/yr would be 0 under a
+  hard cap, and 0 ** lam = 0 would stop algorithms for every lam > 0, leaving
+  lam no say.) The ratio is at most 1: catch-up does not speed algorithms.
 * The start: S_0 = min(spend_start, W(START_YEAR)), P_0 = X_0 = S_0 + H(START_YEAR),
-  Alg_0 = 0. ratio^lam follows the equation literally: under a hard cap
-  (ratio = 0) any lam > 0 stops algorithmic progress (and beta with it);
-  lam = 0 leaves it untouched.
+  Alg_0 = 0.
 * A cap ending in the last step (t_end in (2099.9, 2100]) has its overhang,
   taken at END_YEAR, but no growth window.
-* Compute beyond the default pace does not speed algorithms beyond theirs
-  (ratio <= 1): a cap slows algorithms through lam, catch-up does not make
-  them overshoot.
 * Experience: X grows at most at g_exp OOM/yr (default: the fastest
   sustained growth of the largest runs, a 3.4-month doubling), so at the old
   pace the penalty is zero and a sudden jump of k OOM is worth rho k at first.
@@ -102,6 +104,7 @@ TRAJECTORY_YEARS = tuple(range(START_YEAR, END_YEAR + 1))
 GROWTH_WINDOW_STEPS = 5 * STEPS_PER_YEAR
 """Steps in the five years after the cap over which growth rates are compared."""
 LOG10_2 = math.log10(2.0)
+LN10 = math.log(10.0)
 
 
 def rate_from_doubling_months(months: jax.Array) -> jax.Array:
@@ -299,10 +302,9 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
                                   jnp.inf))
         compute_next = jnp.maximum(world.compute, jnp.minimum(wanted, cap))
         binds = wanted > cap
-        ratio = jnp.clip((compute_next - world.compute) / jnp.maximum(natural, 1e-30), 0.0, 1.0)
-        # ratio ** lam, with 0 ** lam = 0 for lam > 0 and 0 ** 0 = 1 (exp-log: see copies_multiplier)
-        slowdown = jnp.where(ratio > 0, jnp.exp(p["lam"] * jnp.log(jnp.where(ratio > 0, ratio, 1.0))),
-                             jnp.where(p["lam"] > 0, 0.0, 1.0))
+        # ratio ** lam with ratio = 10 ** (g_realised - g_default), the ratio of yearly growth factors
+        shortfall = jnp.minimum(compute_next - world.compute - natural, 0.0)  # OOM this step, <= 0
+        slowdown = jnp.exp(p["lam"] * (LN10 * STEPS_PER_YEAR) * shortfall)
         boost = jnp.where(binds, p["beta"], 1.0)
         algorithms_next = world.algorithms + g_alg * feedback * slowdown * boost * dt
         experience_next = jnp.maximum(world.experience,

@@ -8,6 +8,7 @@ from ._plots import (
     plot_fan_chart,
     plot_paired_distributions,
     plot_remaining_overhang,
+    plot_sobol,
     plot_streams_vs_compute,
     plot_tornado,
 )
@@ -20,6 +21,7 @@ __all__ = [
     "plot_fan_chart",
     "plot_paired_distributions",
     "plot_remaining_overhang",
+    "plot_sobol",
     "plot_streams_vs_compute",
     "plot_tornado",
 ]

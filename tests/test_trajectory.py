@@ -121,7 +121,8 @@ def trajectory_reference(params) -> dict:
             ceiling = cap(t_next) if policy else inf
             compute_next = max(compute, min(wanted, ceiling))
             binds = wanted > ceiling
-            ratio = min(max((compute_next - compute) / natural, 0.0), 1.0)
+            # ratio of yearly growth factors, realised / default, at most 1
+            ratio = 10.0 ** min((compute_next - compute - natural) / DT, 0.0)
             algorithms_next = algorithms + g_alg * feedback * ratio ** p["lam"] * (p["beta"] if binds else 1.0) * DT
             experience_next = max(experience, min(compute_next, experience + p["g_exp"] * DT))
             new[world] = (spend_next, compute_next, experience_next, algorithms_next)
@@ -342,7 +343,7 @@ REGIMES = {
     "experience_only": {"rho": 0.0, "alpha": 1.0, "end_draw": 0.1, "g_exp": 0.3},
     "lam_one": {"lam": 1.0},
     "lam_zero": {"lam": 0.0},
-    # lam small but positive: per the docstring ratio^lam = 0 while a hard cap holds the run.
+    # lam small but positive: algorithms slowed a little while a hard cap holds the run.
     "small_lam_hard_cap": {"lam": 0.02, "phi": 0.0},
     "ramped_up_early": {"max_spend_fraction": 1e-4, "spend_doubling_months": 6.0},
     "tai_reached_at_start": {"E_tai": 25.0, "w": 1.0},
@@ -515,14 +516,14 @@ def test_full_fast_catch_up_rejoins_the_default_curve():
 @pytest.mark.parametrize("g_cap", [0.0, 0.2])
 @pytest.mark.parametrize("lam", [0.0, 0.05, 0.5, 1.0])
 def test_compute_dependence_of_algorithms(lam, g_cap):
-    # A cap that binds from its start (at the default compute then, rising at g_cap < r_P) realises a
-    # share ratio = g_cap / r_P of the default compute growth; algorithms then grow at
-    # g_alg ratio^lam (MODELS.md: lam = 0 regardless of compute; 0^lam = 0 for lam > 0).
+    # A cap that binds from its start (at the default compute then, rising at g_cap < r_P) grows
+    # compute by a factor 10^g_cap a year where the default world grows it by 10^r_P: the ratio of
+    # growth factors is 10^(g_cap - r_P), and algorithms grow at g_alg ratio^lam (lam = 0: regardless).
     t_cap, duration = 2026.0, 4.0
     draw, rate_p, _ = linear_world("rampup", t_cap, duration, 2034.55, lam=lam, g_cap=g_cap)
     out = evaluate(draws_of([draw]))
     capped = last_capped_time(t_cap, duration) - t_cap  # 3.9 years of capped steps
-    ratio = g_cap / rate_p
+    ratio = 10.0 ** (g_cap - rate_p)
     physical = (rate_p - g_cap) * capped
     algorithmic = G_ALG * (1 - ratio ** lam) * capped
     assert out["overhang_at_end"][0] == pytest.approx(physical + algorithmic, abs=1e-9)
