@@ -7,8 +7,8 @@ from . import plots
 from ._inference import INFERENCE, copies_multiplier
 from ._model import Model, Output, Parameter
 from ._priors import Priors, PriorsError, PriorsWarning, load_priors
-from ._results import (compare_summary, format_summary, load, nonfinite_counts, rank_correlations, save, summary,
-                       trajectory_bands)
+from ._results import (compare_summary, format_summary, load, nonfinite_counts, nonfinite_draws, rank_correlations,
+                       save, summary, trajectory_bands)
 from ._runner import RunError, compare, get_model, run
 from ._sensitivity import sobol_indices
 from ._takeoff import TAKEOFF
@@ -35,6 +35,7 @@ __all__ = [
     "load",
     "load_priors",
     "nonfinite_counts",
+    "nonfinite_draws",
     "plots",
     "rank_correlations",
     "run",

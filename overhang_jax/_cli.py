@@ -13,6 +13,8 @@ import time
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+EXIT_NONFINITE = 3
+DEFAULT_NONFINITE_SHARE = 0.01
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
 
@@ -94,12 +96,45 @@ def _print_summary(results) -> None:
             print(f"  {name}: {count:,} of {attrs['draws']:,} ({100 * count / attrs['draws']:.3g}%)")
 
 
+class TooManyNonfinite(Exception):
+    """More draws than allowed came out NaN or infinite (the results are still written)."""
+
+
+def _check_nonfinite(results, limit: float, label: str = "") -> None:
+    from ._results import nonfinite_counts
+
+    draws = int(results.attrs["draws"])
+    over = {name: count for name, count in nonfinite_counts(results).items() if count > limit * draws}
+    if over:
+        listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
+        raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "
+                               f"their draw indices are in the results' '{'nonfinite_draws'}' group "
+                               "(--max-nonfinite-share sets the limit)")
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'")
+    return value
+
+
+def _check_chunk_size(chunk_size: int, draws: int) -> None:
+    if chunk_size > draws:
+        raise CliError(f"--chunk-size {chunk_size:,} is larger than --draws {draws:,}; use at most {draws:,}")
+
+
 def _cmd_run(args) -> None:
     from ._plots import default_plots
-    from ._runner import get_model, run
+    from ._runner import DEFAULT_CHUNK_SIZE, get_model, run
     from ._results import save
 
     model = get_model(args.model)
+    if args.chunk_size is not None:
+        _check_chunk_size(args.chunk_size, args.draws)
     out = Path(args.out or f"results/{model.name}.nc")
     if args.out is None:
         out.parent.mkdir(exist_ok=True)  # the default place; a path the user names must exist
@@ -111,8 +146,8 @@ def _cmd_run(args) -> None:
     _use_all_cpu_cores()
     started = time.perf_counter()
     results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                  chunk_size=args.chunk_size, checkpoint=args.checkpoint, float64=args.float64,
-                  method=args.method)
+                  chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=args.checkpoint,
+                  float64=args.float64, method=args.method)
     elapsed = time.perf_counter() - started
     save(results, out)
     _print_summary(results)
@@ -121,6 +156,7 @@ def _cmd_run(args) -> None:
     if not args.no_plots:
         for path in default_plots(results, out.with_suffix("")):
             print(f"wrote {path}")
+    _check_nonfinite(results, args.max_nonfinite_share)
 
 
 def _scenario_model(path: Path) -> str:
@@ -151,8 +187,10 @@ def _cmd_compare(args) -> None:
     from ._plots import plot_differences
     from ._priors import load_priors
     from ._results import save
-    from ._runner import compare, get_model
+    from ._runner import DEFAULT_CHUNK_SIZE, compare, get_model
 
+    if args.chunk_size is not None:
+        _check_chunk_size(args.chunk_size, args.draws)
     paths = [_resolve_priors(value) for value in (args.scenario_a, args.scenario_b)]
     names = {_scenario_model(path) for path in paths}
     if len(names) != 1:
@@ -166,7 +204,7 @@ def _cmd_compare(args) -> None:
     _use_all_cpu_cores()
     started = time.perf_counter()
     comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                         chunk_size=args.chunk_size, float64=args.float64)
+                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64)
     elapsed = time.perf_counter() - started
     save(comparison, out)
     _print_comparison(comparison)
@@ -177,6 +215,8 @@ def _cmd_compare(args) -> None:
         path = out.with_name(out.stem + "_differences.png")
         plt.close(plot_differences(comparison, path))
         print(f"wrote {path}")
+    for label in ("a", "b"):
+        _check_nonfinite(comparison[label], args.max_nonfinite_share, f"scenario {label.upper()}: ")
 
 
 def _cmd_sensitivity(args) -> None:
@@ -275,8 +315,12 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("--out", metavar="PATH", help="results file (default results/MODEL.nc)")
     run_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
                       help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
-    run_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
-                      help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    run_.add_argument("--chunk-size", type=_count, default=None,
+                      help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}, or --draws if fewer); "
+                           "does not change the results")
+    run_.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
+                      help="exit with status 3 (results still written) if more than this share of the draws of "
+                           f"any output is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
     run_.add_argument("--checkpoint", metavar="DIR",
                       help="save each finished chunk here; re-running the same command resumes")
     run_.add_argument("--float64", action="store_true", help="compute in double precision")
@@ -297,8 +341,12 @@ def build_parser() -> argparse.ArgumentParser:
     compare_.add_argument("--out", metavar="PATH", help="comparison file (default results/compare_A_vs_B.nc)")
     compare_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
                           help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
-    compare_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
-                          help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    compare_.add_argument("--chunk-size", type=_count, default=None,
+                          help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}); "
+                               "does not change the results")
+    compare_.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
+                          help="exit with status 3 (results still written) if more than this share of either "
+                               f"scenario's draws of any output is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
     compare_.add_argument("--float64", action="store_true", help="compute in double precision")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
     compare_.set_defaults(func=_cmd_compare)
@@ -353,6 +401,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, PriorsError, RunError) as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except TooManyNonfinite as err:
+        print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_NONFINITE
     except KeyboardInterrupt:
         print("overhang-jax: interrupted; re-run with the same --checkpoint to resume", file=sys.stderr)
         return 130

@@ -28,6 +28,7 @@ SUMMARY_PROB = 0.9
 
 
 TRAJECTORIES_GROUP = "trajectories"
+NONFINITE_GROUP = "nonfinite_draws"
 BAND_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -51,7 +52,27 @@ def to_datatree(model: Model, columns: dict[str, np.ndarray], attrs: dict[str, A
     groups = {"/": xr.Dataset(attrs=root_attrs), PARAMETERS_GROUP: dataset(model.parameters), OUTPUTS_GROUP: outputs}
     if model.trajectories is not None and series:
         groups[TRAJECTORIES_GROUP] = _trajectories_dataset(model.trajectories, series)
+    groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns)
     return xr.DataTree.from_dict(groups)
+
+
+def _nonfinite_draws(model: Model, columns: dict[str, np.ndarray]) -> xr.Dataset:
+    """For each output, the indices of the draws where it is NaN or infinite (and which it is)."""
+    variables = {}
+    for output in model.outputs:
+        values = columns[output.name]
+        index = np.flatnonzero(~np.isfinite(values))
+        dim = f"{output.name}_nonfinite"
+        variables[f"{output.name}_draw"] = xr.Variable((dim,), index.astype(np.int64),
+                                                       {"long_name": f"draws where {output.name} is not finite"})
+        variables[f"{output.name}_value"] = xr.Variable((dim,), values[index],
+                                                        {"long_name": f"{output.name} there (NaN, +inf or -inf)"})
+    return xr.Dataset(variables)
+
+
+def nonfinite_draws(results: xr.DataTree, output: str) -> np.ndarray:
+    """Indices of the draws where ``output`` is NaN or infinite."""
+    return np.asarray(results[NONFINITE_GROUP][f"{output}_draw"].values)
 
 
 def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:

@@ -137,3 +137,37 @@ def test_console_script_runs_as_a_process(tmp_path):
     proc = subprocess.run([str(script), "run", "takeoff", "--draws", "-1"], capture_output=True, text=True,
                           env=env, timeout=300)
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
+
+
+def test_too_many_nonfinite_draws_exit_3_after_writing_everything(tmp_path, capsys):
+    priors = tmp_path / "never.toml"
+    priors.write_text('model = "trajectory"\n[params]\nE_tai = 200\nphi = 0\n')  # beyond any E by 2100
+    out = tmp_path / "never.nc"
+    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--priors", str(priors), "--draws", "300",
+                                   "--out", str(out), "--no-plots")
+    assert code == 3
+    assert "tai_year_default 300 (100%)" in stderr and stderr.count("\n") == 1
+    results = oj.load(out)  # nothing lost: the results are written first
+    assert np.array_equal(oj.nonfinite_draws(results, "tai_year_default"), np.arange(300))
+    assert np.all(np.isinf(results["nonfinite_draws"]["tai_year_default_value"].values))
+    # A limit the user raises lets the same run pass.
+    code, _, stderr = run_cli(capsys, "run", "trajectory", "--priors", str(priors), "--draws", "300",
+                              "--out", str(out), "--no-plots", "--max-nonfinite-share", "1")
+    assert code == 0, stderr
+
+
+def test_nonfinite_draws_are_listed_by_index():
+    text = 'model = "takeoff"\n[params]\ntakeoff_threshold = { dist = "uniform", lo = 30, hi = 60 }\n'
+    results = oj.run("takeoff", oj.load_priors(oj.TAKEOFF, text=text), draws=500, seed=1)
+    years = results["prior_predictive"]["takeoff_year"].values
+    assert np.array_equal(oj.nonfinite_draws(results, "takeoff_year"), np.flatnonzero(~np.isfinite(years)))
+    assert 0 < oj.nonfinite_draws(results, "takeoff_year").size < 500
+
+
+@pytest.mark.parametrize("args,message", [
+    (["run", "takeoff", "--draws", "100", "--chunk-size", "200"], "larger than --draws"),
+    (["compare", "no_policy", "full_catch_up", "--draws", "100", "--chunk-size", "200"], "larger than --draws"),
+])
+def test_chunk_larger_than_draws_is_a_clear_error(capsys, args, message):
+    code, _, stderr = run_cli(capsys, *args)
+    assert code == 2 and message in stderr and stderr.count("\n") == 1
