@@ -72,6 +72,37 @@ def _check_output(path: Path) -> None:
         raise CliError(f"output path '{path}' is a directory")
 
 
+def _start_distributed(args) -> bool:
+    """Join a jax.distributed run if asked to; True in every process but the first.
+
+    With --distributed alone JAX finds the cluster itself (SLURM, Open MPI,
+    Kubernetes, Cloud TPU); --coordinator, --num-processes and --process-id
+    set it by hand. Every process computes its share of each chunk; process
+    0 gathers the results and writes them.
+    """
+    import jax
+
+    if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
+        return False
+    # CPU processes need a collectives backend to exchange results (GPUs and TPUs have their own).
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    try:
+        jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
+                                   process_id=args.process_id)
+    except (ValueError, RuntimeError) as err:
+        raise CliError(f"cannot start the distributed run: {err}") from None
+    return jax.process_index() > 0
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("running on several processes (README: Running on a cluster)")
+    group.add_argument("--distributed", action="store_true",
+                       help="join a jax.distributed run, the cluster found from the environment (SLURM, ...)")
+    group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (implies --distributed)")
+    group.add_argument("--num-processes", type=_count, help="number of processes (implies --distributed)")
+    group.add_argument("--process-id", type=int, help="this process's index, 0 .. N-1 (implies --distributed)")
+
+
 def _use_all_cpu_cores() -> None:
     # XLA runs one CPU device on one thread; one device per core uses them all.
     # A device count set by the user through XLA_FLAGS wins.
@@ -144,11 +175,15 @@ def _cmd_run(args) -> None:
 
     priors = load_priors(model, priors_path)  # validated here, before any compute
     _use_all_cpu_cores()
+    helper = _start_distributed(args)
     started = time.perf_counter()
     results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
                   chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=args.checkpoint,
                   float64=args.float64, method=args.method)
     elapsed = time.perf_counter() - started
+    if helper:
+        print(f"process {results.attrs['process']}: done; process 0 writes {out}")
+        return
     save(results, out)
     _print_summary(results)
     print(f"{args.draws:,} draws in {elapsed:.2f} s, including JIT compilation "
@@ -202,10 +237,14 @@ def _cmd_compare(args) -> None:
     _check_output(out)
     priors = [load_priors(model, path) for path in paths]  # validated before any compute
     _use_all_cpu_cores()
+    helper = _start_distributed(args)
     started = time.perf_counter()
     comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
                          chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64)
     elapsed = time.perf_counter() - started
+    if helper:
+        print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
+        return
     save(comparison, out)
     _print_comparison(comparison)
     print(f"2 x {args.draws:,} draws in {elapsed:.2f} s, including JIT compilation; wrote {out}")
@@ -326,6 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("--float64", action="store_true", help="compute in double precision")
     run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
     run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
+    _add_cluster_options(run_)
     run_.set_defaults(func=_cmd_run)
 
     compare_ = commands.add_parser(
@@ -349,6 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
                                f"scenario's draws of any output is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
     compare_.add_argument("--float64", action="store_true", help="compute in double precision")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
+    _add_cluster_options(compare_)
     compare_.set_defaults(func=_cmd_compare)
 
     sensitivity_ = commands.add_parser(

@@ -110,6 +110,9 @@ class _Checkpoint:
     def _path(self, start: int) -> Path:
         return self.directory / f"chunk_{start:012d}.npz"
 
+    def has(self, start: int) -> bool:
+        return self._path(start).exists()
+
     def load(self, start: int) -> dict[str, np.ndarray] | None:
         path = self._path(start)
         if not path.exists():
@@ -300,7 +303,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
             columns[name] = np.broadcast_to(np.asarray(dist.point_value, jnp.dtype(dtype)), (draws,))
     attrs = {**manifest, "priors_toml": priors.to_toml(), "priors_source": priors.source,
              "priors_text": priors.text, "jax_version": jax.__version__,
-             "devices": ", ".join(str(d) for d in devices)}
+             "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
+             "process": jax.process_index()}
     del attrs["priors_sha256"]
     return to_datatree(model, columns, attrs, series)
 
@@ -326,12 +330,23 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
     key = sampler.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
 
+    multi_process = jax.process_count() > 1
+
     def dispatch(start):
         index = np.arange(start, start + chunk_size, dtype=np.int32)
         host = sampler.host_part(start, chunk_size)
-        index = jax.device_put(index, draws_sharding)
-        host = jax.device_put(host, draws_sharding)
+        # Each process places only the slices its own devices hold (all of them, in one process).
+        index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
+        host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
         return chunk_fn(key, index, host, np.int32(draws))
+
+    def gathered(arrays):
+        """Every process's part of a chunk, on every process (jax.distributed runs only)."""
+        from jax.experimental import multihost_utils
+
+        return {name: (np.asarray(values.addressable_shards[0].data) if name in series
+                       else multihost_utils.process_allgather(values, tiled=True))
+                for name, values in arrays.items()}
 
     def collect(start, arrays):
         """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns."""
@@ -350,14 +365,21 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
                     columns[name][first:last] = part[: last - first]
 
     starts = list(range(0, draws, chunk_size))
-    bar = tqdm(total=draws, unit="draw", disable=not progress, smoothing=0.1)
+    # Which chunks are done is decided once, before any compute: in a jax.distributed run every
+    # process must dispatch the same chunks, while process 0 writes new ones.
+    saved_starts = {start for start in starts if store and store.has(start)}
+    if multi_process:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("overhang_jax: checkpoint listed")
+    bar = tqdm(total=draws, unit="draw", disable=not progress or jax.process_index() > 0, smoothing=0.1)
     pending = None  # (start, device arrays) dispatched but not yet copied back
     try:
         for start in [*starts, None]:
             finished = pending
             pending = None
             if start is not None:
-                saved = store.load(start) if store else None
+                saved = store.load(start) if start in saved_starts else None
                 if saved is not None:
                     collect(start, saved)
                     bar.update(min(chunk_size, draws - start))
@@ -366,7 +388,9 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
             if finished is not None:
                 done_start, (params, outputs, summaries) = finished
                 arrays = {**params, **outputs, **summaries}
-                if store:
+                if multi_process:
+                    arrays = gathered(arrays)
+                if store and jax.process_index() == 0:  # one writer; every process may read to resume
                     store.save(done_start, {n: np.asarray(v) for n, v in arrays.items()})
                 collect(done_start, arrays)
                 bar.update(min(chunk_size, draws - done_start))
