@@ -72,6 +72,28 @@ def _check_output(path: Path) -> None:
         raise CliError(f"output path '{path}' is a directory")
 
 
+def _check_space(path: Path, needed: int) -> None:
+    """Fail now if the file system cannot hold the result (about ``needed`` bytes)."""
+    import shutil
+
+    parent = path.parent if str(path.parent) else Path(".")
+    free = shutil.disk_usage(parent).free
+    if free < needed:
+        raise CliError(f"not enough space for '{path}': the results need about {needed / 1e9:.3g} GB and "
+                       f"{free / 1e9:.3g} GB are free")
+
+
+def _result_bytes(model, priors, draws: int, float64: bool, runs: int = 1) -> int:
+    """Size of a run's file: one value per draw of each varying parameter and each output, plus
+    the trajectory histograms, with a 10% margin for netCDF's own data."""
+    columns = len(priors.random_names) + len(model.outputs)
+    size = draws * columns * (8 if float64 else 4)
+    if model.trajectories is not None:
+        spec = model.trajectories
+        size += len(spec.names) * len(spec.coords) * (spec.bins + 2) * 8
+    return int(1.1 * size * runs)
+
+
 def _start_distributed(args) -> bool:
     """Join a jax.distributed run if asked to; True in every process but the first.
 
@@ -174,6 +196,7 @@ def _cmd_run(args) -> None:
     from ._priors import load_priors
 
     priors = load_priors(model, priors_path)  # validated here, before any compute
+    _check_space(out, _result_bytes(model, priors, args.draws, args.float64))
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
@@ -236,6 +259,8 @@ def _cmd_compare(args) -> None:
         out.parent.mkdir(exist_ok=True)
     _check_output(out)
     priors = [load_priors(model, path) for path in paths]  # validated before any compute
+    _check_space(out, sum(_result_bytes(model, p, args.draws, args.float64) for p in priors)
+                 + _result_bytes(model, priors[0], args.draws, args.float64) // 2)
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
