@@ -20,6 +20,7 @@ import math
 import os
 import sys
 import tempfile
+import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -117,8 +118,11 @@ class _Checkpoint:
         path = self._path(start)
         if not path.exists():
             return None
-        with np.load(path) as data:
-            return {k: data[k] for k in data.files}
+        try:  # allow_pickle stays False: a checkpoint never runs code
+            with np.load(path, allow_pickle=False) as data:
+                return {k: data[k] for k in data.files}
+        except (OSError, ValueError, zipfile.BadZipFile) as err:
+            raise RunError(f"checkpoint chunk {path} is unreadable ({err}); delete it to compute it again") from None
 
     def save(self, start: int, arrays: dict[str, np.ndarray]) -> None:
         def write(temp: Path):
@@ -380,6 +384,9 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
             pending = None
             if start is not None:
                 saved = store.load(start) if start in saved_starts else None
+                if saved is not None and set(saved) != {*columns, *series}:
+                    raise RunError(f"checkpoint chunk {store._path(start)} does not hold this run's variables; "
+                                   "delete it to compute it again")
                 if saved is not None:
                     collect(start, saved)
                     bar.update(min(chunk_size, draws - start))
