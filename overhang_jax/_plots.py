@@ -188,13 +188,15 @@ def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | No
 WORLD_COLOURS = {"E_default": "tab:blue", "E_policy": "tab:red"}
 
 
-def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, spaghetti: int = 0) -> plt.Figure:
+def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, spaghetti: int = 0,
+                   ylim: tuple[float, float] | None = None) -> plt.Figure:
     """Fan chart of E(t), default vs policy world: median, 50% and 90% bands over all draws.
 
     The bands come from the run's streamed per-year histograms (exact to half
     a bin). The cap window differs between draws: the shading spans the
     median cap start to the median cap end. ``spaghetti`` > 0 adds that many
-    of the kept full trajectories of each world.
+    of the kept full trajectories of each world. ``ylim`` defaults to the span
+    of the 90% bands (runaway trajectories would otherwise squash them).
     """
     from ._results import TRAJECTORIES_GROUP, trajectory_bands
 
@@ -221,6 +223,11 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     ax.set_title(f"E(t), default vs policy: {results.attrs.get('draws', 0):,} draws "
                  f"(bands end where they pass {upper:g})", fontsize=10)
     ax.set_xlim(years[0], years[-1])
+    if ylim is None:
+        finite = np.concatenate([bands[n].values[np.isfinite(bands[n].values)] for n in WORLD_COLOURS])
+        ylim = (float(finite.min()) - 1, float(finite.max()) + 1) if finite.size else None
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     return _finish(fig, path)
@@ -253,7 +260,8 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
 
     table = compare_summary(comparison)
     data = comparison[DIFFERENCE_GROUP]
-    names = names or [n for n in table.index if data[n].attrs.get("worse")]
+    # By default the outputs with a "worse" direction (all of them if none has one, as in takeoff).
+    names = names or [n for n in table.index if data[n].attrs.get("worse")] or list(table.index)
     columns = 2
     rows = math.ceil(len(names) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)

@@ -239,8 +239,9 @@ def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataT
     differences = {}
     counts = {}
     for output in model.outputs:
-        values = (np.asarray(b[OUTPUTS_GROUP][output.name].values, np.float64)
-                  - np.asarray(a[OUTPUTS_GROUP][output.name].values, np.float64))
+        with np.errstate(invalid="ignore"):  # inf - inf, set to 0 or kept as NaN just below
+            values = (np.asarray(b[OUTPUTS_GROUP][output.name].values, np.float64)
+                      - np.asarray(a[OUTPUTS_GROUP][output.name].values, np.float64))
         # inf - inf is NaN; an equal pair of +inf (neither scenario reaches TAI) is no difference at all
         both_same = np.asarray(a[OUTPUTS_GROUP][output.name].values) == np.asarray(b[OUTPUTS_GROUP][output.name].values)
         values = np.where(both_same, 0.0, values)

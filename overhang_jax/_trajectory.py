@@ -58,9 +58,11 @@ Choices where MODELS.md is silent (each a parameter where it could be):
 * Experience: X grows at most at g_exp OOM/yr (default: the fastest
   sustained growth of the largest runs, a 3.4-month doubling), so at the old
   pace the penalty is zero and a sudden jump of k OOM is worth rho k at first.
-* Evaders fall behind the default world by h OOM/yr while the cap is in force
-  (t_cap to t_end) and keep the default pace after it, never losing what they
-  have: E_ev(t) = max over s <= t of E_default(s) - h clip(s - t_cap, 0, D).
+* Evaders fall behind the default world by h OOM/yr while the cap binds the
+  regulated actors (a cap that binds nobody needs no evading) and keep the
+  default pace otherwise, never losing what they have:
+  deficit_n+1 = deficit_n + h dt (if the cap binds in step n),
+  E_ev_n+1 = max(E_ev_n, E_default_n+1 - deficit_n+1), E_ev_0 = E_default_0.
   The policy world's frontier is max(E_regulated, E_ev) when e_share > 0,
   else E_regulated; its TAI year and danger band use the frontier. Evaders'
   share otherwise acts through the revenue they keep.
@@ -149,7 +151,7 @@ PARAMETERS = (
     Parameter("pause_deployment", 0.0, "1", "1 if deployment pauses with training (revenue feedback off)",
               values=(0.0, 1.0)),
     Parameter("e_share", 0.0, "1", "share of frontier actors outside the regime", **_SHARE),
-    Parameter("h", 0.2, "OOM/yr", "evaders' growth handicap while the cap is in force", lower=0.0),
+    Parameter("h", 0.2, "OOM/yr", "evaders' growth handicap while the cap binds", lower=0.0),
     # Catch-up.
     Parameter("alpha", 0.5, "1", "share of the overhang caught up after the cap (1 = full)", **_SHARE),
     Parameter("kappa", 1.0, "1/yr", "rate at which the gap closes toward (1 - alpha) G", lower=0.0),
@@ -228,6 +230,7 @@ class Tracking(NamedTuple):
     lead_before: jax.Array     # its lead over evaders at both ends of that step
     lead_after: jax.Array
     tai_in_rampup: jax.Array
+    evader_deficit: jax.Array  # OOM the evaders' handicap has cost them so far
 
 
 def _effective(p: Draw, world: World) -> jax.Array:
@@ -309,11 +312,11 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         algorithms_next = world.algorithms + g_alg * feedback * slowdown * boost * dt
         experience_next = jnp.maximum(world.experience,
                                       jnp.minimum(compute_next, world.experience + p["g_exp"] * dt))
-        return World(spend_next, compute_next, experience_next, algorithms_next), spend_next < willingness_next
+        return World(spend_next, compute_next, experience_next, algorithms_next), spend_next < willingness_next, binds
 
-    def evader(e_evader, e_default, t):
-        # Behind the default world by h per year spent inside the cap window, never losing ground gained.
-        return jnp.maximum(e_evader, e_default - p["h"] * jnp.clip(t - t_cap, 0.0, p["D"]))
+    def evader(e_evader, e_default, deficit):
+        # Behind the default world by the handicap accrued so far, never losing ground gained.
+        return jnp.maximum(e_evader, e_default - deficit)
 
     def frontier(e_regulated, e_evader):
         return jnp.where(evaders, jnp.maximum(e_regulated, e_evader), e_regulated)
@@ -327,11 +330,12 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         catching_up = step_index >= end_step
         gap = _nominal(default) - _nominal(policy)
         target_gap = jnp.where(starts, (1 - p["alpha"]) * gap, track.target_gap)
-        default_next, ramping = advance(default, e.default, t, t_next, jnp.inf, jnp.inf, False, 0.0, 0.0)
-        policy_next, _ = advance(policy, e.regulated, t, t_next, t_cap, t_end, catching_up, gap, target_gap)
+        default_next, ramping, _ = advance(default, e.default, t, t_next, jnp.inf, jnp.inf, False, 0.0, 0.0)
+        policy_next, _, binds = advance(policy, e.regulated, t, t_next, t_cap, t_end, catching_up, gap, target_gap)
 
         e_default, e_regulated = _effective(p, default_next), _effective(p, policy_next)
-        e_evader = evader(e.evader, e_default, t_next)
+        deficit = jnp.where(binds, track.evader_deficit + p["h"] * dt, track.evader_deficit)
+        e_evader = evader(e.evader, e_default, deficit)
         nxt = Curves(e_default, e_regulated, e_evader, frontier(e_regulated, e_evader))
         # Growth over the policy world's catch-up window, the five years from end_step, in both worlds.
         in_window = catching_up & (step_index < end_step + GROWTH_WINDOW_STEPS)
@@ -353,14 +357,14 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
             lead_before=jnp.where(leader_below, e.regulated - e.evader, track.lead_before),
             lead_after=jnp.where(leader_below, nxt.regulated - nxt.evader, track.lead_after),
             tai_in_rampup=jnp.where(below_tai, ramping.astype(dtype), track.tai_in_rampup),
+            evader_deficit=deficit,
         )
         return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy)
 
     spend_start = jnp.minimum(p["spend_start"], willingness_start)
     world = World(spend_start, spend_start + hw_start, spend_start + hw_start, jnp.zeros_like(spend_start))
     e0 = _effective(p, world)
-    e0_evader = evader(e0, e0, jnp.asarray(START_YEAR, dtype))
-    e = Curves(e0, e0, e0_evader, frontier(e0, e0_evader))
+    e = Curves(e0, e0, e0, frontier(e0, e0))
     track = Tracking(
         overhang=nan, target_gap=jnp.zeros_like(nan),
         max_step_default=jnp.full_like(nan, -jnp.inf), max_step_policy=jnp.full_like(nan, -jnp.inf),
@@ -369,6 +373,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         leader_tai=_start(e.regulated, p["E_tai"]),
         lead_before=e.regulated - e.evader, lead_after=e.regulated - e.evader,
         tai_in_rampup=(spend_start < willingness_start).astype(dtype),
+        evader_deficit=jnp.zeros_like(nan),
     )
 
     def one_year(carry, y):

@@ -74,6 +74,7 @@ def priors_texts(draw):
     return text
 
 
+@pytest.mark.filterwarnings("ignore::overhang_jax.PriorsWarning")  # generated files may well trigger it
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(priors_texts())
 def test_any_priors_text_loads_or_raises_one_clear_priors_error(text):

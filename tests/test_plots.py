@@ -77,3 +77,12 @@ def test_tornado_puts_the_strongest_parameter_on_top(results, tmp_path):
     assert labels[-1] == "c0"  # the largest |rank correlation| is drawn at the top
     assert (tmp_path / "tornado.png").exists()
     plt.close(fig)
+
+
+def test_difference_plot_of_a_model_without_worse_directions(tmp_path):
+    # Takeoff outputs declare no "worse" direction: every output is drawn, and P(B worse) is NaN.
+    comparison = oj.compare("takeoff", None, oj.load_priors(oj.TAKEOFF, text="[params]\nc0 = 0.005\n"),
+                            draws=400, seed=1)
+    fig = oj.plots.plot_differences(comparison, tmp_path / "d.png")
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == len(oj.TAKEOFF.outputs)
+    assert (tmp_path / "d.png").exists()

@@ -97,6 +97,7 @@ def trajectory_reference(params) -> dict:
     state = {w: (spend0, spend0 + price(times[0]), spend0 + price(times[0]), 0.0) for w in ("default", "policy")}
     e = {w: [effective(*state[w][1:])] for w in state}
     spend_default = [spend0]
+    binding = []  # whether the cap binds the regulated actors in each step
     target = None  # (1 - alpha) G, nominal
     for n in range(last):
         t, t_next = times[n], times[n + 1]
@@ -127,13 +128,17 @@ def trajectory_reference(params) -> dict:
             experience_next = max(experience, min(compute_next, experience + p["g_exp"] * DT))
             new[world] = (spend_next, compute_next, experience_next, algorithms_next)
             e[world].append(effective(compute_next, experience_next, algorithms_next))
+            if policy:
+                binding.append(binds)
         state = new
         spend_default.append(new["default"][0])
 
     e_default, e_regulated = e["default"], e["policy"]
-    # Evaders: behind the default world by h per year in force, never losing what they have.
-    e_evader = list(itertools.accumulate((x - p["h"] * min(max(t - t_cap, 0.0), duration)
-                                          for x, t in zip(e_default, times)), max))
+    # Evaders: behind the default world by h per year the cap binds, never losing what they have.
+    deficits = [0.0]
+    for binds in binding:
+        deficits.append(deficits[-1] + p["h"] * DT if binds else deficits[-1])
+    e_evader = list(itertools.accumulate((x - d for x, d in zip(e_default, deficits)), max))
     frontier = ([max(r, v) for r, v in zip(e_regulated, e_evader)] if p["e_share"] > 0 else list(e_regulated))
 
     def first_reach(series, level):
