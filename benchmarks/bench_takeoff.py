@@ -47,46 +47,19 @@ import numpy as np  # noqa: E402
 import overhang_jax as oj  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _common import CompileClock, add_run_arguments, count, cpu_name  # noqa: E402
 import numpy_takeoff  # noqa: E402
 
 PATHS = (("jax", "fast"), ("jax", "stepped"), ("numpy", "fast"), ("numpy", "stepped"))
 JAX_METHOD = {"fast": "closed_form", "stepped": "stepped"}
 
 
-class CompileClock:
-    """Seconds XLA spent compiling, so a timed run that compiled after all is flagged, not trusted."""
-
-    EVENT = "/jax/core/compile/backend_compile_duration"
-
-    def __init__(self):
-        self.seconds = 0.0
-        jax.monitoring.register_event_duration_secs_listener(self._record)
-
-    def _record(self, event, duration, **_):
-        if event == self.EVENT:
-            self.seconds += duration
-
-
 COMPILES = CompileClock()
-
-
-def _count(text: str) -> int:
-    """A positive whole number, written 1000000 or 1e6."""
-    value = float(text)
-    if not value.is_integer() or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
-    return int(value)
+_count = count
 
 
 def machine() -> list[str]:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    cpu = cpu_name()
     devices = jax.devices()
     return [
         f"CPU: {cpu}, {os.cpu_count()} cores ({platform.machine()}, {platform.system()})",
@@ -160,12 +133,7 @@ def main(argv=None) -> int:
                         help="smoke test (overrides --draws, --repeats, --skip-stepped-above): 2e4 and 1e5 "
                              "draws, numpy stepped extrapolated above 2e4, one repeat, check on the default "
                              "priors only")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--float64", action="store_true", help="time in double precision (default float32, "
-                        "overhang_jax's default; numpy uses the same dtype)")
-    parser.add_argument("--jax-chunk-size", type=_count,
-                        default=inspect.signature(oj.run).parameters["chunk_size"].default,
-                        help="draws per JAX chunk (default: the runner's, %(default)s)")
+    add_run_arguments(parser, inspect.signature(oj.run).parameters["chunk_size"].default)
     parser.add_argument("--numpy-chunk-size", type=_count, default=None,
                         help="draws per numpy batch (default: " + ", ".join(
                             f"{m} {n}" for m, n in numpy_takeoff.DEFAULT_CHUNK_SIZE.items()) + ")")

@@ -31,6 +31,7 @@ the results say so. Parameters outside the analysed subset still vary
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import warnings
 from collections.abc import Sequence
@@ -117,17 +118,44 @@ def saltelli_estimates(values: jax.Array) -> tuple[jax.Array, jax.Array]:
     return first, total
 
 
-@jax.jit
-def _bootstrap(key: jax.Array, values: jax.Array, resamples_index: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """Indices of each bootstrap resample (resampling base samples with replacement)."""
+def weighted_estimates(values: jax.Array, weights: jax.Array) -> tuple[jax.Array, jax.Array]:
+    """The estimates of :func:`saltelli_estimates` with base sample j counted weights[..., j] times.
+
+    Every estimator is a mean over base samples, so a batch of resamples is
+    one matrix product of their counts with per-sample terms: no copy of the
+    outputs per resample. Equal weights give saltelli_estimates' values.
+    """
+    f_a, f_ab, f_b = values[:, :1], values[:, 1:-1], values[:, -1:]
+    rows = values.shape[1]
+    terms = jnp.concatenate([
+        f_b * (f_ab - f_a),            # first-order numerator, before centring
+        f_ab - f_a,                    # its centring correction
+        (f_a - f_ab) ** 2,             # total-order numerator
+        f_a + f_b, f_a**2 + f_b**2,    # variance of [f(A), f(B)]
+        jnp.sum(values, axis=1, keepdims=True),  # the mean all outputs are centred on
+    ], axis=1)
+    d = f_ab.shape[1]
+    means = (weights @ terms) / jnp.sum(weights, axis=-1, keepdims=True)
+    centre = means[..., -1:] / rows
+    variance = means[..., 3 * d + 1: 3 * d + 2] / 2 - (means[..., 3 * d: 3 * d + 1] / 2) ** 2
+    first = (means[..., :d] - centre * means[..., d: 2 * d]) / variance
+    total = 0.5 * means[..., 2 * d: 3 * d] / variance
+    return first, total
+
+
+@functools.partial(jax.jit, static_argnames=("resamples", "batch"))
+def _bootstrap(key: jax.Array, values: jax.Array, resamples: int, batch: int = 50) -> tuple[jax.Array, jax.Array]:
+    """Indices of ``resamples`` bootstrap resamples (base samples drawn with replacement)."""
     n = values.shape[0]
 
-    def one(index):
-        picked = jax.random.randint(jax.random.fold_in(key, index), (n,), 0, n)
-        return saltelli_estimates(values[picked])
+    def one_batch(index):
+        picked = jax.random.randint(jax.random.fold_in(key, index), (batch, n), 0, n)
+        counts = jnp.zeros((batch, n), values.dtype).at[jnp.arange(batch)[:, None], picked].add(1.0)
+        return weighted_estimates(values, counts)
 
-    # One resample at a time keeps memory at one copy of the outputs.
-    return jax.lax.map(one, resamples_index, batch_size=16)
+    first, total = jax.lax.map(one_batch, jnp.arange(-(-resamples // batch)))
+    d = values.shape[1] - 2
+    return first.reshape(-1, d)[:resamples], total.reshape(-1, d)[:resamples]
 
 
 def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
@@ -188,7 +216,7 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
             continue  # no variance among finite draws: indices undefined
         with jax.enable_x64(True):
             first, total = saltelli_estimates(jnp.asarray(values))
-            boot_first, boot_total = _bootstrap(key, jnp.asarray(values), jnp.arange(bootstrap))
+            boot_first, boot_total = _bootstrap(key, jnp.asarray(values), int(bootstrap))
         data["S1"][k], data["ST"][k] = np.asarray(first), np.asarray(total)
         data["S1_low"][k], data["S1_high"][k] = np.quantile(np.asarray(boot_first), [z, 1 - z], axis=0)
         data["ST_low"][k], data["ST_high"][k] = np.quantile(np.asarray(boot_total), [z, 1 - z], axis=0)

@@ -132,3 +132,19 @@ def test_cli_prints_the_ranked_table_and_writes_file_and_plot(tmp_path, capsys):
         assert saved.attrs["base_samples"] == 128 and "S1" in saved
     code = main(["sensitivity", "takeoff", "--output", "speed"])
     assert code == 2 and "no output 'speed'" in capsys.readouterr().err
+
+
+def test_weighted_estimates_are_the_estimates_with_samples_repeated():
+    from overhang_jax._sensitivity import weighted_estimates
+
+    rng = np.random.default_rng(0)
+    values = rng.normal(3.0, 2.0, (200, 6)) + rng.normal(0, 1, (200, 1))
+    counts = rng.integers(0, 4, 200).astype(np.float64)
+    with jax.enable_x64(True):
+        equal = weighted_estimates(jnp.asarray(values), jnp.ones(200))
+        plain = saltelli_estimates(jnp.asarray(values))
+        weighted = weighted_estimates(jnp.asarray(values), jnp.asarray(counts))
+        repeated = saltelli_estimates(jnp.asarray(np.repeat(values, counts.astype(int), axis=0)))
+    for ours, reference in ((equal, plain), (weighted, repeated)):
+        assert np.allclose(ours[0], reference[0], rtol=1e-10, atol=1e-12)
+        assert np.allclose(ours[1], reference[1], rtol=1e-10, atol=1e-12)
