@@ -28,7 +28,7 @@ equations imply (in exact arithmetic; the float64 check confirms it to
   draws whose window opens or closes at that step.
 * Point parameters stay numpy scalars (as XLA folds them into constants);
   the fear term is skipped when phi_fear is the point 0.
-* The evaders' deficit grows only for the draws where the cap binds.
+* The evaders' deficit grows only for the draws where the cap is in force and binds.
 * E of the default, regulated and evader curves and S of the default world
   are written into (771, n) arrays as they are stepped (allocated once per
   run: fresh pages every batch cost a third as much again), and the outputs
@@ -194,6 +194,7 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     E_v[0] = P_d
     deficit = np.zeros(n, dtype)  # OOM the evaders' handicap has cost them so far
     h_dt = full(p["h"] * dt)
+    cap_start, cap_end = full(p["t_cap"]), full(t_end)
     E_p[0] = P_p
     target_gap = np.zeros(n, dtype)
     f, g, w, cap, tmp, B_next, natural, w_next, h_next = (np.empty(n, dtype) for _ in range(9))
@@ -297,9 +298,10 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.minimum(tmp, P_p, out=tmp)
         np.maximum(X_p, tmp, out=X_p)
         effective(P_p, X_p, A_p, E_p[step + 1])
-        # Evaders: the default world minus h per year the cap has bound, never losing ground.
+        # Evaders: the default world minus h per year the cap has been in force and bound, never losing ground.
         if bound.size:
-            deficit[bound] += h_dt[bound]
+            in_force = bound[(cap_start[bound] <= t[step]) & (t[step] < cap_end[bound])]
+            deficit[in_force] += h_dt[in_force]
         np.subtract(E_d[step + 1], deficit, out=tmp)
         np.maximum(E_v[step], tmp, out=E_v[step + 1])
 

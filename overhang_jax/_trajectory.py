@@ -58,10 +58,11 @@ Choices where MODELS.md is silent (each a parameter where it could be):
 * Experience: X grows at most at g_exp OOM/yr (default: the fastest
   sustained growth of the largest runs, a 3.4-month doubling), so at the old
   pace the penalty is zero and a sudden jump of k OOM is worth rho k at first.
-* Evaders fall behind the default world by h OOM/yr while the cap binds the
-  regulated actors (a cap that binds nobody needs no evading) and keep the
-  default pace otherwise, never losing what they have:
-  deficit_n+1 = deficit_n + h dt (if the cap binds in step n),
+* Evaders fall behind the default world by h OOM/yr while the cap is in
+  force (t_cap <= t_n < t_end) and binds the regulated actors (a cap that
+  binds nobody needs no evading; once it ends, catch-up does not hold
+  evaders back) and keep the default pace otherwise, never losing what they
+  have: deficit_n+1 = deficit_n + h dt (if so in step n),
   E_ev_n+1 = max(E_ev_n, E_default_n+1 - deficit_n+1), E_ev_0 = E_default_0.
   The policy world's frontier is max(E_regulated, E_ev) when e_share > 0,
   else E_regulated; its TAI year and danger band use the frontier. Evaders'
@@ -151,7 +152,7 @@ PARAMETERS = (
     Parameter("pause_deployment", 0.0, "1", "1 if deployment pauses with training (revenue feedback off)",
               values=(0.0, 1.0)),
     Parameter("e_share", 0.0, "1", "share of frontier actors outside the regime", **_SHARE),
-    Parameter("h", 0.2, "OOM/yr", "evaders' growth handicap while the cap binds", lower=0.0),
+    Parameter("h", 0.2, "OOM/yr", "evaders' growth handicap while the cap is in force and binds", lower=0.0),
     # Catch-up.
     Parameter("alpha", 0.5, "1", "share of the overhang caught up after the cap (1 = full)", **_SHARE),
     Parameter("kappa", 1.0, "1/yr", "rate at which the gap closes toward (1 - alpha) G", lower=0.0),
@@ -334,7 +335,8 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         policy_next, _, binds = advance(policy, e.regulated, t, t_next, t_cap, t_end, catching_up, gap, target_gap)
 
         e_default, e_regulated = _effective(p, default_next), _effective(p, policy_next)
-        deficit = jnp.where(binds, track.evader_deficit + p["h"] * dt, track.evader_deficit)
+        evading = binds & (t >= t_cap) & (t < t_end)
+        deficit = jnp.where(evading, track.evader_deficit + p["h"] * dt, track.evader_deficit)
         e_evader = evader(e.evader, e_default, deficit)
         nxt = Curves(e_default, e_regulated, e_evader, frontier(e_regulated, e_evader))
         # Growth over the policy world's catch-up window, the five years from end_step, in both worlds.

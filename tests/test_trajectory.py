@@ -97,7 +97,7 @@ def trajectory_reference(params) -> dict:
     state = {w: (spend0, spend0 + price(times[0]), spend0 + price(times[0]), 0.0) for w in ("default", "policy")}
     e = {w: [effective(*state[w][1:])] for w in state}
     spend_default = [spend0]
-    binding = []  # whether the cap binds the regulated actors in each step
+    binding = []  # whether the cap is in force and binds the regulated actors, each step
     target = None  # (1 - alpha) G, nominal
     for n in range(last):
         t, t_next = times[n], times[n + 1]
@@ -129,12 +129,12 @@ def trajectory_reference(params) -> dict:
             new[world] = (spend_next, compute_next, experience_next, algorithms_next)
             e[world].append(effective(compute_next, experience_next, algorithms_next))
             if policy:
-                binding.append(binds)
+                binding.append(binds and t_cap <= t < t_end)
         state = new
         spend_default.append(new["default"][0])
 
     e_default, e_regulated = e["default"], e["policy"]
-    # Evaders: behind the default world by h per year the cap binds, never losing what they have.
+    # Evaders: behind the default world by h per year the cap is in force and binds, never losing ground.
     deficits = [0.0]
     for binds in binding:
         deficits.append(deficits[-1] + p["h"] * DT if binds else deficits[-1])
