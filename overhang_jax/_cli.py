@@ -154,14 +154,14 @@ class TooManyNonfinite(Exception):
 
 
 def _check_nonfinite(results, limit: float, label: str = "") -> None:
-    from ._results import nonfinite_counts
+    from ._results import NONFINITE_GROUP, nonfinite_counts
 
     draws = int(results.attrs["draws"])
     over = {name: count for name, count in nonfinite_counts(results).items() if count > limit * draws}
     if over:
         listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
         raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "
-                               f"their draw indices are in the results' '{'nonfinite_draws'}' group "
+                               f"their draw indices are in the results' '{NONFINITE_GROUP}' group "
                                "(--max-nonfinite-share sets the limit)")
 
 
@@ -357,6 +357,24 @@ def _cmd_scenarios(args) -> None:
         print(f"{name:32s} {document.get('description', '')}")
 
 
+def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
+    """The options of every command that sweeps a model: run and compare."""
+    from ._runner import DEFAULT_CHUNK_SIZE
+
+    parser.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", metavar="PATH", help=out_help)
+    parser.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
+                        help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
+    parser.add_argument("--chunk-size", type=_count, default=None,
+                        help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}, or --draws if "
+                             "fewer); does not change the results")
+    parser.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
+                        help=f"exit with status 3 (results still written) if more than this share of {nonfinite_scope} "
+                             f"is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
+    parser.add_argument("--float64", action="store_true", help="compute in double precision")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from ._runner import DEFAULT_CHUNK_SIZE, _models
     from ._version import __version__
@@ -374,20 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("model", choices=models, help="model to run")
     run_.add_argument("--priors", metavar="FILE",
                       help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
-    run_.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
-    run_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    run_.add_argument("--out", metavar="PATH", help="results file (default results/MODEL.nc)")
-    run_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
-                      help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
-    run_.add_argument("--chunk-size", type=_count, default=None,
-                      help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}, or --draws if fewer); "
-                           "does not change the results")
-    run_.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
-                      help="exit with status 3 (results still written) if more than this share of the draws of "
-                           f"any output is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
+    _add_sweep_options(run_, "results file (default results/MODEL.nc)", "any output's draws")
     run_.add_argument("--checkpoint", metavar="DIR",
                       help="save each finished chunk here; re-running the same command resumes")
-    run_.add_argument("--float64", action="store_true", help="compute in double precision")
     run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
     run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
     _add_cluster_options(run_)
@@ -401,18 +408,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "to one netCDF file, and a plot of the differences beside it.")
     compare_.add_argument("scenario_a", metavar="FILE_A", help="priors file or shipped scenario name (A)")
     compare_.add_argument("scenario_b", metavar="FILE_B", help="priors file or shipped scenario name (B)")
-    compare_.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000)")
-    compare_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    compare_.add_argument("--out", metavar="PATH", help="comparison file (default results/compare_A_vs_B.nc)")
-    compare_.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
-                          help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
-    compare_.add_argument("--chunk-size", type=_count, default=None,
-                          help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}); "
-                               "does not change the results")
-    compare_.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
-                          help="exit with status 3 (results still written) if more than this share of either "
-                               f"scenario's draws of any output is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
-    compare_.add_argument("--float64", action="store_true", help="compute in double precision")
+    _add_sweep_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
+                       "either scenario's draws of any output")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
     _add_cluster_options(compare_)
     compare_.set_defaults(func=_cmd_compare)

@@ -244,4 +244,4 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
 def ranked(indices: xr.Dataset, output: str):
     """One output's indices as a table, largest total-order index first."""
     table = indices.sel(output=output)[["S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]].to_dataframe()
-    return table.drop(columns=[c for c in table.columns if c == "output"]).sort_values("ST", ascending=False)
+    return table.drop(columns="output", errors="ignore").sort_values("ST", ascending=False)

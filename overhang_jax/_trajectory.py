@@ -247,10 +247,14 @@ def _record(found: Crossing, below: jax.Array, t, before, after) -> Crossing:
                     jnp.where(below, after, found.after))
 
 
+def _crossing_share(found: Crossing, level) -> jax.Array:
+    """How far into its step the curve reached ``level`` (linear interpolation), in [0, 1]."""
+    return jnp.clip((level - found.before) / jnp.maximum(found.after - found.before, 1e-30), 0.0, 1.0)
+
+
 def _crossing_time(found: Crossing, level, dt) -> jax.Array:
     """When the curve reached ``level``, interpolated within its step (+inf if it never did)."""
-    share = jnp.clip((level - found.before) / jnp.maximum(found.after - found.before, 1e-30), 0.0, 1.0)
-    return jnp.where(found.after < level, jnp.inf, found.time + dt * share)
+    return jnp.where(found.after < level, jnp.inf, found.time + dt * _crossing_share(found, level))
 
 
 def _band_years(tai_year: jax.Array, band_start: jax.Array) -> jax.Array:
@@ -392,7 +396,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
     tai_default = _crossing_time(track.tai_default, p["E_tai"], dt)
     tai_policy = _crossing_time(track.tai_policy, p["E_tai"], dt)
     leader = track.leader_tai
-    share = jnp.clip((p["E_tai"] - leader.before) / jnp.maximum(leader.after - leader.before, 1e-30), 0.0, 1.0)
+    share = _crossing_share(leader, p["E_tai"])
     lead = jnp.where(leader.after < p["E_tai"], nan, (1 - share) * track.lead_before + share * track.lead_after)
     never = jnp.isinf(tai_default) & jnp.isinf(tai_policy)
     return {
@@ -409,6 +413,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "E_default": jnp.concatenate([e0[None], yearly_default]),
         "E_policy": jnp.concatenate([e.policy[None], yearly_policy]),
     }
+
 
 TRAJECTORY = Model(
     name="trajectory",
