@@ -41,7 +41,6 @@ import jax
 # Must precede any JAX computation (the backend reads it once).
 jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
 
-import jax.numpy as jnp  # noqa: E402
 import numpy as np  # noqa: E402
 
 import overhang_jax as oj  # noqa: E402

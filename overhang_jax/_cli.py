@@ -288,7 +288,8 @@ def _cmd_sensitivity(args) -> None:
 
     from ._plots import plot_sobol
     from ._priors import load_priors
-    from ._runner import get_model, write_atomic
+    from ._io import write_atomic
+    from ._runner import get_model
     from ._sensitivity import ranked, sobol_indices
 
     model = get_model(args.model)

@@ -45,7 +45,7 @@ def _label(results: xr.DataTree, name: str) -> str:
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
     fig.tight_layout()
     if path is not None:
-        from ._runner import write_atomic
+        from ._io import write_atomic
 
         path = Path(path)
         write_atomic(path, lambda temp: fig.savefig(temp, dpi=120, format=path.suffix.lstrip(".") or "png"))

@@ -300,7 +300,7 @@ def format_summary(table: pd.DataFrame) -> str:
 
 def save(results: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write results to netCDF atomically (a temporary file renamed into place)."""
-    from ._runner import write_atomic
+    from ._io import write_atomic
 
     path = Path(path)
     write_atomic(path, lambda temp: results.to_netcdf(temp, engine="h5netcdf"))

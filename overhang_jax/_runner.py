@@ -13,13 +13,11 @@ the previous one is copied back, so the host work overlaps the compute.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import math
 import os
 import sys
-import tempfile
 import zipfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -31,7 +29,9 @@ import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
 from ._model import Model
-from ._priors import Priors, PriorsError, Sampler, load_priors
+from ._io import write_atomic
+from ._priors import Priors, PriorsError, load_priors
+from ._sampling import SAMPLERS, Sampler
 from ._version import __version__
 
 DEFAULT_CHUNK_SIZE = 2**16
@@ -75,20 +75,6 @@ def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise RunError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through ``write(temp_path)`` then rename: never a half-written file."""
-    path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        write(Path(temp))
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temp)
-        raise
 
 
 class _Checkpoint:
@@ -268,6 +254,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
         raise RunError(f"coordinates must name each varying parameter once (missing: {missing}, unknown: "
                        f"{unknown})")
     if isinstance(sampler, str):
+        if sampler not in SAMPLERS:
+            raise RunError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
         sampler_ = Sampler(sampler, int(seed), len(coordinates), draws)
     else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
         sampler_ = sampler

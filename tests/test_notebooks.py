@@ -1,6 +1,5 @@
 """Every notebook runs top to bottom (with few draws) and no cell fails."""
 
-import os
 from pathlib import Path
 
 import nbformat

@@ -23,7 +23,7 @@ import scipy.stats
 
 import overhang_jax
 from overhang_jax import INFERENCE, TAKEOFF, TRAJECTORY, PriorsError, load_priors
-from overhang_jax._priors import Sampler
+from overhang_jax._sampling import Sampler
 
 Z90 = float(scipy.stats.norm.ppf(0.95))  # a 90% interval is mean +- Z90 sd
 N_SAMPLES = 100_000
@@ -818,8 +818,10 @@ def test_unit_points_same_alone_or_batched(kind):
 
 
 def test_unknown_sampler():
-    with pytest.raises(PriorsError, match="unknown sampler 'halton'.*mc, sobol, lhs"):
+    with pytest.raises(ValueError, match="unknown sampler 'halton'.*mc, sobol, lhs"):
         Sampler("halton", 0, 3, 10)
+    with pytest.raises(overhang_jax.RunError, match="unknown sampler 'halton'.*mc, sobol, lhs"):
+        overhang_jax.run("takeoff", draws=10, seed=0, sampler="halton")
 
 
 def test_sampler_dimension_matches_priors():
