@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import contextlib
 import os
-import tempfile
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
 
 def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through ``write(temp_path)`` then rename: never a half-written file."""
+    """Write a file through ``write(temp_path)`` then rename: never a half-written file.
+
+    The file gets the permissions of any new file (0666 less the umask),
+    where ``tempfile.mkstemp`` would have made it private (0600).
+    """
     path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
     try:
-        write(Path(temp))
+        write(temp)
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
