@@ -554,7 +554,7 @@ def check_against_jax(draws: int = 20_000, seed: int = 0, scenarios: bool = True
     jax_runs = {m: oj.run(oj.TAKEOFF, priors, draws=draws, seed=seed, method=m, float64=True, progress=False)
                 for m in ("closed_form", "stepped")}
 
-    years_jax = jax_runs["closed_form"]["prior_predictive"]["takeoff_year"].values
+    years_jax = oj.outputs(jax_runs["closed_form"])["takeoff_year"].values
     years_np = run(priors, draws, seed + 1, "fast", np.float64)["takeoff_year"]
     quantiles = [0.05, 0.5, 0.95]
     q_jax = np.quantile(years_jax[np.isfinite(years_jax)], quantiles)
@@ -576,8 +576,8 @@ def check_against_jax(draws: int = 20_000, seed: int = 0, scenarios: bool = True
     for label, _, n, runs in cases:
         problems = []
         for jax_method, method in (("closed_form", "fast"), ("stepped", "stepped")):
-            params = {k: v.values for k, v in runs[jax_method]["prior"].data_vars.items()}
-            problems += _compare(METHODS[method](params), runs[jax_method]["prior_predictive"],
+            params = {k: v.values for k, v in oj.parameters(runs[jax_method]).data_vars.items()}
+            problems += _compare(METHODS[method](params), oj.outputs(runs[jax_method]),
                                  f"{method} vs jax {jax_method}")
         ok &= not problems
         say(f"same parameters, {label} ({n} draws, float64): " + (

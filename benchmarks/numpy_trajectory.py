@@ -560,11 +560,11 @@ def check_against_jax(draws: int = 4000, seed: int = 0, scenarios: bool = True, 
         else:
             priors = oj.load_priors(MODEL)
         results = oj.run(MODEL, priors, draws=draws, seed=seed, float64=True, progress=False)
-        params = _as_batch({k: v.values for k, v in results["prior"].data_vars.items()})
+        params = _as_batch({k: v.values for k, v in oj.parameters(results).data_vars.items()})
         mine, yearly = trajectory(params)
         problems, worst = [], {}
         for name in OUTPUT_NAMES:
-            theirs = results["prior_predictive"][name].values
+            theirs = oj.outputs(results)[name].values
             problem = _compare(name, mine[name], theirs, exact=name == "tai_in_rampup_default")
             if problem:
                 problems.append(problem)

@@ -8,8 +8,10 @@ grid of quantiles.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from ._results import OUTPUTS_GROUP, PARAMETERS_GROUP  # noqa: E402
+from ._results import CONSTANTS_GROUP, PARAMETERS_GROUP, outputs, parameters  # noqa: E402
 
 ECDF_POINTS = 1001
 VIEW_TAIL = 0.001
@@ -28,17 +30,29 @@ GRID_MAX_VALUES = 5_000
 POOL_COLOURS = {"investment": "tab:green", "hardware": "tab:blue", "software": "tab:orange"}
 
 
+def _variable(results: xr.DataTree, name: str) -> xr.DataArray:
+    """An output or a parameter, every draw."""
+    data = outputs(results)
+    return data[name] if name in data else parameters(results)[name]
+
+
+def _parameter(results: xr.DataTree, name: str) -> np.ndarray | None:
+    """A parameter's values (one if fixed, else one per draw), or None in results that keep outputs only."""
+    for group in (CONSTANTS_GROUP, PARAMETERS_GROUP):
+        if group in results.children and name in results[group].data_vars:
+            return np.asarray(results[group][name].values).ravel()
+    return None
+
+
 def _values(results: xr.DataTree, name: str) -> tuple[np.ndarray, int]:
     """Finite values of a variable (output or parameter) and how many were not finite."""
-    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
-    values = np.asarray(results[group][name].values, dtype=np.float64)
+    values = np.asarray(_variable(results, name).values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     return finite, values.size - finite.size
 
 
 def _label(results: xr.DataTree, name: str) -> str:
-    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
-    units = results[group][name].attrs.get("units", "")
+    units = _variable(results, name).attrs.get("units", "")
     return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
 
 
@@ -142,8 +156,9 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     bin's quantiles of parallel_streams make the bands.
     """
     compute, _ = _values(results, "training_flop")
-    streams = np.asarray(results[OUTPUTS_GROUP]["parallel_streams"].values, dtype=np.float64)
-    streams = streams[np.isfinite(np.asarray(results[OUTPUTS_GROUP]["training_flop"].values, dtype=np.float64))]
+    data = outputs(results)
+    streams = np.asarray(data["parallel_streams"].values, dtype=np.float64)
+    streams = streams[np.isfinite(np.asarray(data["training_flop"].values, dtype=np.float64))]
     order = np.argsort(compute)
     compute, streams = compute[order], streams[order]
     groups = np.array_split(np.arange(compute.size), min(bins, max(compute.size // 20, 1)))
@@ -170,7 +185,7 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
 def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | None = None,
                  top: int = 15) -> plt.Figure:
     """Tornado chart: the parameters most rank-correlated with ``output``, largest on top."""
-    from ._results import rank_correlations
+    from ._analysis import rank_correlations
 
     column = rank_correlations(results, [output])[output].dropna()
     column = column.reindex(column.abs().sort_values(ascending=False).index)[:top][::-1]
@@ -198,7 +213,8 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     of the kept full trajectories of each world. ``ylim`` defaults to the span
     of the 90% bands (runaway trajectories would otherwise squash them).
     """
-    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+    from ._analysis import trajectory_bands
+    from ._results import TRAJECTORIES_GROUP
 
     bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
     years = bands[bands["E_default"].dims[0]].values
@@ -213,10 +229,10 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
         if spaghetti:
             kept = results[TRAJECTORIES_GROUP][name].values[:spaghetti]
             ax.plot(years, kept.T, color=colour, alpha=0.25, linewidth=0.5)
-    params = results[PARAMETERS_GROUP]
-    start = float(np.median(params["t_cap"].values))
-    end = float(np.median(params["t_cap"].values + params["D"].values))
-    ax.axvspan(start, end, color="0.85", zorder=0, label=f"cap window (median start {start:.0f} to end {end:.0f})")
+    cap_start, duration = _parameter(results, "t_cap"), _parameter(results, "D")
+    if cap_start is not None and duration is not None:  # (not kept in results of outputs only)
+        start, end = float(np.median(cap_start)), float(np.median(cap_start + duration))
+        ax.axvspan(start, end, color="0.85", zorder=0, label=f"cap window (median start {start:.0f} to end {end:.0f})")
     ax.set_xlabel("year")
     ax.set_ylabel("effective compute E (log10 FLOP, 2023 algorithms)")
     upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])
@@ -256,12 +272,14 @@ def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str 
 def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = None, bins: int = 60,
                      names: list[str] | None = None) -> plt.Figure:
     """Histograms of the paired differences B - A of a comparison, with P(B worse than A)."""
-    from ._results import DIFFERENCE_GROUP, compare_summary
+    from ._analysis import compare_summary
 
     table = compare_summary(comparison)
-    data = comparison[DIFFERENCE_GROUP]
-    # By default the outputs with a "worse" direction (all of them if none has one, as in takeoff).
-    names = names or [n for n in table.index if data[n].attrs.get("worse")] or list(table.index)
+    data = outputs(comparison)
+    # By default the outputs with a "worse" direction (all of them if none has one, as in takeoff),
+    # less those the same in A and B in every draw (their panel would be one bar at zero).
+    changed = [n for n in table.index if table.loc[n, "p_equal"] < 1 or table.loc[n, "nonfinite"]]
+    names = names or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
     columns = 2
     rows = math.ceil(len(names) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
@@ -311,38 +329,53 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
 
 
 def _stream_speed(results: xr.DataTree) -> str:
-    speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
-    return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
+    speeds = _parameter(results, "stream_tokens_per_second")
+    return f"{speeds[0]:g}" if speeds is not None and np.unique(speeds).size == 1 else "varying"
+
+
+def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
+    """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
+    from ._results import TRAJECTORIES_GROUP
+
+    model = results.attrs.get("model")
+    if results.attrs.get("kind") == "comparison":
+        figures = [("differences", plot_differences, {})]
+        if TRAJECTORIES_GROUP in results["b"].children:  # both worlds of scenario B
+            return [*_bound(results, figures), ("fan_chart_b", functools.partial(plot_fan_chart, results["b"]))]
+    elif model == "takeoff":
+        figures = [
+            ("distributions", plot_distributions, {"names": ["takeoff_year", "max_speed"]}),
+            ("remaining_overhang", plot_remaining_overhang, {}),
+        ]
+        if not results.attrs.get("outputs_only"):  # the tornado chart needs every draw's parameters
+            figures.append(("max_speed_drivers", plot_tornado, {"output": "max_speed"}))
+    elif model == "inference":
+        figures = [
+            ("streams_vs_compute", plot_streams_vs_compute, {}),
+            ("distributions", plot_distributions, {"names": ["parallel_streams", "params_count"]}),
+        ]
+    elif model == "trajectory":
+        figures = [
+            ("fan_chart", plot_fan_chart, {}),
+            ("overhang_at_end", plot_distribution, {"name": "overhang_at_end"}),
+            ("tai_delay", plot_distribution, {"name": "tai_delay"}),
+            ("danger_band", plot_paired_distributions, {"names": ["danger_band_years_default",
+                                                                   "danger_band_years_policy"]}),
+        ]
+    else:
+        figures = [("distributions", plot_distributions, {"names": list(outputs(results).data_vars)})]
+    return _bound(results, figures)
+
+
+def _bound(results, figures) -> list[tuple[str, Callable[..., plt.Figure]]]:
+    return [(name, functools.partial(plot, results, **kwargs)) for name, plot, kwargs in figures]
 
 
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
     """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
-    stem = str(stem)
-    model = results.attrs.get("model")
     paths = []
-    if model == "takeoff":
-        figures = [
-            (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
-            (plot_remaining_overhang, {}, "remaining_overhang"),
-            (plot_tornado, {"output": "max_speed"}, "max_speed_drivers"),
-        ]
-    elif model == "inference":
-        figures = [
-            (plot_streams_vs_compute, {}, "streams_vs_compute"),
-            (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
-        ]
-    elif model == "trajectory":
-        figures = [
-            (plot_fan_chart, {}, "fan_chart"),
-            (plot_distribution, {"name": "overhang_at_end"}, "overhang_at_end"),
-            (plot_distribution, {"name": "tai_delay"}, "tai_delay"),
-            (plot_paired_distributions, {"names": ["danger_band_years_default", "danger_band_years_policy"]},
-             "danger_band"),
-        ]
-    else:
-        figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]
-    for plot, kwargs, suffix in figures:
-        path = Path(f"{stem}_{suffix}.png")
-        plt.close(plot(results, path=path, **kwargs))
+    for name, draw in default_figures(results):
+        path = Path(f"{stem}_{name}.png")
+        plt.close(draw(path=path))
         paths.append(path)
     return paths

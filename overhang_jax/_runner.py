@@ -28,14 +28,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from ._model import Model
 from ._io import write_atomic
+from ._model import Model
 from ._priors import Priors, PriorsError, load_priors
+from ._registry import DEFAULT_CHUNK_SIZE, MODELS, load_model
 from ._sampling import SAMPLERS, Sampler
 from ._version import __version__
-
-DEFAULT_CHUNK_SIZE = 2**16
-"""Draws per chunk: large enough to amortise dispatch and host copies."""
 
 KEPT_TRAJECTORIES = 100
 """A model's time series are kept in full for draws 0 .. KEPT_TRAJECTORIES - 1
@@ -53,22 +51,13 @@ class RunError(ValueError):
     """Arguments of a run that cannot work; raised before any compute."""
 
 
-def _models() -> dict[str, Model]:
-    from ._inference import INFERENCE
-    from ._takeoff import TAKEOFF
-    from ._trajectory import TRAJECTORY
-
-    return {m.name: m for m in (TAKEOFF, TRAJECTORY, INFERENCE)}
-
-
 def get_model(model: str | Model) -> Model:
     """The model called ``model`` (or ``model`` itself)."""
     if isinstance(model, Model):
         return model
-    models = _models()
-    if model not in models:
-        raise RunError(f"unknown model '{model}'; choose one of {', '.join(models)}")
-    return models[model]
+    if model not in MODELS:
+        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODELS)}")
+    return load_model(model)
 
 
 def _positive_int(name: str, value: Any) -> int:
@@ -213,12 +202,14 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
 def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int,
         sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
         float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
-        progress: bool | None = None, coordinates: Sequence[str] | None = None):
+        progress: bool | None = None, coordinates: Sequence[str] | None = None, outputs_only: bool = False):
     """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
 
-    Returns an :class:`xarray.DataTree` with every parameter (group ``prior``)
-    and every output (group ``prior_predictive``) of every draw, along one
-    dimension ``draw``; see :func:`overhang_jax.summary`.
+    Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
+    the parameters that vary (group ``prior``) and the outputs (group
+    ``prior_predictive``) of every draw along dims (chain, draw), one chain;
+    point-valued parameters once (group ``constant_data``). See
+    :func:`overhang_jax.summary`.
 
     ``priors`` is a :class:`Priors`, a path to a priors TOML file, or None
     for the shipped defaults. ``sampler`` is ``mc`` (Monte Carlo), ``sobol``
@@ -229,7 +220,9 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``coordinates`` names the parameter of each unit-hypercube
     coordinate (default: the parameters that vary, in the model's order);
-    :func:`compare` passes the same list to both scenarios.
+    :func:`compare` passes the same list to both scenarios. ``outputs_only``
+    keeps no parameter per draw (for sweeps too large to keep them; the
+    seed and priors draw them again).
     """
     from ._results import to_datatree
 
@@ -281,24 +274,22 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
         manifest["unit_coordinates"] = ", ".join(coordinates)
     store = _Checkpoint(Path(checkpoint), manifest) if checkpoint is not None else None
 
-    names = (*priors.random_names, *model.output_names)
+    kept = (*([] if outputs_only else priors.random_names), *model.output_names)
     with jax.enable_x64(float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
-        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in names}
+        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
         series = _empty_series(model, dtype, draws)
         _sweep(model, method, priors, coordinates, sampler_, dtype, mesh, chunk_size, draws, columns, series, store,
                progress if progress is not None else sys.stderr.isatty())
-    # A point value is the same in every draw: a read-only broadcast, no memory per draw.
-    for name, dist in priors.distributions.items():
-        if name not in columns:
-            columns[name] = np.broadcast_to(np.asarray(dist.point_value, jnp.dtype(dtype)), (draws,))
+    constants = {name: dist.point_value for name, dist in priors.distributions.items()
+                 if name not in priors.random_names}
     attrs = {**manifest, "priors_toml": priors.to_toml(), "priors_source": priors.source,
              "priors_text": priors.text, "jax_version": jax.__version__,
              "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
              "process": jax.process_index()}
     del attrs["priors_sha256"]
-    return to_datatree(model, columns, attrs, series)
+    return to_datatree(model, columns, constants, attrs, series)
 
 
 def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]:
@@ -341,9 +332,11 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
                 for name, values in arrays.items()}
 
     def collect(start, arrays):
-        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns."""
+        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns kept."""
         stop = min(start + chunk_size, draws)
         for name, values in arrays.items():
+            if name not in columns and name not in series:
+                continue  # a parameter of a run that keeps outputs only
             if name in series:  # replicated on every device: one copy is enough
                 part = np.asarray(values.addressable_shards[0].data if isinstance(values, jax.Array) else values)
                 series[name] += part[: len(series[name])]
@@ -372,7 +365,7 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
             pending = None
             if start is not None:
                 saved = store.load(start) if start in saved_starts else None
-                if saved is not None and set(saved) != {*columns, *series}:
+                if saved is not None and set(saved) != {*priors.random_names, *model.output_names, *series}:
                     raise RunError(f"checkpoint chunk {store._path(start)} does not hold this run's variables; "
                                    "delete it to compute it again")
                 if saved is not None:

@@ -66,8 +66,8 @@ def test_rank_correlations_find_what_drives_takeoff(results):
     assert year["c0"] < -0.5 and year["takeoff_threshold"] > 0.3
     assert abs(year["delay_hardware"]) < 0.1
     # The same numbers as scipy on the raw arrays.
-    x = results["prior"]["delay_software"].values
-    y = results["prior_predictive"]["max_speed"].values
+    x = oj.parameters(results)["delay_software"].values
+    y = oj.outputs(results)["max_speed"].values
     assert table.loc["delay_software", "max_speed"] == pytest.approx(scipy.stats.spearmanr(x, y).statistic)
 
 
@@ -80,9 +80,15 @@ def test_tornado_puts_the_strongest_parameter_on_top(results, tmp_path):
 
 
 def test_difference_plot_of_a_model_without_worse_directions(tmp_path):
-    # Takeoff outputs declare no "worse" direction: every output is drawn, and P(B worse) is NaN.
+    # Takeoff outputs declare no "worse" direction: every output that differs in some draw is drawn
+    # (the asymmetry multiplier is 1 in both scenarios: no panel), and P(B worse) is NaN.
     comparison = oj.compare("takeoff", None, oj.load_priors(oj.TAKEOFF, text="[params]\nc0 = 0.005\n"),
                             draws=400, seed=1)
     fig = oj.plots.plot_differences(comparison, tmp_path / "d.png")
-    assert len([ax for ax in fig.axes if ax.get_visible()]) == len(oj.TAKEOFF.outputs)
+    drawn = [ax.get_xlabel() for ax in fig.axes if ax.get_visible()]
+    changed = [n for n in oj.TAKEOFF.output_names if np.any(oj.outputs(comparison)[n].values != 0)]
+    assert "asymmetry_multiplier" not in changed and len(changed) == len(oj.TAKEOFF.outputs) - 1
+    assert drawn == [f"B - A: {n.replace('_', ' ')} ({oj.TAKEOFF.outputs[oj.TAKEOFF.output_names.index(n)].units})"
+                     for n in changed]
+    assert all("P(B worse) = nan" in ax.get_title() for ax in fig.axes if ax.get_visible())
     assert (tmp_path / "d.png").exists()

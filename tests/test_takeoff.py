@@ -191,8 +191,8 @@ def run_of(name: str, method: str, float64: bool = True):
     draws = MIXED_DRAWS if name == "mixed" else DRAWS
     res = run("takeoff", priors(name), draws=draws, seed=SEED, float64=float64, method=method,
               chunk_size=min(draws, 512))
-    params = {n: res["prior"][n].values for n in oj.TAKEOFF.parameter_names}
-    outputs = {n: res["prior_predictive"][n].values for n in OUTPUTS}
+    params = {n: oj.parameters(res)[n].values for n in oj.TAKEOFF.parameter_names}
+    outputs = {n: oj.outputs(res)[n].values for n in OUTPUTS}
     return params, outputs, res
 
 
@@ -652,7 +652,7 @@ def test_unreachable_threshold_gives_inf_and_nan_and_is_counted():
     draws = 64
     res = run("takeoff", oj.load_priors(oj.TAKEOFF, text=UNREACHABLE), draws=draws, seed=SEED, float64=True,
               method="closed_form", chunk_size=draws)
-    out = {n: res["prior_predictive"][n].values for n in OUTPUTS}
+    out = {n: oj.outputs(res)[n].values for n in OUTPUTS}
     for name in STEP_OUTPUTS:
         assert np.all(out[name] == np.inf), name
     for name in TAKEOFF_ONLY_OUTPUTS:
@@ -660,7 +660,7 @@ def test_unreachable_threshold_gives_inf_and_nan_and_is_counted():
     counts = {n: res["prior_predictive"][n].attrs["nonfinite_count"] for n in OUTPUTS}
     assert counts == dict.fromkeys(OUTPUTS, draws)
     assert oj.nonfinite_counts(res) == counts
-    ref = takeoff_reference({n: float(res["prior"][n].values[0]) for n in oj.TAKEOFF.parameter_names})
+    ref = takeoff_reference({n: float(oj.parameters(res)[n].values[0]) for n in oj.TAKEOFF.parameter_names})
     assert ref["takeoff_year"] == math.inf and math.isnan(ref["speed_at_start"])
 
 

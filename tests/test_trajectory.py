@@ -35,7 +35,6 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax import _results
 from overhang_jax._trajectory import END_YEAR, START_YEAR, STEPS_PER_YEAR, TRAJECTORY, trajectory
 
 OUTPUTS = TRAJECTORY.output_names
@@ -229,11 +228,11 @@ def one_draw(params: dict[str, np.ndarray], i: int) -> dict[str, float]:
 
 
 def params_of(results) -> dict[str, np.ndarray]:
-    return {name: np.array(results["prior"][name].values, np.float64) for name in NAMES}
+    return {name: np.array(oj.parameters(results)[name].values, np.float64) for name in NAMES}
 
 
 def outputs_of(results) -> dict[str, np.ndarray]:
-    return {name: np.asarray(results["prior_predictive"][name].values) for name in OUTPUTS}
+    return {name: np.asarray(oj.outputs(results)[name].values) for name in OUTPUTS}
 
 
 @functools.cache
@@ -679,7 +678,7 @@ def test_kept_series_are_the_models_series():
 
 def test_quantile_bands_are_within_half_a_bin_of_the_exact_quantiles():
     results, series = runner_run(), default_series()
-    bands = _results.trajectory_bands(results)
+    bands = oj.trajectory_bands(results)
     attrs = results["trajectories"].attrs
     width, lower, upper = attrs["bin_width"], attrs["lower"], attrs["upper"]
     probs = bands["quantile"].values
