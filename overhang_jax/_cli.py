@@ -1,4 +1,4 @@
-"""The command line: ``overhang-jax run | compare | sensitivity | summary | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | sensitivity | summary | report | priors | scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -11,6 +11,8 @@ import os
 import sys
 import time
 from pathlib import Path
+
+from ._registry import DEFAULT_CHUNK_SIZE, MODELS
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
@@ -83,17 +85,6 @@ def _check_space(path: Path, needed: int) -> None:
                        f"{free / 1e9:.3g} GB are free")
 
 
-def _result_bytes(model, priors, draws: int, float64: bool, runs: int = 1) -> int:
-    """Size of a run's file: one value per draw of each varying parameter and each output, plus
-    the trajectory histograms, with a 10% margin for netCDF's own data."""
-    columns = len(priors.random_names) + len(model.outputs)
-    size = draws * columns * (8 if float64 else 4)
-    if model.trajectories is not None:
-        spec = model.trajectories
-        size += len(spec.names) * len(spec.coords) * (spec.bins + 2) * 8
-    return int(1.1 * size * runs)
-
-
 def _start_distributed(args) -> bool:
     """Join a jax.distributed run if asked to; True in every process but the first.
 
@@ -135,7 +126,7 @@ def _use_all_cpu_cores() -> None:
 
 
 def _print_summary(results) -> None:
-    from ._results import format_summary, summary
+    from ._analysis import format_summary, summary
 
     attrs = results.attrs
     print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
@@ -182,8 +173,8 @@ def _check_chunk_size(chunk_size: int, draws: int) -> None:
 
 def _cmd_run(args) -> None:
     from ._plots import default_plots
-    from ._runner import DEFAULT_CHUNK_SIZE, get_model, run
     from ._results import save
+    from ._runner import get_model, run
 
     model = get_model(args.model)
     if args.chunk_size is not None:
@@ -196,13 +187,16 @@ def _cmd_run(args) -> None:
     from ._priors import load_priors
 
     priors = load_priors(model, priors_path)  # validated here, before any compute
-    _check_space(out, _result_bytes(model, priors, args.draws, args.float64))
+    from ._results import estimated_bytes, planned_results
+
+    planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space(out, estimated_bytes(planned, args.max_nonfinite_share))
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
     results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
                   chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=args.checkpoint,
-                  float64=args.float64, method=args.method)
+                  float64=args.float64, method=args.method, outputs_only=args.outputs_only)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {results.attrs['process']}: done; process 0 writes {out}")
@@ -231,7 +225,7 @@ def _scenario_model(path: Path) -> str:
 
 
 def _print_comparison(comparison) -> None:
-    from ._results import compare_summary, format_summary
+    from ._analysis import compare_summary, comparison_findings, format_summary
 
     attrs = comparison.attrs
     print(f"model {attrs['model']}, {int(attrs['draws']):,} paired draws, seed {attrs['seed']}, {attrs['dtype']}")
@@ -239,13 +233,15 @@ def _print_comparison(comparison) -> None:
     print("differences B - A per draw (same random numbers in both); p_b_worse = share of draws where B is worse "
           "(less time, faster growth, bigger overhang, smaller lead):")
     print(format_summary(compare_summary(comparison)))
+    for sentence in comparison_findings(comparison):
+        print(f"- {sentence}")
 
 
 def _cmd_compare(args) -> None:
-    from ._plots import plot_differences
+    from ._plots import default_plots
     from ._priors import load_priors
-    from ._results import save
-    from ._runner import DEFAULT_CHUNK_SIZE, compare, get_model
+    from ._results import estimated_bytes, planned_comparison, save
+    from ._runner import compare, get_model
 
     if args.chunk_size is not None:
         _check_chunk_size(args.chunk_size, args.draws)
@@ -259,13 +255,14 @@ def _cmd_compare(args) -> None:
         out.parent.mkdir(exist_ok=True)
     _check_output(out)
     priors = [load_priors(model, path) for path in paths]  # validated before any compute
-    _check_space(out, sum(_result_bytes(model, p, args.draws, args.float64) for p in priors)
-                 + _result_bytes(model, priors[0], args.draws, args.float64) // 2)
+    planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space(out, estimated_bytes(planned, args.max_nonfinite_share))
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
     comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64)
+                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
+                         outputs_only=args.outputs_only)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
@@ -274,11 +271,8 @@ def _cmd_compare(args) -> None:
     _print_comparison(comparison)
     print(f"2 x {args.draws:,} draws in {elapsed:.2f} s, including JIT compilation; wrote {out}")
     if not args.no_plots:
-        import matplotlib.pyplot as plt
-
-        path = out.with_name(out.stem + "_differences.png")
-        plt.close(plot_differences(comparison, path))
-        print(f"wrote {path}")
+        for path in default_plots(comparison, out.with_suffix("")):
+            print(f"wrote {path}")
     for label in ("a", "b"):
         _check_nonfinite(comparison[label], args.max_nonfinite_share, f"scenario {label.upper()}: ")
 
@@ -323,22 +317,45 @@ def _cmd_sensitivity(args) -> None:
         print(f"wrote {path}")
 
 
-def _cmd_summary(args) -> None:
+def _load_results(text: str):
     from ._results import load
 
-    path = Path(args.results)
+    path = Path(text)
     if not path.is_file():
         raise CliError(f"results file '{path}' not found")
-    try:
-        results = load(path)
-    except (OSError, ValueError) as err:
-        raise CliError(f"'{path}' is not an overhang-jax results file: {err}") from None
-    if "model" not in results.attrs:
-        raise CliError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
-    if results.attrs.get("kind") == "comparison":
-        _print_comparison(results)
-    else:
-        _print_summary(results)
+    return load(path)  # a file that is not results, or of an older layout, is a one-line ResultsError
+
+
+def _cmd_summary(args) -> None:
+    results = _load_results(args.results)
+    if results.attrs.get("kind") == "sobol_indices":
+        raise CliError(f"'{args.results}' holds Sobol indices, not draws; `overhang-jax report` shows them")
+    comparison = results.attrs.get("kind") == "comparison"
+    if args.csv is None:
+        (_print_comparison if comparison else _print_summary)(results)
+        return
+    from ._analysis import compare_summary, summary
+
+    table = compare_summary(results) if comparison else summary(results)
+    if args.csv == "-":
+        table.to_csv(sys.stdout, index_label="variable")
+        return
+    from ._io import write_atomic
+
+    out = Path(args.csv)
+    _check_output(out)
+    write_atomic(out, lambda temp: table.to_csv(temp, index_label="variable"))
+    print(f"wrote {out}")
+
+
+def _cmd_report(args) -> None:
+    from ._report import write_report
+
+    runs = [_load_results(path) for path in args.results]
+    out = Path(args.out)
+    _check_output(out)
+    write_report(runs, out, sources=args.results)
+    print(f"wrote {out.resolve()}")
 
 
 def _cmd_priors(args) -> None:
@@ -360,8 +377,6 @@ def _cmd_scenarios(args) -> None:
 
 def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
     """The options of every command that sweeps a model: run and compare."""
-    from ._runner import DEFAULT_CHUNK_SIZE
-
     parser.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument("--out", metavar="PATH", help=out_help)
@@ -374,10 +389,13 @@ def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite
                         help=f"exit with status 3 (results still written) if more than this share of {nonfinite_scope} "
                              f"is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
     parser.add_argument("--float64", action="store_true", help="compute in double precision")
+    parser.add_argument("--outputs-only", action="store_true",
+                        help="keep no parameter per draw, only the outputs (for sweeps of 1e8 draws; the seed and "
+                             "priors in the file draw the parameters again)")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._runner import DEFAULT_CHUNK_SIZE, _models
+    """The argument parser; building it imports no JAX, so ``--help`` answers at once."""
     from ._version import __version__
 
     parser = argparse.ArgumentParser(
@@ -385,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monte Carlo sweeps of AI overhang and takeoff models over uncertain parameters.")
     parser.add_argument("--version", action="version", version=f"overhang-jax {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    models = list(_models())
+    models = list(MODELS)
 
     run_ = commands.add_parser("run", help="sweep a model over draws from its priors",
                                description="Sweep a model over draws from its priors; print the summary, "
@@ -436,9 +454,21 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
-                                   description="Print mean, sd, quantiles and 90%% HDI of each output.")
+                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                               "comparison, of each paired difference), or write them as CSV.")
     summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
+    summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
     summary_.set_defaults(func=_cmd_summary)
+
+    report_ = commands.add_parser(
+        "report", help="write a self-contained HTML report of results files",
+        description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
+                    "each results file, its provenance, the full priors, the summary table and the model's "
+                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+    report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
+                         help="results files written by run, compare or sensitivity")
+    report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
+    report_.set_defaults(func=_cmd_report)
 
     priors_ = commands.add_parser("priors", help="print a model's default priors TOML",
                                   description="Print the shipped default priors of a model, with the reasoning "
@@ -455,14 +485,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help and argument errors exit here, before JAX is imported
     from ._priors import PriorsError
+    from ._results import ResultsError
     from ._runner import RunError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (CliError, PriorsError, RunError) as err:
+    except (CliError, PriorsError, ResultsError, RunError) as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TooManyNonfinite as err:
