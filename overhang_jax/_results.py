@@ -64,16 +64,16 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
     ``constants`` the parameters fixed to one value; ``series`` a model's
     trajectory summaries.
     """
-    draws = len(columns[model.outputs[0].name])
-    coords = {CHAIN_DIM: [0], DRAW_DIM: np.arange(draws)}
+    nonfinite = {o.name: _nonfinite_index(columns[o.name]) for o in model.outputs}
 
     def per_draw(entry, values):
         var_attrs = {"units": entry.units, "long_name": entry.doc}
-        if entry in model.outputs:
-            var_attrs["nonfinite_count"] = int(np.count_nonzero(~np.isfinite(values)))
+        if entry.name in nonfinite:
+            var_attrs["nonfinite_count"] = int(nonfinite[entry.name].size)
         return xr.Variable(SAMPLE_DIMS, values[np.newaxis], var_attrs)
 
-    outputs = xr.Dataset({o.name: per_draw(o, columns[o.name]) for o in model.outputs}, coords=coords)
+    # No coordinate along chain or draw: a draw's index is its position (8 bytes a draw saved).
+    outputs = xr.Dataset({o.name: per_draw(o, columns[o.name]) for o in model.outputs})
     varying = [p for p in model.parameters if p.name in columns]
     fixed = {p.name: xr.Variable((), np.asarray(constants[p.name], outputs[model.outputs[0].name].dtype),
                                  {"units": p.units, "long_name": p.doc})
@@ -85,21 +85,33 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
                   "outputs_only": int(outputs_only)}
     groups = {"/": xr.Dataset(attrs=root_attrs)}
     if varying:
-        groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying}, coords=coords)
+        groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying})
     groups[OUTPUTS_GROUP] = outputs
     groups[CONSTANTS_GROUP] = xr.Dataset(fixed)
     if model.trajectories is not None and series:
         groups[TRAJECTORIES_GROUP] = _trajectories_dataset(model.trajectories, series)
-    groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns)
+    groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns, nonfinite)
     return xr.DataTree.from_dict(groups)
 
 
-def _nonfinite_draws(model: Model, columns: Mapping[str, np.ndarray]) -> xr.Dataset:
+def _nonfinite_index(values: np.ndarray) -> np.ndarray:
+    """Indices of the draws where ``values`` is NaN or infinite.
+
+    A broadcast column (one value for every draw, as :func:`planned_results`
+    makes) is checked once, so planning a run of 1e10 draws takes no memory.
+    """
+    if values.ndim == 1 and values.strides == (0,) and values.size:
+        return np.arange(values.size) if not np.isfinite(values[0]) else np.empty(0, np.int64)
+    return np.flatnonzero(~np.isfinite(values))
+
+
+def _nonfinite_draws(model: Model, columns: Mapping[str, np.ndarray],
+                     nonfinite: Mapping[str, np.ndarray]) -> xr.Dataset:
     """For each output, the indices of the draws where it is NaN or infinite (and which it is)."""
     variables = {}
     for output in model.outputs:
         values = columns[output.name]
-        index = np.flatnonzero(~np.isfinite(values))
+        index = nonfinite[output.name]
         dim = f"{output.name}_nonfinite"
         variables[f"{output.name}_draw"] = xr.Variable((dim,), index.astype(np.int64),
                                                        {"long_name": f"draws where {output.name} is not finite"})
@@ -142,7 +154,7 @@ def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataT
             SAMPLE_DIMS, values, {"units": output.units, "long_name": f"B - A: {output.doc}",
                                   "worse": output.worse or "",
                                   "nonfinite_count": int(np.count_nonzero(~np.isfinite(values)))})
-    return _comparison_tree(model, a, b, xr.Dataset(differences, coords=a[OUTPUTS_GROUP].coords))
+    return _comparison_tree(model, a, b, xr.Dataset(differences))
 
 
 def _comparison_tree(model: Model, a: xr.DataTree, b: xr.DataTree, differences: xr.Dataset) -> xr.DataTree:
@@ -179,11 +191,9 @@ def parameters(results: xr.DataTree) -> xr.Dataset:
     if results.attrs.get("outputs_only"):
         raise ResultsError("these results keep outputs only (outputs_only): the parameters of each draw were not "
                            "saved; the same run with the same seed and priors draws them again")
-    if PARAMETERS_GROUP in results.children:
-        varying = results[PARAMETERS_GROUP].to_dataset().isel({CHAIN_DIM: 0}, drop=True)
-    else:  # every parameter fixed
-        varying = xr.Dataset(coords={DRAW_DIM: outputs(results)[DRAW_DIM].values})
-    draws = varying.sizes[DRAW_DIM]
+    varying = (results[PARAMETERS_GROUP].to_dataset().isel({CHAIN_DIM: 0}, drop=True)
+               if PARAMETERS_GROUP in results.children else xr.Dataset())  # (every parameter fixed)
+    draws = results[OUTPUTS_GROUP].sizes[DRAW_DIM]
     fixed = {name: xr.Variable((DRAW_DIM,), np.broadcast_to(var.values, (draws,)), var.attrs)
              for name, var in results[CONSTANTS_GROUP].to_dataset().data_vars.items()}
     return varying.assign(fixed)
