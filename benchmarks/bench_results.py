@@ -157,7 +157,7 @@ def main() -> None:
     parser.add_argument("--summary-draws", type=count, default=10**7)
     parser.add_argument("--file-draws", type=count, default=10**6)
     parser.add_argument("--trajectory-draws", type=count, default=10**5,
-                        help="trajectory file sizes (0 to skip; its histograms are a fixed ~50 MB uncompressed)")
+                        help="trajectory file sizes (0 to skip; its histograms are a fixed 5 MB uncompressed)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="small sizes, one repeat")
     args = parser.parse_args()

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ._registry import DEFAULT_CHUNK_SIZE, MODELS
+from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
@@ -403,7 +403,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monte Carlo sweeps of AI overhang and takeoff models over uncertain parameters.")
     parser.add_argument("--version", action="version", version=f"overhang-jax {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    models = list(MODELS)
+    models = list(MODEL_MODULES)
 
     run_ = commands.add_parser("run", help="sweep a model over draws from its priors",
                                description="Sweep a model over draws from its priors; print the summary, "

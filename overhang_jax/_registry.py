@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib
 
-MODELS = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
+MODEL_MODULES = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
           "inference": ("._inference", "INFERENCE")}
 """Model name -> (module, the Model object's name in it)."""
 
@@ -15,5 +15,5 @@ DEFAULT_CHUNK_SIZE = 2**16
 
 def load_model(name: str):
     """The Model called ``name`` (its module is imported now)."""
-    module, attribute = MODELS[name]
+    module, attribute = MODEL_MODULES[name]
     return getattr(importlib.import_module(module, __package__), attribute)

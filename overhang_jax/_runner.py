@@ -31,7 +31,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ._io import write_atomic
 from ._model import Model
 from ._priors import Priors, PriorsError, load_priors
-from ._registry import DEFAULT_CHUNK_SIZE, MODELS, load_model
+from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES, load_model
 from ._sampling import SAMPLERS, Sampler
 from ._version import __version__
 
@@ -55,8 +55,8 @@ def get_model(model: str | Model) -> Model:
     """The model called ``model`` (or ``model`` itself)."""
     if isinstance(model, Model):
         return model
-    if model not in MODELS:
-        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODELS)}")
+    if model not in MODEL_MODULES:
+        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODEL_MODULES)}")
     return load_model(model)
 
 

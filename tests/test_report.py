@@ -29,7 +29,7 @@ def files(tmp_path_factory):
              "sensitivity": directory / "sens.nc"}
     commands = [
         ["run", "takeoff", "--draws", "3000", "--seed", "4", "--out", str(paths["run"]), "--no-plots"],
-        ["compare", "no_policy", "hard_cap_sudden_end", "--draws", "400", "--seed", "2", "--out",
+        ["compare", "takeoff_baseline", "takeoff_software_pause", "--draws", "3000", "--seed", "2", "--out",
          str(paths["comparison"]), "--no-plots"],
         ["sensitivity", "takeoff", "--output", "max_speed", "--base-samples", "64", "--bootstrap", "20",
          "--out", str(paths["sensitivity"]), "--no-plots"],
@@ -61,7 +61,8 @@ def test_report_holds_provenance_priors_tables_and_sentences(files, report):
     # The comparison's sentences, computed from it, and its paired table.
     for sentence in oj.comparison_findings(comparison):
         assert sentence.replace("'", "&#x27;") in page
-    assert "p_b_worse" in page and "what drives max_speed" in page
+    assert "p_b_worse" in page and "takeoff_software_pause (B) against takeoff_baseline (A)" in page
+    assert "what drives max_speed" in page
     # Self-contained: a policy that forbids outside requests, no outside address anywhere.
     from overhang_jax._report import CSP
 
