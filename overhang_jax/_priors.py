@@ -163,6 +163,9 @@ def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
 
 
 def _check_allowed(where: _Where, param: Parameter, dist: Distribution) -> None:
+    if param.static and not dist.is_point:
+        raise where.error(f"must be a point value {param.allowed()}, not a distribution: it fixes the shape "
+                          f"of the computation ({param.doc})")
     if param.values is not None:
         points = dist.components if isinstance(dist, Mixture) else (dist,)
         if all(isinstance(c, Point) and param.contains(c.value) for c in points):
@@ -434,11 +437,11 @@ def _support(dist: Distribution) -> tuple[float, float]:
 
 
 def _check_constraints(priors: Priors) -> None:
-    for c in priors.model.constraints:
-        earliest_later = _support(priors.distributions[c.later])[0]
-        latest_earlier = _support(priors.distributions[c.earlier])[1]
-        if earliest_later < latest_earlier:
-            raise PriorsError(
-                f"{priors.source}: parameter '{c.later}' must be >= '{c.earlier}' in every draw, but its "
-                f"prior reaches {earliest_later:g} while '{c.earlier}' reaches {latest_earlier:g}"
-            )
+    """The model's declared conditions (``Model.constraints``) on the priors' ranges."""
+    if not priors.model.constraints:
+        return
+    ranges = {name: _support(dist) for name, dist in priors.distributions.items()}
+    for constraint in priors.model.constraints:
+        problem = constraint.problem(ranges)
+        if problem:
+            raise PriorsError(f"{priors.source}: {problem}")
