@@ -58,6 +58,9 @@ class Output(NamedTuple):
     doc: str
     worse: str | None = None
     """Which way is worse when two scenarios are compared: "higher", "lower" or None."""
+    undefined: str = ""
+    """When the output is NaN by definition, not by failure (say "no evaders"). Its NaN draws are
+    still counted and kept, but do not count against a run's limit on non-finite draws."""
 
 
 Ranges = Mapping[str, tuple[float, float]]
