@@ -368,25 +368,33 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
                          jnp.where(lifted, at_end + p["g_lift"] * (t_next - t_end), jnp.inf))
 
     def advance(world, e, step, price_now, price_next, t_next, capped, cap_level, gap, target_gap):
-        """(R4)-(R13) one step of one world. The default world calls it with ``capped`` false."""
-        paused = capped & (p["pause_deployment"] > 0) & (step >= cap_start) & (step < cap_end)
-        phi = jnp.where(paused, phi_paused, p["phi"])
+        """(R4)-(R13) one step of one world. ``capped`` (a Python bool) is false for the default world,
+        which has no cap (cap = +inf, so w = sigma = 0 and r = 1): its terms are left out when tracing."""
+        phi = p["phi"]
+        if capped:
+            paused = (p["pause_deployment"] > 0) & (step >= cap_start) & (step < cap_end)
+            phi = jnp.where(paused, phi_paused, phi)
         feedback = jnp.maximum(0.0, 1 + phi * jnp.maximum(e - p["E_fb"], 0.0)
                                - p["phi_fear"] * jnp.maximum(e - p["E_fear"], 0.0))
         willingness_next = willingness(t_next)
         spend_next = jnp.minimum(world.spend + g_spend * feedback * dt, willingness_next)
-        natural = (spend_next + price_next) - (world.spend + price_now)
-        extra = jnp.where(capped & (step >= cap_end),
-                          jnp.minimum(jnp.maximum(gap - target_gap, 0.0) * close_share, p["k_max"] * dt), 0.0)
-        wanted = jnp.minimum(world.compute + natural + extra, spend_next + price_next)
-        cap = jnp.where(capped, cap_at(step + 1, t_next, cap_level), jnp.inf)
-        compute_next = jnp.maximum(world.compute, jnp.minimum(wanted, cap))
-        withheld = wanted - compute_next
-        withheld_share = jnp.where(withheld > 0, jnp.minimum(withheld / jnp.maximum(natural, 1e-30), 1.0), 0.0)
-        # r^lam with r = 10 ** (shortfall / dt), the ratio of yearly growth factors
-        shortfall = jnp.minimum(compute_next - world.compute - natural, 0.0)  # OOM this step, <= 0
-        slowdown = jnp.exp(p["lam"] * (LN10 * k) * shortfall)
-        pace = g_alg * feedback * slowdown * (1 + (p["beta"] - 1) * withheld_share)
+        budget_next = spend_next + price_next
+        natural = budget_next - (world.spend + price_now)
+        pace = g_alg * feedback
+        if capped:
+            extra = jnp.where(step >= cap_end,
+                              jnp.minimum(jnp.maximum(gap - target_gap, 0.0) * close_share, p["k_max"] * dt), 0.0)
+            wanted = jnp.minimum(world.compute + natural + extra, budget_next)
+            compute_next = jnp.maximum(world.compute, jnp.minimum(wanted, cap_at(step + 1, t_next, cap_level)))
+            withheld = wanted - compute_next
+            withheld_share = jnp.where(withheld > 0, jnp.minimum(withheld / jnp.maximum(natural, 1e-30), 1.0), 0.0)
+            # r^lam with r = 10 ** (shortfall / dt), the ratio of yearly growth factors
+            shortfall = jnp.minimum(compute_next - world.compute - natural, 0.0)  # OOM this step, <= 0
+            slowdown = jnp.exp(p["lam"] * (LN10 * k) * shortfall)
+            pace = pace * slowdown * (1 + (p["beta"] - 1) * withheld_share)
+        else:
+            compute_next = jnp.maximum(world.compute, jnp.minimum(world.compute + natural, budget_next))
+            withheld = jnp.zeros_like(compute_next)
         algorithms_next = world.algorithms - (p["alg_ceiling"] - world.algorithms) * jnp.expm1(
             -pace * dt / p["alg_ceiling"])
         experience_next = jnp.maximum(world.experience,
