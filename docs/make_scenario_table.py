@@ -8,7 +8,7 @@ reports the median of the paired difference B - A and the shares of draws
 where B is higher or lower than A by more than a tolerance. Each row is set
 against the direction the source posts' reasoning expects (as the original
 specification and the scenario's question state it); "agrees" says whether
-the median difference has that sign. The table replaces the text between the
+the draws that moved moved that way. The table replaces the text between the
 page's ``<!-- comparisons:begin -->`` and ``<!-- comparisons:end -->`` lines.
 """
 
@@ -106,13 +106,21 @@ def model_of(name: str) -> oj.Model:
     return oj.get_model(tomllib.loads((SCENARIOS / f"{name}.toml").read_text(encoding="utf-8"))["model"])
 
 
-def direction(median: float, tolerance: float) -> str:
-    return "+" if median > tolerance else "-" if median < -tolerance else "0"
+MOVED = 0.05
+"""A comparison moves an output when at least this share of draws changes by more than the tolerance."""
+
+
+def direction(higher: float, lower: float) -> str:
+    """The way most changed draws moved: a comparison often leaves most draws alone (a coin both share),
+    so the median of all differences can be 0 while every changed draw moves the same way."""
+    if max(higher, lower) < MOVED:
+        return "0"
+    return "+" if higher > lower else "-"
 
 
 def table(draws: int, seed: int) -> str:
-    lines = ["| A → B | output | median B − A | B higher / lower | expected | agrees |",
-             "| --- | --- | --- | --- | --- | --- |"]
+    lines = ["| A → B | output | median B − A | B higher / lower | found | expected | agrees |",
+             "| --- | --- | --- | --- | --- | --- | --- |"]
     claims = []
     for a, b in rows():
         model = model_of(b)
@@ -127,15 +135,16 @@ def table(draws: int, seed: int) -> str:
             finite = diff[np.isfinite(diff)]
             median = float(np.median(finite)) if finite.size else np.nan
             higher, lower = np.mean(finite > tolerance), np.mean(finite < -tolerance)
-            found = direction(median, tolerance)
+            found = direction(higher, lower)
             lines.append(f"| `{a}` → `{b}` | `{name}` ({units}) | {median:+.3g} | {higher:.0%} / {lower:.0%} | "
-                         f"{sign} | {'yes' if found == sign else '**no**'} |")
+                         f"{found} | {sign} | {'yes' if found == sign else '**no**'} |")
         print(f"{a} -> {b}: {time.perf_counter() - start:.0f} s", file=sys.stderr, flush=True)
     note = (f"{draws:,} paired draws per comparison (seed {seed}, float64); differences within "
             f"{TOLERANCE['OOM']} OOM, {TOLERANCE['OOM/yr']} OOM/yr or {TOLERANCE['yr']} yr count as "
             "equal; draws where an output is not finite in A or B (no TAI by 2100, a cap not ended, no "
-            "evaders) are left out of that output's row. Expected: the sign of B − A the reasoning below "
-            "expects (+ higher, − lower, 0 unchanged).")
+            "evaders) are left out of that output's row. Found: + if more draws are higher in B than lower, "
+            f"- the other way, 0 if fewer than {MOVED:.0%} moved either way; expected: the direction the "
+            "reasoning below expects. \"agrees\" compares the two.")
     return "\n".join([note, "", *lines, "", "The reasoning each row is checked against:", "", *claims])
 
 

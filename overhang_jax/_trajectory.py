@@ -5,16 +5,14 @@ same symbols, same order), its units, defaults and sources, and where it
 departs from the original specification. Two worlds are stepped side by side
 from the same draw (common random numbers, so every comparison is paired): the
 *default* world without a policy and the *policy* world with a cap on the
-largest training run. Everything is in log10 ("OOM"); time in years.
+largest training run. Everything is in log10 ("OOM"); time in years; 2023
+is the calibration year (GPT-4, ~2e25 FLOP, trained for ~$1e8). Parameters
+and state per world, step n -> n + 1 (doubling times T in months become
+rates once, g = 12 log10(2) / T OOM/yr, ``rate_from_doubling_months``):
 
 (R1) Grid: t_n = START_YEAR + n dt, n = 0 .. N = (END_YEAR - START_YEAR) / dt,
      dt = step_years = 1 / k for a whole number k of steps per year (a point
-     value: k is the compiled loop's length). 2023 is the calibration year:
-     GPT-4, ~2e25 FLOP, trained for ~$1e8.
-
-Parameters and state per world, step n -> n + 1 (doubling times T in months
-become rates once, g = 12 log10(2) / T OOM/yr, ``rate_from_doubling_months``):
-
+     value: k is the compiled loop's length).
 (R2) H(t)    = H_0 + C_hw (1 - exp(-g_hw (t - START_YEAR) / C_hw))     price-performance, log10 FLOP/$
               H_0 = compute_start - spend_start, C_hw = hw_ceiling: growth at g_hw slows
               in proportion to the distance left to the ceiling (dH/dt = g_hw (1 - (H - H_0) / C_hw))
@@ -61,7 +59,7 @@ Choices, each a parameter where it could be (docs/trajectory.md says why):
   is the coin (sudden if end_draw < p_sudden).
 * "Compute growth" in the compute-dependence of algorithms is a growth factor
   (x per year): a freeze where compute would grow 0.5 OOM/yr (3.2x) gives
-  r = 1/3.2, so lam = 1 keeps 31% of the algorithmic pace. Intended: a cap
+  r = 1/3.2, so lam = 1 keeps 32% of the algorithmic pace. Intended: a cap
   bounds the largest run, not the compute of experiments. r <= 1: catch-up
   does not speed algorithms.
 * Evaders follow the default world, behind it by the spend their share of

@@ -791,3 +791,14 @@ def test_halving_the_step_moves_every_median_by_less_than_its_tolerance():
         first, second = fine[name] / coarse[name] - 1, finer[name] / fine[name] - 1
         assert abs(first) < SPEED_TOLERANCE, (name, coarse[name], fine[name])
         assert 0.3 < second / first < 0.7, (name, first, second)  # first order: the change halves
+
+
+def test_the_docs_page_states_the_equations_of_the_code():
+    # docs/takeoff.md carries the docstring's (T1)-(T10) verbatim: one set of equations, two places.
+    from pathlib import Path
+
+    doc = _takeoff.__doc__
+    block = doc[doc.index("(T1) grid"):doc.index("\n\n", doc.index("(T10)"))]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "takeoff.md").read_text(encoding="utf-8")
+    assert block in page
+    assert "MODELS.md" not in doc and "MODELS.md" not in page

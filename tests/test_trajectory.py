@@ -693,7 +693,7 @@ def test_compute_dependence_of_algorithms(lam, g_cap):
     # A cap that binds from its start (at the largest run then, rising at g_cap < r_P) grows compute by
     # a factor 10^g_cap a year where the default world grows it by 10^r_P: the ratio of growth factors
     # is 10^(g_cap - r_P), and algorithms grow at g_alg ratio^lam (lam = 0: regardless). At lam = 1 a
-    # freeze keeps 10^-r_P of the pace (31% at r_P = 0.5): the cap bounds the largest run, not the
+    # freeze keeps 10^-r_P of the pace (32% at r_P = 0.5): the cap bounds the largest run, not the
     # compute of experiments.
     t_cap, duration = 2026.0, 4.0
     draw, rate_p, _ = linear_world("rampup", t_cap, duration, 2034.55, lam=lam, g_cap=g_cap)
@@ -953,3 +953,16 @@ def test_quantile_bands_are_within_half_a_bin_of_the_exact_quantiles():
         # Half a bin, plus the rounding of a value on a bin edge (the runner's and our float64 series
         # may differ in the last bits).
         np.testing.assert_array_less(np.abs(band - exact), width / 2 + 1e-6)
+
+
+def test_the_docs_page_states_the_equations_of_the_code():
+    # docs/trajectory.md carries the docstring's (R1)-(R16) verbatim: one set of equations, two places.
+    from pathlib import Path
+
+    from overhang_jax import _trajectory
+
+    doc = _trajectory.__doc__
+    block = doc[doc.index("(R1) Grid"):doc.index("\n\n", doc.index("(R16)"))]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "trajectory.md").read_text(encoding="utf-8")
+    assert block in page
+    assert "MODELS.md" not in doc and "MODELS.md" not in page
