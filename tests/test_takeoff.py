@@ -802,3 +802,14 @@ def test_the_docs_page_states_the_equations_of_the_code():
     page = (Path(__file__).resolve().parents[1] / "docs" / "takeoff.md").read_text(encoding="utf-8")
     assert block in page
     assert "MODELS.md" not in doc and "MODELS.md" not in page
+
+
+def test_the_cli_refuses_a_horizon_beyond_the_step_limit_in_one_line(tmp_path, capsys):
+    from overhang_jax._cli import main
+
+    priors = tmp_path / "fine.toml"
+    priors.write_text('model = "takeoff"\n[params]\nstep_years = 1e-5\n')
+    code = main(["run", "takeoff", "--priors", str(priors), "--draws", "100", "--out", str(tmp_path / "r.nc")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "MAX_STEPS" in err and "step_years" in err
+    assert not (tmp_path / "r.nc").exists()
