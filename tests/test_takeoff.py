@@ -1,7 +1,7 @@
 """The takeoff model against an independent plain-Python reference.
 
-``takeoff_reference`` below is written from MODELS.md section 1 and the
-discretisation pinned down in the docstring of ``overhang_jax/_takeoff.py``
+``takeoff_reference`` below is written from the equations (T1)-(T10) of
+docs/takeoff.md, which the docstring of ``overhang_jax/_takeoff.py`` repeats
 (not from the JAX code): it steps n = 0, 1, ... with Python floats (float64).
 
 What is compared with it, draw by draw, in both methods ("closed_form" and
@@ -51,7 +51,7 @@ RTOL64 = 1e-9
 
 
 def takeoff_reference(params: dict[str, float]) -> dict[str, float]:
-    """One draw of the takeoff model, written from MODELS.md and the _takeoff docstring."""
+    """One draw of the takeoff model, written from (T1)-(T10) of docs/takeoff.md."""
     p = {name: float(value) for name, value in params.items()}
     t0, dt = p["start_year"], p["step_years"]
     last = math.floor(p["horizon_years"] / dt + 1e-3)  # N, the last step simulated
