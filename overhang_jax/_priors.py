@@ -436,11 +436,21 @@ def _support(dist: Distribution) -> tuple[float, float]:
     return float(tail[0]), float(tail[1])
 
 
+class _Ranges(dict):
+    """Each parameter's (smallest, largest) value, computed when a constraint first asks for it."""
+
+    def __init__(self, distributions: Mapping[str, Distribution]):
+        super().__init__()
+        self.distributions = distributions
+
+    def __missing__(self, name: str) -> tuple[float, float]:
+        self[name] = _support(self.distributions[name])
+        return self[name]
+
+
 def _check_constraints(priors: Priors) -> None:
     """The model's declared conditions (``Model.constraints``) on the priors' ranges."""
-    if not priors.model.constraints:
-        return
-    ranges = {name: _support(dist) for name, dist in priors.distributions.items()}
+    ranges = _Ranges(priors.distributions)
     for constraint in priors.model.constraints:
         problem = constraint.problem(ranges)
         if problem:
