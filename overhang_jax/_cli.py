@@ -146,9 +146,12 @@ class TooManyNonfinite(Exception):
 
 def _check_nonfinite(results, limit: float, label: str = "") -> None:
     from ._results import NONFINITE_GROUP, nonfinite_counts
+    from ._runner import get_model
 
     draws = int(results.attrs["draws"])
-    over = {name: count for name, count in nonfinite_counts(results).items() if count > limit * draws}
+    by_definition = {o.name for o in get_model(results.attrs["model"]).outputs if o.undefined}
+    over = {name: count for name, count in nonfinite_counts(results).items()
+            if count > limit * draws and name not in by_definition}
     if over:
         listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
         raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "

@@ -163,6 +163,9 @@ def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
 
 
 def _check_allowed(where: _Where, param: Parameter, dist: Distribution) -> None:
+    if param.static and not dist.is_point:
+        raise where.error(f"must be a point value {param.allowed()}, not a distribution: it fixes the shape "
+                          f"of the computation ({param.doc})")
     if param.values is not None:
         points = dist.components if isinstance(dist, Mixture) else (dist,)
         if all(isinstance(c, Point) and param.contains(c.value) for c in points):
@@ -433,12 +436,22 @@ def _support(dist: Distribution) -> tuple[float, float]:
     return float(tail[0]), float(tail[1])
 
 
+class _Ranges(dict):
+    """Each parameter's (smallest, largest) value, computed when a constraint first asks for it."""
+
+    def __init__(self, distributions: Mapping[str, Distribution]):
+        super().__init__()
+        self.distributions = distributions
+
+    def __missing__(self, name: str) -> tuple[float, float]:
+        self[name] = _support(self.distributions[name])
+        return self[name]
+
+
 def _check_constraints(priors: Priors) -> None:
-    for c in priors.model.constraints:
-        earliest_later = _support(priors.distributions[c.later])[0]
-        latest_earlier = _support(priors.distributions[c.earlier])[1]
-        if earliest_later < latest_earlier:
-            raise PriorsError(
-                f"{priors.source}: parameter '{c.later}' must be >= '{c.earlier}' in every draw, but its "
-                f"prior reaches {earliest_later:g} while '{c.earlier}' reaches {latest_earlier:g}"
-            )
+    """The model's declared conditions (``Model.constraints``) on the priors' ranges."""
+    ranges = _Ranges(priors.distributions)
+    for constraint in priors.model.constraints:
+        problem = constraint.problem(ranges)
+        if problem:
+            raise PriorsError(f"{priors.source}: {problem}")

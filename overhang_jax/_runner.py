@@ -131,8 +131,15 @@ def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tupl
 
 def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...],
                           sampler: Sampler, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
-    simulate = model.methods[method]
-    work_estimate = model.work_estimates.get(method)
+    # Static parameters (point values, checked when the priors loaded) enter as Python floats:
+    # constants of this compiled function, whose cache key holds the priors text.
+    static = {name: priors.distributions[name].point_value for name in model.static_names}
+
+    def with_static(fn):
+        return None if fn is None else (lambda params: fn({**params, **static}))
+
+    simulate = with_static(model.methods[method])
+    work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
     def batched(key, index, host, draws):

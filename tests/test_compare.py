@@ -54,14 +54,15 @@ def test_scenarios_move_the_outputs_the_way_their_mechanism_must(scenario_output
     full, nocatch = scenario_outputs["full_catch_up"], scenario_outputs["no_catch_up"]
     # Same cap, same draws: catching up fully never leaves TAI later than not catching up at all.
     assert np.all(b(full, "tai_year_policy") <= b(nocatch, "tai_year_policy") + 1e-3)
-    assert np.mean(b(full, "tai_delay")) < np.mean(b(nocatch, "tai_delay"))
+    # (nan-: a draw that never reaches TAI by 2100 has no delay; bounded progress leaves a few)
+    assert np.nanmean(b(full, "tai_delay")) < np.nanmean(b(nocatch, "tai_delay"))
     # Faster algorithms while capped shrink the overhang at the end of the cap.
     focus, hard = scenario_outputs["efficiency_focus"], scenario_outputs["hard_cap_sudden_end"]
     # (the default priors' beta is 1 to 1.5; the scenario's 1.5 to 3, same caps otherwise)
     assert np.all(b(focus, "overhang_at_end") <= b(scenario_outputs["compute_driven_algorithms"], "overhang_at_end")
                   + 10) and np.median(b(focus, "overhang_at_end")) < np.median(b(hard, "overhang_at_end")) + 5
     # Evaders keep the frontier closer to the default world.
-    assert np.median(b(scenario_outputs["evaded_cap"], "tai_delay")) < np.median(b(hard, "tai_delay"))
+    assert np.nanmedian(b(scenario_outputs["evaded_cap"], "tai_delay")) < np.nanmedian(b(hard, "tai_delay"))
     # A rising cap lets compute grow while in force: some draws end the cap with less overhang than
     # the frozen cap of the gradual-lift scenario, though its caps last longer (5-20 years).
     rising = scenario_outputs["moving_bright_line"]
@@ -83,7 +84,8 @@ def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
     bb = comparison["b/prior_predictive"]
     for name in oj.TRAJECTORY.output_names:
         diff = oj.outputs(comparison)[name].values.astype(np.float64)
-        expected = (bb[name].values.astype(np.float64) - a[name].values.astype(np.float64)).ravel()
+        with np.errstate(invalid="ignore"):  # inf - inf where neither world reaches TAI by 2100
+            expected = (bb[name].values.astype(np.float64) - a[name].values.astype(np.float64)).ravel()
         same = (a[name].values == bb[name].values).ravel()
         # computed in float64, stored in the run's dtype
         assert np.array_equal(np.where(same, 0.0, expected).astype(np.float32), diff, equal_nan=True), name
