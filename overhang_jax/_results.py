@@ -298,12 +298,48 @@ def format_summary(table: pd.DataFrame) -> str:
     return table.to_string(float_format=lambda x: f"{x:.5g}")
 
 
+NETCDF_FILE_BYTES = 16_384
+NETCDF_VARIABLE_BYTES = 2_048
+"""netCDF's own bytes: per file, and per variable (its header and attributes; measured 1.1-1.3 kB)."""
+
+
+def estimated_file_bytes(model: Model, priors, draws: int, float64: bool, *, compared_with=None) -> int:
+    """Bytes of the results file of a run of ``priors``, or of its comparison with the run of
+    ``compared_with``, from the file's layout.
+
+    Per draw: every parameter (point values too), every output and each
+    group's int64 draw coordinate; the trajectory summaries; the priors in
+    the attributes; netCDF's headers. The ``nonfinite_draws`` group is not
+    known before the run (12 or 16 bytes per non-finite value) and is counted
+    empty: a write that still runs out of space fails cleanly.
+    """
+    from ._runner import KEPT_TRAJECTORIES, PRIORS_TEXT_LIMIT
+
+    itemsize = 8 if float64 else 4
+    runs = [priors] if compared_with is None else [priors, compared_with]
+    size = NETCDF_FILE_BYTES
+    for run_priors in runs:
+        variables = len(model.parameters) + 3 * len(model.outputs) + 2
+        size += draws * ((len(model.parameters) + len(model.outputs)) * itemsize + 2 * 8)
+        size += len(run_priors.to_toml().encode()) + min(len(run_priors.text.encode()), PRIORS_TEXT_LIMIT + 512)
+        spec = model.trajectories
+        if spec is not None:
+            times, kept = len(spec.coords), min(KEPT_TRAJECTORIES, draws)
+            size += len(spec.names) * times * (kept * itemsize + (spec.bins + 2) * 8)
+            size += (times + kept + spec.bins + 2) * 8
+            variables += 2 * len(spec.names) + 3
+        size += variables * NETCDF_VARIABLE_BYTES
+    if compared_with is not None:  # the differences
+        size += draws * (len(model.outputs) * itemsize + 8) + (len(model.outputs) + 1) * NETCDF_VARIABLE_BYTES
+    return size
+
+
 def save(results: xr.DataTree, path: str | os.PathLike) -> Path:
     """Write results to netCDF atomically (a temporary file renamed into place)."""
-    from ._io import write_atomic
+    from ._io import write_netcdf
 
     path = Path(path)
-    write_atomic(path, lambda temp: results.to_netcdf(temp, engine="h5netcdf"))
+    write_netcdf(path, results)
     return path
 
 
