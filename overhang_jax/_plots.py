@@ -141,15 +141,19 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     The draws are binned by training compute (equal counts per bin); each
     bin's quantiles of parallel_streams make the bands.
     """
-    compute, _ = _values(results, "training_flop")
+    compute = np.asarray(results[OUTPUTS_GROUP]["training_flop"].values, dtype=np.float64)
     streams = np.asarray(results[OUTPUTS_GROUP]["parallel_streams"].values, dtype=np.float64)
-    streams = streams[np.isfinite(np.asarray(results[OUTPUTS_GROUP]["training_flop"].values, dtype=np.float64))]
-    order = np.argsort(compute)
-    compute, streams = compute[order], streams[order]
+    finite = np.isfinite(compute) & np.isfinite(streams)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if not finite.any():
+        ax.text(0.5, 0.5, f"no draw of {compute.size:,} has a finite training compute and stream count",
+                ha="center", va="center", transform=ax.transAxes)
+        return _finish(fig, path)
+    order = np.argsort(compute[finite])
+    compute, streams = compute[finite][order], streams[finite][order]
     groups = np.array_split(np.arange(compute.size), min(bins, max(compute.size // 20, 1)))
     centre = np.array([np.median(compute[g]) for g in groups])
     bands = np.array([np.quantile(streams[g], [0.05, 0.25, 0.5, 0.75, 0.95]) for g in groups])
-    fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.fill_between(centre, bands[:, 0], bands[:, 4], alpha=0.2, color="tab:blue", label="90% of draws")
     ax.fill_between(centre, bands[:, 1], bands[:, 3], alpha=0.35, color="tab:blue", label="50% of draws")
     ax.plot(centre, bands[:, 2], color="tab:blue", label="median")
@@ -315,34 +319,41 @@ def _stream_speed(results: xr.DataTree) -> str:
     return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
 
 
-def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
-    """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
-    stem = str(stem)
-    model = results.attrs.get("model")
-    paths = []
+def _default_figures(model: str | None) -> list[tuple]:
+    """(plot function, its options, file suffix) of each default figure of a model."""
     if model == "takeoff":
-        figures = [
+        return [
             (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
             (plot_remaining_overhang, {}, "remaining_overhang"),
             (plot_tornado, {"output": "max_speed"}, "max_speed_drivers"),
         ]
-    elif model == "inference":
-        figures = [
+    if model == "inference":
+        return [
             (plot_streams_vs_compute, {}, "streams_vs_compute"),
             (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
         ]
-    elif model == "trajectory":
-        figures = [
+    if model == "trajectory":
+        return [
             (plot_fan_chart, {}, "fan_chart"),
             (plot_distribution, {"name": "overhang_at_end"}, "overhang_at_end"),
             (plot_distribution, {"name": "tai_delay"}, "tai_delay"),
             (plot_paired_distributions, {"names": ["danger_band_years_default", "danger_band_years_policy"]},
              "danger_band"),
         ]
-    else:
-        figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]
-    for plot, kwargs, suffix in figures:
-        path = Path(f"{stem}_{suffix}.png")
+    return [(plot_distributions, {"names": None}, "distributions")]
+
+
+def default_plot_paths(model: str | None, stem: str | os.PathLike) -> list[Path]:
+    """Where :func:`default_plots` writes the figures of a run of ``model``: ``<stem>_<figure>.png``."""
+    return [Path(f"{stem}_{suffix}.png") for _, _, suffix in _default_figures(model)]
+
+
+def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
+    """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
+    model = results.attrs.get("model")
+    paths = default_plot_paths(model, stem)
+    for (plot, kwargs, _), path in zip(_default_figures(model), paths):
+        if kwargs.get("names", ()) is None:  # a model without chosen figures: all its outputs
+            kwargs = {"names": list(results[OUTPUTS_GROUP].data_vars)}
         plt.close(plot(results, path=path, **kwargs))
-        paths.append(path)
     return paths
