@@ -78,7 +78,9 @@ def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
     total = finite.size + nonfinite
     if finite.size == 0:
         for ax in (hist_ax, ecdf_ax):
-            ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, f"no finite draws: all {total:,} are NaN or infinite", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_xlabel(label)
         return
     low, median, high = np.quantile(finite, [0.05, 0.5, 0.95])
     # A few extreme draws would squash the rest into one bin: show the central 99.8%.
@@ -129,7 +131,8 @@ def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel("overhang left when takeoff starts (OOM)")
     ax.set_ylabel("density")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend()
     ax.set_title("remaining overhang of each pool at the start of takeoff")
     return _finish(fig, path)
 
@@ -253,7 +256,8 @@ def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str 
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel(_label(results, names[0]) + " (central 99.8% shown)")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
@@ -305,6 +309,11 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
                 xerr=np.vstack([low, high]), error_kw={"elinewidth": 1, "capsize": 2})
     ax.set_yticks(y, [name.replace("_", " ") for name in table.index])
     ax.axvline(0, color="k", linewidth=0.8)
+    if table["ST"].isna().all():
+        dropped = int(indices["dropped_base_samples"].sel(output=output))
+        ax.text(0.5, 0.5, f"no indices: {dropped:,} of {int(indices.attrs['base_samples']):,} base samples gave\n"
+                          f"a non-finite {output.replace('_', ' ')}, too few were left", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_xlabel(f"Sobol index of {output.replace('_', ' ')} "
                   f"(bars: {float(indices.attrs['confidence']):.0%} bootstrap intervals)")
     ax.set_title(f"what drives {output.replace('_', ' ')}: {int(indices.attrs['base_samples']):,} base samples, "

@@ -261,16 +261,23 @@ def test_summary_of_a_sensitivity_file_prints_its_indices(tmp_path, capsys):
 INFINITE_TRAINING = 'model = "inference"\n[params]\ncluster_flop_per_second = 1e37\n'  # training FLOP > 3.4e38
 
 
-def test_plots_of_an_output_that_is_never_finite_exit_3_not_a_crash(tmp_path, capsys):
-    priors = tmp_path / "huge.toml"
-    priors.write_text(INFINITE_TRAINING)
+@pytest.mark.parametrize("model,text,output", [
+    ("inference", INFINITE_TRAINING, "training_flop"),
+    ("takeoff", 'model = "takeoff"\n[params]\ntakeoff_threshold = 1e30\n', "takeoff_year"),  # never reached
+    ("trajectory", 'model = "trajectory"\n[params]\nE_tai = 200\nphi = 0\n', "tai_year_default"),
+])
+@pytest.mark.filterwarnings("error::UserWarning")  # a warning would be a second line on a terminal
+def test_plots_of_an_output_that_is_never_finite_exit_3_not_a_crash(tmp_path, capsys, model, text, output):
+    from overhang_jax._plots import default_plot_paths
+
+    priors = tmp_path / "never.toml"
+    priors.write_text(text)
     out = tmp_path / "r.nc"
-    code, stdout, stderr = run_cli(capsys, "run", "inference", "--priors", str(priors), "--draws", "500",
-                                   "--out", str(out))
+    code, stdout, stderr = run_cli(capsys, "run", model, "--priors", str(priors), "--draws", "300", "--out", str(out))
     assert code == 3, stderr
-    assert "training_flop 500 (100%)" in stderr and stderr.count("\n") == 1
-    for suffix in ("streams_vs_compute", "distributions"):
-        assert (tmp_path / f"r_{suffix}.png").read_bytes()[:4] == b"\x89PNG"
+    assert f"{output} 300 (100%)" in stderr and stderr.count("\n") == 1, stderr  # no warnings either
+    for path in default_plot_paths(model, tmp_path / "r"):
+        assert path.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_sensitivity_over_the_nonfinite_share_exits_3_after_writing(tmp_path, capsys):
