@@ -331,3 +331,39 @@ def test_space_estimate_covers_the_real_file_of_every_model(tmp_path):
     size = oj.save(comparison, tmp_path / "c.nc").stat().st_size
     estimate = estimated_file_bytes(oj.TRAJECTORY, priors[0], 2000, False, compared_with=priors[1])
     assert size <= estimate <= 1.25 * size + 200_000, (size, estimate)
+
+
+@pytest.mark.parametrize("command", [
+    ["run", "trajectory", "--draws", "600", "--chunk-size", "250"],  # histograms and kept series too
+    ["compare", "no_policy", "hard_cap_sudden_end", "--draws", "300"],
+])
+def test_draws_kept_after_a_failed_write_give_the_same_file_without_computing(tmp_path, capsys, monkeypatch,
+                                                                             command):
+    import errno
+
+    from overhang_jax import _results
+
+    out = tmp_path / "r.nc"
+    args = [*command, "--seed", "3", "--out", str(out), "--no-plots"]
+
+    def disk_full(results, path):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(_results, "save", disk_full)
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    rescue = tmp_path / "r.nc.checkpoint"
+    assert err.count("\n") == 1 and f"--checkpoint {rescue}" in err, err
+    monkeypatch.undo()
+    compiled = []
+    monkeypatch.setattr(_runner, "_chunk_function", lambda *a: compiled.append(1))
+    assert main([*args, "--checkpoint", str(rescue)]) == 0, capsys.readouterr().err
+    assert not compiled and "read from the checkpoint" in capsys.readouterr().out
+    monkeypatch.undo()
+    rescued = oj.load(out)
+    main([*args, "--out", str(tmp_path / "direct.nc")])  # no checkpoint, computed
+    direct = oj.load(tmp_path / "direct.nc")
+    for node in direct.subtree:
+        for name in node.data_vars:
+            assert np.array_equal(rescued[node.path][name].values, node[name].values, equal_nan=True), (node.path,
+                                                                                                       name)
