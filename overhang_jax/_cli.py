@@ -105,14 +105,10 @@ def _check_paths(files: list[tuple[str, Path]], checkpoint: Path | None = None,
 def _check_parent(label: str, path: Path) -> None:
     parent = path.parent
     if not parent.is_dir():
-        problem = "is not a directory" if parent.exists() or _under_a_file(parent) else "does not exist"
+        problem = "is not a directory" if parent.exists() else "does not exist"
         raise CliError(f"{label} '{path}': directory '{parent}' {problem}")
     if not os.access(parent, os.W_OK | os.X_OK):  # also false on a read-only mount, even for root
         raise CliError(f"{label} '{path}': directory '{parent}' is not writable")
-
-
-def _under_a_file(path: Path) -> bool:
-    return any(p.is_file() for p in path.parents)
 
 
 def _existing_ancestor(path: Path) -> Path:
@@ -131,17 +127,16 @@ def _check_space(needs: list[tuple[Path, int]]) -> None:
     """Fail now if a file system cannot hold what a command writes there: ``needs`` are (path, bytes)."""
     import shutil
 
-    places: dict[int, tuple[Path, list[int], list[str]]] = {}  # device -> (directory, [bytes], paths)
+    by_device: dict[int, tuple[Path, int, list[str]]] = {}  # file system -> (a directory, bytes, paths)
     for path, size in needs:
         where = _existing_ancestor(path)
-        _, needed, paths = places.setdefault(where.stat().st_dev, (where, [0], []))
-        needed[0] += size
-        paths.append(f"'{path}'")
-    for where, (needed,), paths in places.values():
-        free = shutil.disk_usage(where).free
+        directory, needed, named = by_device.get(where.stat().st_dev, (where, 0, []))
+        by_device[where.stat().st_dev] = (directory, needed + size, [*named, f"'{path}'"])
+    for directory, needed, named in by_device.values():
+        free = shutil.disk_usage(directory).free
         if free < needed:
-            raise CliError(f"not enough space in '{where}' for {', '.join(paths)}: about {_size(needed)} needed, "
-                           f"{_size(free)} free")
+            raise CliError(f"not enough space in '{directory}' for {', '.join(named)}: about {_size(needed)} "
+                           f"needed, {_size(free)} free")
 
 
 def _size(count: int) -> str:

@@ -158,7 +158,7 @@ def test_resume_keeps_trajectory_histograms_exact(tmp_path, monkeypatch):
     # Chunks carry their share of the per-year histograms; a resume with another chunk size must not
     # count a draw twice.
     directory = tmp_path / "ckpt"
-    reference = oj.run("trajectory", draws=1200, seed=3, chunk_size=1200)
+    reference = oj.run("trajectory", draws=1200, seed=3, chunk_size=500)
     saved = []
     real_save = _checkpoint.Checkpoint.save
 

@@ -317,19 +317,19 @@ def test_read_only_outputs_are_refused_before_compute(tmp_path):
 def test_space_estimate_covers_the_real_file_of_every_model(tmp_path):
     from overhang_jax._results import estimated_file_bytes
 
-    for name in ("takeoff", "trajectory", "inference"):
+    cases = [("takeoff", 20_000, False), ("trajectory", 1000, False), ("inference", 2000, False),
+             ("inference", 30_000, True)]
+    for name, draws, float64 in cases:
         model = oj.get_model(name)
         priors = oj.load_priors(model)
-        for draws, float64 in ((2000, False), (20000, True)):
-            out = oj.save(oj.run(model, priors, draws=draws, seed=1, float64=float64), tmp_path / "r.nc")
-            size = out.stat().st_size
-            estimate = estimated_file_bytes(model, priors, draws, float64)
-            assert size <= estimate <= 1.25 * size + 200_000, (name, draws, size, estimate)
-    scenarios = shipped_scenarios()
-    priors = [oj.load_priors(oj.TRAJECTORY, scenarios[n]) for n in ("no_policy", "hard_cap_sudden_end")]
-    comparison = oj.compare("trajectory", *priors, draws=2000, seed=1)
+        out = oj.save(oj.run(model, priors, draws=draws, seed=1, float64=float64), tmp_path / "r.nc")
+        size = out.stat().st_size
+        estimate = estimated_file_bytes(model, priors, draws, float64)
+        assert size <= estimate <= 1.25 * size + 200_000, (name, draws, size, estimate)
+    priors = [oj.load_priors(oj.TAKEOFF), oj.load_priors(oj.TAKEOFF, shipped_scenarios()["takeoff_software_pause"])]
+    comparison = oj.compare("takeoff", *priors, draws=20_000, seed=1)
     size = oj.save(comparison, tmp_path / "c.nc").stat().st_size
-    estimate = estimated_file_bytes(oj.TRAJECTORY, priors[0], 2000, False, compared_with=priors[1])
+    estimate = estimated_file_bytes(oj.TAKEOFF, priors[0], 20_000, False, compared_with=priors[1])
     assert size <= estimate <= 1.25 * size + 200_000, (size, estimate)
 
 
