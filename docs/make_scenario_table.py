@@ -131,7 +131,7 @@ def table(draws: int, seed: int) -> str:
         for name, sign in expected.items():
             units = model.outputs[model.output_names.index(name)].units
             tolerance = TOLERANCE.get(units, 0.0)
-            diff = np.asarray(comparison["difference"][name].values, np.float64)
+            diff = np.asarray(oj.outputs(comparison)[name].values, np.float64)
             finite = diff[np.isfinite(diff)]
             median = float(np.median(finite)) if finite.size else np.nan
             higher, lower = np.mean(finite > tolerance), np.mean(finite < -tolerance)

@@ -12,6 +12,10 @@ from typing import NamedTuple
 
 import jax
 
+class RunError(ValueError):
+    """Arguments of a run that cannot work; raised before any compute."""
+
+
 Draw = Mapping[str, jax.Array]
 """One parameter draw (or a batch of them): parameter name -> value."""
 

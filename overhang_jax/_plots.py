@@ -92,7 +92,9 @@ def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
     total = finite.size + nonfinite
     if finite.size == 0:
         for ax in (hist_ax, ecdf_ax):
-            ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, f"no finite draws: all {total:,} are NaN or infinite", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_xlabel(label)
         return
     low, median, high = np.quantile(finite, [0.05, 0.5, 0.95])
     # A few extreme draws would squash the rest into one bin: show the central 99.8%.
@@ -143,7 +145,8 @@ def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel("overhang left when takeoff starts (OOM)")
     ax.set_ylabel("density")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend()
     ax.set_title("remaining overhang of each pool at the start of takeoff")
     return _finish(fig, path)
 
@@ -155,16 +158,20 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     The draws are binned by training compute (equal counts per bin); each
     bin's quantiles of parallel_streams make the bands.
     """
-    compute, _ = _values(results, "training_flop")
     data = outputs(results)
+    compute = np.asarray(data["training_flop"].values, dtype=np.float64)
     streams = np.asarray(data["parallel_streams"].values, dtype=np.float64)
-    streams = streams[np.isfinite(np.asarray(data["training_flop"].values, dtype=np.float64))]
-    order = np.argsort(compute)
-    compute, streams = compute[order], streams[order]
+    finite = np.isfinite(compute) & np.isfinite(streams)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if not finite.any():
+        ax.text(0.5, 0.5, f"no draw of {compute.size:,} has a finite training compute and stream count",
+                ha="center", va="center", transform=ax.transAxes)
+        return _finish(fig, path)
+    order = np.argsort(compute[finite])
+    compute, streams = compute[finite][order], streams[finite][order]
     groups = np.array_split(np.arange(compute.size), min(bins, max(compute.size // 20, 1)))
     centre = np.array([np.median(compute[g]) for g in groups])
     bands = np.array([np.quantile(streams[g], [0.05, 0.25, 0.5, 0.75, 0.95]) for g in groups])
-    fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.fill_between(centre, bands[:, 0], bands[:, 4], alpha=0.2, color="tab:blue", label="90% of draws")
     ax.fill_between(centre, bands[:, 1], bands[:, 3], alpha=0.35, color="tab:blue", label="50% of draws")
     ax.plot(centre, bands[:, 2], color="tab:blue", label="median")
@@ -265,7 +272,8 @@ def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str 
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel(_label(results, names[0]) + " (central 99.8% shown)")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
@@ -319,6 +327,11 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
                 xerr=np.vstack([low, high]), error_kw={"elinewidth": 1, "capsize": 2})
     ax.set_yticks(y, [name.replace("_", " ") for name in table.index])
     ax.axvline(0, color="k", linewidth=0.8)
+    if table["ST"].isna().all():
+        dropped = int(indices["dropped_base_samples"].sel(output=output))
+        ax.text(0.5, 0.5, f"no indices: {dropped:,} of {int(indices.attrs['base_samples']):,} base samples gave\n"
+                          f"a non-finite {output.replace('_', ' ')}, too few were left", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_xlabel(f"Sobol index of {output.replace('_', ' ')} "
                   f"(bars: {float(indices.attrs['confidence']):.0%} bootstrap intervals)")
     ax.set_title(f"what drives {output.replace('_', ' ')}: {int(indices.attrs['base_samples']):,} base samples, "
@@ -333,42 +346,54 @@ def _stream_speed(results: xr.DataTree) -> str:
     return f"{speeds[0]:g}" if speeds is not None and np.unique(speeds).size == 1 else "varying"
 
 
-def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
-    """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
-    from ._results import TRAJECTORIES_GROUP
-
-    model = results.attrs.get("model")
-    if results.attrs.get("kind") == "comparison":
-        figures = [("differences", plot_differences, {})]
-        if TRAJECTORIES_GROUP in results["b"].children:  # both worlds of scenario B
-            return [*_bound(results, figures), ("fan_chart_b", functools.partial(plot_fan_chart, results["b"]))]
-    elif model == "takeoff":
+def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, Callable[..., plt.Figure], dict]]:
+    """(name, plot function, its options) of each default figure of a run of ``model``."""
+    if model == "takeoff":
         figures = [
             ("distributions", plot_distributions, {"names": ["takeoff_year", "max_speed"]}),
             ("remaining_overhang", plot_remaining_overhang, {}),
         ]
-        if not results.attrs.get("outputs_only"):  # the tornado chart needs every draw's parameters
+        if not outputs_only:  # the tornado chart needs every draw's parameters
             figures.append(("max_speed_drivers", plot_tornado, {"output": "max_speed"}))
-    elif model == "inference":
-        figures = [
+        return figures
+    if model == "inference":
+        return [
             ("streams_vs_compute", plot_streams_vs_compute, {}),
             ("distributions", plot_distributions, {"names": ["parallel_streams", "params_count"]}),
         ]
-    elif model == "trajectory":
-        figures = [
+    if model == "trajectory":
+        return [
             ("fan_chart", plot_fan_chart, {}),
             ("overhang_at_end", plot_distribution, {"name": "overhang_at_end"}),
             ("tai_delay", plot_distribution, {"name": "tai_delay"}),
             ("danger_band", plot_paired_distributions, {"names": ["danger_band_years_default",
-                                                                   "danger_band_years_policy"]}),
+                                                                  "danger_band_years_policy"]}),
         ]
-    else:
-        figures = [("distributions", plot_distributions, {"names": list(outputs(results).data_vars)})]
-    return _bound(results, figures)
+    return [("distributions", plot_distributions, {"names": None})]  # None: every output
+
+
+def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
+    """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
+    from ._results import TRAJECTORIES_GROUP
+
+    if results.attrs.get("kind") == "comparison":
+        figures = [("differences", plot_differences, {})]
+        if TRAJECTORIES_GROUP in results["b"].children:  # both worlds of scenario B
+            return [*_bound(results, figures), ("fan_chart_b", functools.partial(plot_fan_chart, results["b"]))]
+        return _bound(results, figures)
+    figures = _figures(results.attrs.get("model"), bool(results.attrs.get("outputs_only")))
+    names = list(outputs(results).data_vars)
+    return _bound(results, [(name, plot, {"names": names} if kwargs.get("names", ()) is None else kwargs)
+                            for name, plot, kwargs in figures])
 
 
 def _bound(results, figures) -> list[tuple[str, Callable[..., plt.Figure]]]:
     return [(name, functools.partial(plot, results, **kwargs)) for name, plot, kwargs in figures]
+
+
+def default_plot_paths(model: str | None, stem: str | os.PathLike, outputs_only: bool = False) -> list[Path]:
+    """Where :func:`default_plots` writes the figures of a run of ``model``: ``<stem>_<figure>.png``."""
+    return [Path(f"{stem}_{name}.png") for name, _, _ in _figures(model, outputs_only)]
 
 
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:

@@ -219,11 +219,11 @@ def save(results: xr.DataTree, path: str | os.PathLike, compress: bool = True) -
     Per-draw columns and histograms are compressed losslessly unless
     ``compress`` is False.
     """
-    from ._io import write_atomic
+    from ._io import write_netcdf
 
     path = Path(path)
     encoding = _encoding(results) if compress else None
-    write_atomic(path, lambda temp: results.to_netcdf(temp, engine="h5netcdf", encoding=encoding))
+    write_netcdf(path, results, encoding=encoding)
     return path
 
 

@@ -245,6 +245,16 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
     return xr.Dataset(variables, coords={"output": outputs, "parameter": parameters}, attrs=attrs)
 
 
+def estimated_indices_bytes(priors: Priors, outputs: Sequence[str], parameters: Sequence[str]) -> int:
+    """Bytes of the file of :func:`sobol_indices`: six float64 tables (output x parameter), the
+    dropped counts, the names, the priors in the attributes and netCDF's headers (as a run's)."""
+    from ._results import NETCDF_FILE_BYTES, NETCDF_VARIABLE_BYTES
+
+    names = sum(len(n) for n in (*outputs, *parameters)) * 4  # fixed-width unicode
+    return (NETCDF_FILE_BYTES + 9 * NETCDF_VARIABLE_BYTES + 6 * 8 * len(outputs) * len(parameters)
+            + 8 * len(outputs) + names + len(priors.to_toml().encode()) + 4096)
+
+
 def ranked(indices: xr.Dataset, output: str):
     """One output's indices as a table, largest total-order index first."""
     table = indices.sel(output=output)[["S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high"]].to_dataframe()
