@@ -46,6 +46,8 @@ exponent bytes together, and gzip's fastest level takes most of the gain
 (benchmarks/RESULTS.md gives the sizes and the time it costs)."""
 COMPRESSED_CHUNK = 2**18
 """Values per compressed chunk along the draws (1 MB of float32)."""
+FILE_OVERHEAD = 16_384
+"""Bytes of a netCDF file besides its groups: the HDF5 superblock and root structures."""
 VARIABLE_OVERHEAD = 2048
 """Bytes a netCDF variable takes besides its values: HDF5's headers, dimension
 scales and attributes (measured about 1.1 kB per variable; rounded up)."""
@@ -318,7 +320,7 @@ def estimated_bytes(results: xr.DataTree, nonfinite_share: float = 0.0) -> int:
     HDF5's own data (VARIABLE_OVERHEAD per variable). ``nonfinite_share`` adds room
     for that share of each output's draws to be listed in ``nonfinite_draws``.
     """
-    total = 0
+    total = FILE_OVERHEAD
     for node in results.subtree:
         dataset = node.to_dataset(inherit=False)
         total += sum(variable.nbytes + VARIABLE_OVERHEAD for variable in dataset.variables.values())

@@ -248,10 +248,10 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
 def estimated_indices_bytes(priors: Priors, outputs: Sequence[str], parameters: Sequence[str]) -> int:
     """Bytes of the file of :func:`sobol_indices`: six float64 tables (output x parameter), the
     dropped counts, the names, the priors in the attributes and netCDF's headers (as a run's)."""
-    from ._results import NETCDF_FILE_BYTES, NETCDF_VARIABLE_BYTES
+    from ._results import FILE_OVERHEAD, VARIABLE_OVERHEAD
 
     names = sum(len(n) for n in (*outputs, *parameters)) * 4  # fixed-width unicode
-    return (NETCDF_FILE_BYTES + 9 * NETCDF_VARIABLE_BYTES + 6 * 8 * len(outputs) * len(parameters)
+    return (FILE_OVERHEAD + 9 * VARIABLE_OVERHEAD + 6 * 8 * len(outputs) * len(parameters)
             + 8 * len(outputs) + names + len(priors.to_toml().encode()) + 4096)
 
 

@@ -309,4 +309,5 @@ def test_large_priors_text_is_capped_in_the_results(tmp_path, capsys):
     assert len(text.encode()) <= PRIORS_TEXT_LIMIT + 500 and "sha256" in text and "priors_toml" in text
     # The resolved priors, always kept whole, still reproduce the run.
     again = oj.run("takeoff", oj.load_priors(oj.TAKEOFF, text=results.attrs["priors_toml"]), draws=200, seed=0)
-    assert np.array_equal(again["prior"]["c0"].values, results["prior"]["c0"].values)
+    assert np.array_equal(oj.parameters(again)["c0"].values, oj.parameters(results)["c0"].values)
+    assert np.array_equal(oj.outputs(again)["takeoff_year"].values, oj.outputs(results)["takeoff_year"].values)
