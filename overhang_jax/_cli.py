@@ -90,7 +90,7 @@ def _result_bytes(model, priors, draws: int, float64: bool, runs: int = 1) -> in
     size = draws * columns * (8 if float64 else 4)
     if model.trajectories is not None:
         spec = model.trajectories
-        size += len(spec.names) * len(spec.coords) * (spec.bins + 2) * 8
+        size += sum(len(spec.coords) * (each.bins + 2) * 8 for each in spec.series)
     return int(1.1 * size * runs)
 
 

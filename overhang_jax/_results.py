@@ -76,23 +76,33 @@ def nonfinite_draws(results: xr.DataTree, output: str) -> np.ndarray:
 
 
 def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
-    """Histogram counts per time (all draws) and the full series of the first draws."""
-    edges = spec.lower + spec.bin_width * np.arange(spec.bins + 1)
-    variables = {}
-    for name, doc in zip(spec.names, spec.docs):
+    """Histogram counts per time (all draws) and the full series of the first draws.
+
+    Series sharing one range share the bin dimension ``bin`` (and the range is in the
+    dataset's attributes); otherwise each has its own ``<name>_bin``. Every counts variable
+    carries its range in its attributes.
+    """
+    shared = spec.shared_range
+    variables, coords = {}, {spec.dim: np.asarray(spec.coords)}
+    for each in spec.series:
+        name = each.name
+        bin_dim = "bin" if shared else f"{name}_bin"
+        edges = each.lower + each.bin_width * np.arange(each.bins + 1)
+        coords[f"{bin_dim}_lower"] = (bin_dim, np.concatenate([[-np.inf], edges]))
         variables[name] = xr.Variable(("kept_draw", spec.dim), series[f"{name}/kept"],
-                                      {"units": spec.units, "long_name": f"{doc} (first draws, in full)"})
+                                      {"units": each.units, "long_name": f"{each.doc} (first draws, in full)"})
         variables[f"{name}_counts"] = xr.Variable(
-            (spec.dim, "bin"), series[f"{name}/counts"],
-            {"long_name": f"draws per bin of {name}; bin 0 is below bin_lower[1], the last bin is at or above "
-                          "upper (or NaN)"})
-    kept = len(series[f"{spec.names[0]}/kept"])
-    coords = {spec.dim: np.asarray(spec.coords), "kept_draw": np.arange(kept),
-              "bin_lower": ("bin", np.concatenate([[-np.inf], edges]))}
-    attrs = {"lower": spec.lower, "upper": spec.upper, "bin_width": spec.bin_width, "units": spec.units,
-             "band_error": f"quantiles read from the counts are within {spec.bin_width / 2:g} {spec.units} "
-                           "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
+            (spec.dim, bin_dim), series[f"{name}/counts"],
+            {"long_name": f"draws per bin of {name}; bin 0 is below {bin_dim}_lower[1], the last bin is at or "
+                          "above upper (or NaN)", **_range_attrs(each)})
+    coords["kept_draw"] = np.arange(len(series[f"{spec.names[0]}/kept"]))
+    return xr.Dataset(variables, coords=coords, attrs=_range_attrs(spec.series[0]) if shared else {})
+
+
+def _range_attrs(series) -> dict[str, Any]:
+    return {"lower": series.lower, "upper": series.upper, "bin_width": series.bin_width, "units": series.units,
+            "band_error": f"quantiles read from the counts are within {series.bin_width / 2:g} {series.units} "
+                          "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
 
 
 def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS) -> xr.Dataset:
@@ -103,11 +113,13 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
     A quantile below the histogram's range is -inf, above it +inf.
     """
     data = results[TRAJECTORIES_GROUP].to_dataset()
-    width, lower = float(data.attrs["bin_width"]), float(data.attrs["lower"])
     out = {}
     for name in data.data_vars:
         if not name.endswith("_counts"):
             continue
+        # The range is the variable's own (or, in files written before, the dataset's).
+        attrs = {**data.attrs, **data[name].attrs}
+        width, lower = float(attrs["bin_width"]), float(attrs["lower"])
         counts = np.asarray(data[name].values)
         cumulative = np.cumsum(counts, axis=1)
         total = cumulative[:, -1:]
@@ -117,7 +129,7 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
         mid = lower + (index - 1 + 0.5) * width
         mid = np.where(index == 0, -np.inf, np.where(index == counts.shape[1] - 1, np.inf, mid))
         base = name[: -len("_counts")]
-        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": data.attrs["units"]})
+        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": attrs["units"]})
     dim = next(iter(out.values())).dims[0]
     return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})
 

@@ -54,11 +54,12 @@ class RunError(ValueError):
 
 
 def _models() -> dict[str, Model]:
+    from ._ftm import FTM
     from ._inference import INFERENCE
     from ._takeoff import TAKEOFF
     from ._trajectory import TRAJECTORY
 
-    return {m.name: m for m in (TAKEOFF, TRAJECTORY, INFERENCE)}
+    return {m.name: m for m in (TAKEOFF, TRAJECTORY, INFERENCE, FTM)}
 
 
 def get_model(model: str | Model) -> Model:
@@ -153,20 +154,24 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates
 
     def simulated(key, index, host):
         params = priors.transform(sampler.unit_points(key, index, host, dtype), coordinates)
-        groups = index.shape[0] // group_size
+        count = index.shape[0]
+        groups = -(-count // group_size)
         # Only uncertain parameters come back; point values are filled in on the host.
         uncertain = {n: params[n] for n in priors.random_names}
-        if work_estimate is None or groups < 2 or index.shape[0] % group_size:
+        if work_estimate is None or groups < 2:
             return uncertain, jax.vmap(simulate)(params)
         work = jax.vmap(work_estimate)(params)
 
         def in_groups(params):
-            # Step draws of similar length together: sort by the estimated work,
-            # run the groups one after another, and put the outputs back in order.
+            # Step draws of similar length together: sort by the estimated work (the last
+            # group padded with copies of the longest draw), run the groups one after
+            # another, and put the outputs back in order.
             order = jnp.argsort(work)
-            grouped = jax.tree.map(lambda a: a[order].reshape(groups, group_size), params)
+            padded = jnp.concatenate([order, jnp.full(groups * group_size - count, order[-1])])
+            grouped = jax.tree.map(lambda a: a[padded].reshape(groups, group_size), params)
             outputs = jax.lax.map(jax.vmap(simulate), grouped)
-            return jax.tree.map(lambda a: jnp.zeros_like(a.reshape(-1)).at[order].set(a.reshape(-1)), outputs)
+            return jax.tree.map(lambda a: jnp.zeros((count, *a.shape[2:]), a.dtype).at[order].set(
+                a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
 
         # No loop work on this device (say, every draw in closed form): skip the sorting.
         return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate), in_groups, params)
@@ -193,15 +198,16 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
     kept = (index < KEPT_TRAJECTORIES) & valid
     slot = jnp.where(kept, index, 0)
     summaries = {}
-    for name, values in series.items():  # values: (draws, times)
+    for each in spec.series:
+        name, values = each.name, series[each.name]  # values: (draws, times)
         times = values.shape[1]
         # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow (and NaN).
-        position = jnp.floor((values - spec.lower) * (1 / spec.bin_width))
-        position = jnp.where(jnp.isnan(position), spec.bins, jnp.clip(position, -1, spec.bins))
+        position = jnp.floor((values - each.lower) * (1 / each.bin_width))
+        position = jnp.where(jnp.isnan(position), each.bins, jnp.clip(position, -1, each.bins))
         bins = position.astype(jnp.int32) + 1
         # One flat scatter-add over (time, bin) cells: ~3x faster on CPU than a 2-D one.
-        cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (spec.bins + 2) + bins
-        counts = jnp.zeros(times * (spec.bins + 2), jnp.int32).at[cells.ravel()].add(
+        cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (each.bins + 2) + bins
+        counts = jnp.zeros(times * (each.bins + 2), jnp.int32).at[cells.ravel()].add(
             jnp.broadcast_to(valid[:, None], bins.shape).astype(jnp.int32).ravel()).reshape(times, -1)
         series_kept = jnp.zeros((KEPT_TRAJECTORIES, times), values.dtype).at[slot].add(
             jnp.where(kept[:, None], values, 0))
@@ -224,7 +230,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     for the shipped defaults. ``sampler`` is ``mc`` (Monte Carlo), ``sobol``
     (scrambled Sobol) or ``lhs`` (Latin hypercube). ``checkpoint`` names a
     directory where each finished chunk is saved; the same call resumes from
-    it. ``float64`` computes in double precision. ``method`` picks one of the
+    it. ``float64`` computes in double precision (always, for a model that
+    ``requires_float64``). ``method`` picks one of the
     model's methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``coordinates`` names the parameter of each unit-hypercube
@@ -270,7 +277,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if draws + chunk_size > 2**31:  # draw indices, padding included, are int32 on every device
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
                        f"+ {chunk_size:,}")
-    dtype = jnp.float64 if float64 else jnp.float32
+    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
     manifest = {
         "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
@@ -282,7 +289,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     store = _Checkpoint(Path(checkpoint), manifest) if checkpoint is not None else None
 
     names = (*priors.random_names, *model.output_names)
-    with jax.enable_x64(float64):
+    with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in names}
@@ -308,9 +315,9 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
         return {}
     times = len(spec.coords)
     series = {}
-    for name in spec.names:
-        series[f"{name}/counts"] = np.zeros((times, spec.bins + 2), np.int64)
-        series[f"{name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), times), jnp.dtype(dtype))
+    for each in spec.series:
+        series[f"{each.name}/counts"] = np.zeros((times, each.bins + 2), np.int64)
+        series[f"{each.name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), times), jnp.dtype(dtype))
     return series
 
 
