@@ -313,6 +313,7 @@ _LOG10_2_HIGH = 3.01029995663611771306e-01
 _LOG10_2_LOW = 3.69423907715893078616e-13
 
 
+@jax.jit
 def _log10(x):
     """log10 of positive normal numbers, bit for bit as the C library's (0, inf and NaN via jnp.log10)."""
     bits = jax.lax.bitcast_convert_type(x, jnp.uint64)
@@ -331,6 +332,7 @@ def _log10(x):
     return jnp.where(normal, value, jnp.log10(x))
 
 
+@jax.jit
 def _requirements(top, gap, steepness):
     """Requirements of tasks 0 .. 100 (task 0 needs 1): the original's quantiles, interpolated in
     log10 across the 100 labour tasks exactly as numpy's ``interp`` does, then optionally rounded up
@@ -372,6 +374,7 @@ _ATANH_SERIES = tuple(2 / (2 * k + 1) for k in range(11))
 """2 atanh(s) = s sum_k 2 s^2k / (2k + 1); to s^21 it is exact to 1e-16 for |s| < 0.172."""
 
 
+@jax.jit
 def _ln(x):
     """Natural log: x = 2^k m with m in [sqrt(1/2), sqrt(2)), ln x = k ln 2 + 2 atanh((m - 1)/(m + 1)).
     Zero, infinity, NaN and negative numbers give what jnp.log gives."""
@@ -391,6 +394,7 @@ def _ln(x):
     return jnp.where(x > 0, jnp.where(x < jnp.inf, value, jnp.inf), jnp.where(x == 0, -jnp.inf, jnp.nan))
 
 
+@jax.jit
 def _pow(x, y):
     """x ** y for x >= 0 as exp(y ln x)."""
     return jnp.exp(y * _ln(x))
@@ -404,11 +408,25 @@ SECTOR_TASKS = np.array([0, 1, 1])
 
 
 class Tasks(NamedTuple):
-    """Requirements of the two groups of tasks (goods, R&D), each (2, 101), and the trade-off."""
+    """Per-draw constants of the two groups of tasks (goods, R&D); each array field is (2, 101).
 
-    training: jax.Array       # training FLOP T_i
-    log_base: jax.Array       # ln R_i + tradeoff ln T_i: ln(runtime requirement) = this - tradeoff ln(largest run)
+    A task's runtime requirement relative to the largest run T is R_i (T_i / T) ** tradeoff, so
+    eta_i = 1 / max(1, that) = exp(-max(0, b_i - tau)) with b_i = ln R_i + tradeoff ln T_i and
+    tau = tradeoff ln T. The b_i rise with i, so the tasks with eta_i = 1 are the first m ones,
+    and the rest scale with T by one common factor: with the constants below taken at the 2022
+    run (tau_0), every per-task quantity of a step is a constant times a power of T / T_2022,
+    and the sums over tasks the allocation needs are sums of constants (``head``).
+    """
+
+    training: jax.Array       # T_i, training FLOP
+    log_base: jax.Array       # b_i
+    eta: jax.Array            # exp(-(b_i - tau_0))
+    eta_sigma: jax.Array      # exp(-sigma (b_i - tau_0)): eta_i ** sigma where eta_i < 1
+    eta_pow: jax.Array        # exp((1 - sigma)(b_i - tau_0)): eta_i ** (sigma - 1) where eta_i < 1
+    head: jax.Array           # (2, 102) sums of eta_pow over tasks 0 .. I - 1
+    sigma: jax.Array          # (2,)
     tradeoff: jax.Array       # 0 when off
+    shift: jax.Array          # tau_0
 
 
 class Sector(NamedTuple):
@@ -431,27 +449,55 @@ class Sector(NamedTuple):
 
 
 class TaskEfficiency(NamedTuple):
-    """Per step, one group's tasks: eta_i (tasks done per unit of compute), eta_i ** (sigma - 1)
-    and the sums of the latter over tasks 0 .. I - 1 (I = 0 .. 101)."""
+    """One group's tasks in one step: eta_i (tasks done per unit of compute), eta_i ** sigma,
+    eta_i ** (sigma - 1), and Q_I = sum_{i < I} eta_i ** (sigma - 1), from the group's constants
+    and three factors of the step."""
 
-    eta: jax.Array
-    eta_pow: jax.Array
-    head: jax.Array
+    eta_base: jax.Array       # (101,) the group's constants
+    eta_sigma_base: jax.Array
+    eta_pow_base: jax.Array
+    head_base: jax.Array      # (102,)
+    saturated: jax.Array      # m: tasks 0 .. m - 1 have eta = 1
+    eta_factor: jax.Array     # exp(tau - tau_0)
+    sigma_factor: jax.Array   # exp(sigma (tau - tau_0))
+    pow_factor: jax.Array     # exp(-(1 - sigma)(tau - tau_0))
+
+    def eta(self, index):
+        return jnp.minimum(1.0, self.eta_base[index] * self.eta_factor)
+
+    def eta_pow(self, index):
+        return jnp.maximum(1.0, self.eta_pow_base[index] * self.pow_factor)
+
+    def eta_sigma_all(self):
+        return jnp.minimum(1.0, self.eta_sigma_base * self.sigma_factor)
+
+    def head(self, index, head_at_index):
+        """Q_I from the constant sum at I (``head_at_index``, head_base[I]): I terms of 1 up to m,
+        then the constants scaled."""
+        unsaturated = self.pow_factor * (head_at_index - self.head_base[self.saturated])
+        return jnp.minimum(index, self.saturated).astype(unsaturated.dtype) + jnp.where(
+            index > self.saturated, unsaturated, 0.0)
 
 
-def _efficiency(log_base, tradeoff, sigma, log_largest_run) -> TaskEfficiency:
-    """eta_i = 1 / max(1, R_i (T_i / T) ** tradeoff), as exp(-ln max(...)), and eta ** (sigma - 1)."""
-    log_need = jnp.maximum(log_base - tradeoff * log_largest_run, 0.0)
-    eta_pow = jnp.exp((1 - sigma) * log_need)
-    head = jnp.concatenate([jnp.zeros_like(eta_pow[:1]), jnp.cumsum(eta_pow)])
-    return TaskEfficiency(jnp.exp(-log_need), eta_pow, head)
+def _efficiency(tasks: Tasks, group, log_largest_run) -> TaskEfficiency:
+    """The tasks of ``group`` (0: goods, 1: R&D) when the largest run is exp(log_largest_run)."""
+    tau = tasks.tradeoff * log_largest_run
+    delta = tau - tasks.shift
+    sigma = tasks.sigma[group]
+    return TaskEfficiency(tasks.eta[group], tasks.eta_sigma[group], tasks.eta_pow[group], tasks.head[group],
+                          jnp.sum(tasks.log_base[group] <= tau, dtype=jnp.int32), jnp.exp(delta),
+                          jnp.exp(sigma * delta), jnp.exp((sigma - 1) * delta))
 
 
-def _sector_efficiency(tasks: Tasks, sectors: Sector, log_largest_run) -> TaskEfficiency:
-    """Each sector's task efficiency (3, ...): goods tasks for goods, R&D tasks for both R&D sectors."""
-    groups = jax.vmap(_efficiency, in_axes=(0, None, 0, None))(tasks.log_base, tasks.tradeoff,
-                                                               sectors.sigma[:2], log_largest_run)
-    return jax.tree.map(lambda a: a[SECTOR_TASKS], groups)
+def _tasks(training, runtime, tradeoff, sigma, log_largest_run) -> Tasks:
+    """The constants of both groups of tasks, taken at the 2022 largest run."""
+    log_base = jnp.log(runtime) + tradeoff * jnp.log(training)
+    shift = tradeoff * log_largest_run
+    relative = log_base - shift
+    eta_pow = jnp.exp((1 - sigma[:, None]) * relative)
+    head = jnp.concatenate([jnp.zeros_like(eta_pow[:, :1]), jnp.cumsum(eta_pow, axis=1)], axis=1)
+    return Tasks(training, log_base, jnp.exp(-relative), jnp.exp(-sigma[:, None] * relative), eta_pow, head, sigma,
+                 tradeoff, shift)
 
 
 # --------------------------------------------------------------------------
@@ -467,81 +513,92 @@ class Allocation(NamedTuple):
     automated: jax.Array      # number of tasks with compute input > 10 x labour input (task 0 included)
 
 
-def _head(sector: Sector, tasks: TaskEfficiency, index):
-    """P_I = sum_{i < I} beta_i ** sigma eta_i ** (sigma - 1)."""
+def _weighted_head(sector: Sector, tasks: TaskEfficiency, index, head_at_index):
+    """P_I = sum_{i < I} beta_i ** sigma eta_i ** (sigma - 1), for I >= 1."""
     b0, b1 = sector.beta_sigma[0], sector.beta_sigma[1]
-    first = tasks.eta_pow[0]
-    return jnp.where(index == 0, 0.0, b0 * first + b1 * (tasks.head[index] - first))
+    first = tasks.eta_pow(0)
+    return b0 * first + b1 * (tasks.head(index, head_at_index) - first)
 
 
-def _allocate(labour, compute, sector: Sector, tasks: TaskEfficiency, automatable) -> Allocation:
-    """Optimal allocation of ``labour`` and ``compute`` over the tasks when the first
-    ``automatable`` may use compute, as the original's ``solve_allocation``, and the CES sum.
+class Critical(NamedTuple):
+    """The critical task I of an allocation and what the optimum needs there."""
 
-    The original tries critical tasks I = 0, 1, ... and stops at the first whose labour input
-    l_I (its eq. 18) is >= 0. With eq. 20 for c_I, l_I >= 0 is L P_{I+1} >= C eta_I^sigma S_{I+1}
-    (docs/ftm.md): every candidate is tested at once and the first admissible one taken.
+    found: jax.Array          # some candidate had l_I >= 0 (else I = automatable - 1)
+    index: jax.Array
+    eta: jax.Array            # eta_I
+    eta_pow: jax.Array        # eta_I ** (sigma - 1)
+    head: jax.Array           # P_I
+    head_next: jax.Array      # P_{I+1}
+
+
+def _critical(labour, compute, sector: Sector, tasks: TaskEfficiency, automatable) -> Critical:
+    """The critical task when the first ``automatable`` tasks may use compute (the original's
+    ``solve_allocation`` with AT = automatable).
+
+    The original tries I = 0, 1, ... and stops at the first whose labour input l_I (its eq. 18)
+    is >= 0. With eq. 20 for c_I, l_I >= 0 is L P_{I+1} >= C eta_I^sigma S_{I+1} (docs/ftm.md):
+    every candidate is tested at once and the first admissible one taken.
     """
     index = jnp.arange(TASKS, dtype=jnp.int32)
-    head_next = _head(sector, tasks, index + 1)
+    head_next = _weighted_head(sector, tasks, index + 1, tasks.head_base[1:])
     tail_next = sector.tail(index + 1)
-    admissible = (labour * head_next >= compute * (tasks.eta * tasks.eta_pow) * tail_next) & (index < automatable)
+    admissible = (labour * head_next >= compute * tasks.eta_sigma_all() * tail_next) & (index < automatable)
     critical = jnp.min(jnp.where(admissible, index, TASKS))
     found = critical < TASKS
     critical = jnp.where(found, critical, automatable - 1)
-    eta, eta_pow = tasks.eta[critical], tasks.eta_pow[critical]
-    head = _head(sector, tasks, critical)
-    return _at_optimum(labour, compute, sector, found, critical, eta, eta_pow, head, _head(sector, tasks, critical + 1))
+    head = jnp.where(critical == 0, 0.0, _weighted_head(sector, tasks, critical, tasks.head_base[critical]))
+    return Critical(found, critical, tasks.eta(critical), tasks.eta_pow(critical), head,
+                    _weighted_head(sector, tasks, critical + 1, tasks.head_base[critical + 1]))
 
 
-def _allocate_first_task_only(labour, compute, sector: Sector, tasks: TaskEfficiency) -> Allocation:
-    """The allocation when only task 0 may use compute (the original's ``AT=1``): no search."""
-    eta, eta_pow = tasks.eta[0], tasks.eta_pow[0]
+def _critical_without_automation(labour, compute, sector: Sector, tasks: TaskEfficiency) -> Critical:
+    """The critical task when only task 0 may use compute (the original's ``AT=1``): no search."""
+    eta, eta_pow = tasks.eta(0), tasks.eta_pow(0)
     head_next = sector.beta_sigma[0] * eta_pow
     found = labour * head_next >= compute * eta * eta_pow * sector.tail(1)
-    return _at_optimum(labour, compute, sector, found, jnp.zeros((), jnp.int32), eta, eta_pow,
-                       jnp.zeros_like(head_next), head_next)
+    return Critical(found, jnp.zeros((), jnp.int32), eta, eta_pow, jnp.zeros_like(head_next), head_next)
 
 
-def _at_optimum(labour, compute, sector: Sector, found, critical, eta, eta_pow, head, head_next) -> Allocation:
-    """The CES sum and the automated count of the allocation with critical task I = ``critical``.
+def _at_optimum(labour, compute, sector: Sector, at: Critical) -> Allocation:
+    """The CES sum and the automated count of the allocation with critical task I = ``at.index``.
 
-    ``found``: some candidate had l_I >= 0 (else I = automatable - 1 and every automatable task
-    is done by compute alone). With I > 0 and c_I < 0 the original drops the critical task's
-    compute: compute on [0, I), labour on [I, N).
+    c_I and l_I are the original's eqs. 20 and 18. When no candidate is admissible, every
+    automatable task is done by compute alone. With I > 0 and c_I < 0 the original drops the
+    critical task's compute: compute on [0, I), labour on [I, N).
     """
+    critical, eta, head, head_next, found = at.index, at.eta, at.head, at.head_next, at.found
     tail = sector.tail(critical)
     tail_next = sector.tail(critical + 1)
-    a = eta * eta_pow * tail
+    a = eta * at.eta_pow * tail
     compute_at = (compute * a - labour * head) / (a + eta * head)                  # eq. 20
     beta_sigma = jnp.where(critical == 0, sector.beta_sigma[0], sector.beta_sigma[1])
     labour_at = (labour + eta * compute_at) * (beta_sigma / tail) - eta * compute_at   # eq. 18
     dropped = found & (critical > 0) & (compute_at < 0)
     mixed = found & ~dropped                      # the critical task has both inputs
-    rho = sector.rho
-    # Compute block [0, J) with J = I + 1 when not found, else I; its inputs sum to K_c^rho P_J.
-    compute_scale = jnp.where(mixed, compute + labour_at / eta, compute) / jnp.where(dropped, head, head_next)
-    compute_sum = _pow(compute_scale, rho) * jnp.where(found, head, head_next)
-    # Labour block: (I, N) when mixed or not found, [I, N) when dropped; inputs sum to K_l^rho S.
-    labour_scale = jnp.where(mixed, labour + eta * compute_at, labour) / jnp.where(found, tail, tail_next)
-    labour_sum = _pow(labour_scale, rho) * jnp.where(dropped, tail, tail_next)
     # The original gives the last task all the labour when no task has any (all automated, l_I = 0).
     labour_at = jnp.where(mixed & (critical == TASKS - 1) & (labour_at == 0), labour, labour_at)
+    # Compute block [0, J), J = I + 1 when not found, else I: inputs K_c beta_i^sigma eta_i^sigma,
+    # summing (beta_i x_i^rho) to K_c^rho P_J. Labour block (I, N) when mixed or not found,
+    # [I, N) when dropped: inputs K_l beta_i^sigma, summing to K_l^rho S. And the critical task.
+    compute_scale = jnp.where(mixed, compute + labour_at / eta, compute) / jnp.where(dropped, head, head_next)
+    labour_scale = jnp.where(mixed, labour + eta * compute_at, labour) / jnp.where(found, tail, tail_next)
     critical_input = labour_at + eta * compute_at
+    powers = _pow(jnp.stack([compute_scale, labour_scale, critical_input]), sector.rho)
     beta = jnp.where(critical == 0, sector.beta[0], sector.beta[1])
-    critical_sum = jnp.where(mixed, beta * _pow(critical_input, rho), 0.0)
+    inner_sum = (powers[0] * jnp.where(found, head, head_next) + jnp.where(mixed, beta * powers[2], 0.0)
+                 + powers[1] * jnp.where(dropped, tail, tail_next))
     automated = jnp.where(found, critical, critical + 1) + (mixed & (eta * compute_at > 10 * labour_at))
-    return Allocation(compute_sum + critical_sum + labour_sum, automated)
+    return Allocation(inner_sum, automated)
 
 
 def _output(sector: Sector, first, allocation: Allocation, tfp):
     """The sector's output: tfp CES(first, CES of the tasks), first = capital (or experiments),
-    the original's ``nested_ces_production_function``, in logs. The inner CES to the power of the
-    outer exponent is (inner sum / sum beta) ** (outer rho / rho)."""
+    the original's ``nested_ces_production_function``. The inner CES to the power of the outer
+    exponent is (inner sum / sum beta) ** (outer rho / rho)."""
     w = sector.outer
     rho = sector.outer_rho
-    cognitive = _pow(allocation.inner_sum / sector.beta_total, rho / sector.rho)
-    return tfp * _pow((w[0] * _pow(first, rho) + w[1] * cognitive) / (w[0] + w[1]), 1 / rho)
+    powers = _pow(jnp.stack([first, allocation.inner_sum / sector.beta_total]), jnp.stack([rho, rho / sector.rho]))
+    return tfp * _pow((w[0] * powers[0] + w[1] * powers[1]) / (w[0] + w[1]), 1 / rho)
 
 
 # --------------------------------------------------------------------------
@@ -615,8 +672,7 @@ class Constants(NamedTuple):
     growth: Fractions                # exp(g dt) before wake-up
     growth_rampup: Fractions         # exp(g dt) after
     ceilings: Fractions
-    hardware: Frontier
-    software: Frontier
+    frontiers: Frontier              # stacked: hardware performance, software
     initial_hardware_performance: jax.Array
     log_early_hardware_growth: jax.Array   # ln(x_hw(1) / x_hw(0)), for steps before the delay
     delay_steps: jax.Array             # int32
@@ -755,11 +811,17 @@ def _produce(k: Constants, x: Inputs, experiments) -> Production:
     compute = jnp.stack([x.compute * (1 - f.compute_hardware_rnd - f.compute_software_rnd - f.compute_training),
                          x.compute * f.compute_hardware_rnd, x.compute * f.compute_software_rnd])
     automatable = jnp.stack([x.automatable_goods, x.automatable_rnd, x.automatable_rnd])
-    tasks = _sector_efficiency(k.tasks, k.sectors, _ln(x.largest_run))
-    allocation = jax.vmap(_allocate)(labour, compute, k.sectors, tasks, automatable)
-    without = jax.vmap(_allocate_first_task_only)(labour, compute, k.sectors, tasks)
-    output = jax.vmap(_output, in_axes=(0, 0, 0, None))(k.sectors, first, allocation, x.tfp)
-    output_without = jax.vmap(_output, in_axes=(0, 0, 0, None))(k.sectors, first, without, x.tfp)
+    log_largest_run = _ln(x.largest_run)
+    groups = jax.vmap(_efficiency, in_axes=(None, 0, None))(k.tasks, jnp.arange(2), log_largest_run)
+    tasks = jax.tree.map(lambda a: a[SECTOR_TASKS], groups)   # goods tasks, R&D tasks, R&D tasks
+    # Each sector with automation and without (only task 0 by compute), six allocations at once.
+    at = jax.tree.map(lambda a, b: jnp.concatenate([a, b]),
+                      jax.vmap(_critical)(labour, compute, k.sectors, tasks, automatable),
+                      jax.vmap(_critical_without_automation)(labour, compute, k.sectors, tasks))
+    twice = jax.tree.map(lambda a: jnp.concatenate([a, a]), (labour, compute, k.sectors, first))
+    allocation = jax.vmap(_at_optimum)(*twice[:3], at)
+    outputs = jax.vmap(_output, in_axes=(0, 0, 0, None))(twice[2], twice[3], allocation, x.tfp)
+    output, output_without = outputs[:3], outputs[3:]
     automated = _share_automated(allocation.automated)
     multiplier = output / output_without
     return Production(output[GOODS], output[HARDWARE_RND], output[SOFTWARE_RND], automated[GOODS],
@@ -780,14 +842,13 @@ def _start(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
 
     # Requirements of goods tasks and of R&D tasks.
     runtime_top = p["full_automation_requirements_runtime"] * SECONDS_PER_YEAR
-    training = jnp.stack([
-        _requirements(top, p["flop_gap_training"], p["training_requirements_steepness"])
-        for top in (p["full_automation_requirements_training"],
-                    p["full_automation_requirements_training"] / p["goods_vs_rnd_requirements_training"])])
-    runtime = jnp.stack([
-        _requirements(top, p["flop_gap_runtime"], p["runtime_requirements_steepness"])
-        for top in (runtime_top, runtime_top / p["goods_vs_rnd_requirements_runtime"])])
-    tasks = Tasks(training, jnp.log(runtime) + tradeoff * jnp.log(training), tradeoff)
+    training_top = p["full_automation_requirements_training"]
+    requirements = jax.vmap(_requirements)(
+        jnp.stack([training_top, training_top / p["goods_vs_rnd_requirements_training"], runtime_top,
+                   runtime_top / p["goods_vs_rnd_requirements_runtime"]]),
+        jnp.stack([p["flop_gap_training"]] * 2 + [p["flop_gap_runtime"]] * 2),
+        jnp.stack([p["training_requirements_steepness"]] * 2 + [p["runtime_requirements_steepness"]] * 2))
+    training, runtime = requirements[:2], requirements[2:]
     monotone = jnp.all(jnp.diff(training) >= 0) & jnp.all(jnp.diff(runtime) >= 0)
 
     # Inputs in 2022.
@@ -816,8 +877,8 @@ def _start(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
                                p["initial_compute_share_rnd"]]) * cognitive
     first_to_cognitive = jnp.stack([1 - cognitive[0], 1 - cognitive[1], p["initial_experiment_share_software_rnd"]]
                                    ) / cognitive
-    eta0 = jax.vmap(_efficiency, in_axes=(0, None, 0, None))(tasks.log_base, tradeoff, 1 / (1 - rho[:2]),
-                                                               _ln(largest)).eta[SECTOR_TASKS, 0]
+    tasks = _tasks(training, runtime, tradeoff, 1 / (1 - rho[:2]), _ln(largest))
+    eta0 = jnp.minimum(1.0, tasks.eta[SECTOR_TASKS, 0])
     sectors = jax.vmap(_task_weights)(
         jnp.stack([capital * (1 - f.capital_hardware_rnd), capital * f.capital_hardware_rnd, experiments]),
         jnp.stack([labour * (1 - f.labour_hardware_rnd - f.labour_software_rnd), labour * f.labour_hardware_rnd,
@@ -832,10 +893,10 @@ def _start(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
     cap_start = p["cap_start_year"]
     k = Constants(
         tasks=tasks, max_tradeoff=jnp.where(tradeoff_on, p["runtime_training_max_tradeoff"], 1.0), sectors=sectors,
-        growth=jax.tree.map(lambda g: jnp.exp(STEP_YEARS * g), fraction_parameters("_growth")),
-        growth_rampup=jax.tree.map(lambda g: jnp.exp(STEP_YEARS * g), fraction_parameters("_growth_rampup")),
+        growth=Fractions(*jnp.exp(STEP_YEARS * jnp.stack(fraction_parameters("_growth")))),
+        growth_rampup=Fractions(*jnp.exp(STEP_YEARS * jnp.stack(fraction_parameters("_growth_rampup")))),
         ceilings=fraction_parameters("_ceiling"),
-        hardware=None, software=_frontier(p["software_returns"] / penalty, p["software_ceiling"], 1.0),
+        frontiers=None,
         initial_hardware_performance=None, log_early_hardware_growth=None,
         delay_steps=jnp.round(p["hardware_delay"] / STEP_YEARS).astype(jnp.int32),
         depreciation=(1.0 - p["compute_depreciation"]) ** STEP_YEARS,
@@ -865,7 +926,9 @@ def _start(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
     hardware_frontier = _frontier(returns, ceiling, performance)
     performance_next, _ = _update_rnd(performance, rnd_input_hardware, cumulative_hardware, hardware_frontier,
                                       penalty)
-    k = k._replace(hardware=hardware_frontier, initial_hardware_performance=performance,
+    frontiers = jax.tree.map(lambda *a: jnp.stack(a), hardware_frontier,
+                             _frontier(p["software_returns"] / penalty, p["software_ceiling"], 1.0))
+    k = k._replace(frontiers=frontiers, initial_hardware_performance=performance,
                    log_early_hardware_growth=_ln(performance_next / performance))
 
     automatable_alone = _share_automated(inputs.automatable_goods_alone)
@@ -902,10 +965,10 @@ def _advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inp
     ``automate_tasks`` and ``production``, with the cap hook when ``policy``."""
     year = _year(n)
     penalty = p["rnd_parallelization_penalty"]
-    performance, cumulative_hardware = _update_rnd(s.hardware_performance, s.rnd_input_hardware,
-                                                   s.cumulative_hardware_rnd, k.hardware, penalty)
-    software, cumulative_software = _update_rnd(s.software, s.rnd_input_software, s.cumulative_software_rnd,
-                                                k.software, penalty)
+    (performance, software), (cumulative_hardware, cumulative_software) = jax.vmap(
+        _update_rnd, in_axes=(0, 0, 0, 0, None))(
+        jnp.stack([s.hardware_performance, s.software]), jnp.stack([s.rnd_input_hardware, s.rnd_input_software]),
+        jnp.stack([s.cumulative_hardware_rnd, s.cumulative_software_rnd]), k.frontiers, penalty)
 
     # Shares: wake-up when the goods tasks automated reach the trigger; events are dated t_{n-1}.
     rampup = s.automated_goods >= p["rampup_trigger"]
