@@ -86,10 +86,18 @@ class Model(NamedTuple):
     and steps them in groups of similar length, so one slow draw does not
     hold a whole batch's loop. Results do not depend on it.
     """
+    fixed_length_loops: bool = False
+    """Every draw's loops take the same number of steps (scans). The runner then steps a
+    device's draws in groups of a fixed size, which keeps a group's state in the cache, in
+    draw order: no work estimate is needed."""
     trajectories: Trajectories | None = None
     """Time series the methods return as well (see :class:`Trajectories`)."""
     requires_float64: bool = False
     """Computes in float64 whatever the run asks for (its values pass float32's range)."""
+    nonfinite_share_limit: float = 0.01
+    """Share of an output's draws that may be NaN or infinite before the command line exits
+    with status 3 (its default for ``--max-nonfinite-share``). A model for which "not reached
+    by the end of the horizon" or "a draw it leaves out" are common answers sets it higher."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -94,7 +94,7 @@ def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
         variables[f"{name}_counts"] = xr.Variable(
             (spec.dim, bin_dim), series[f"{name}/counts"],
             {"long_name": f"draws per bin of {name}; bin 0 is below {bin_dim}_lower[1], the last bin is at or "
-                          "above upper (or NaN)", **_range_attrs(each)})
+                          "above upper; NaN values are not counted", **_range_attrs(each)})
     coords["kept_draw"] = np.arange(len(series[f"{spec.names[0]}/kept"]))
     return xr.Dataset(variables, coords=coords, attrs=_range_attrs(spec.series[0]) if shared else {})
 

@@ -13,13 +13,14 @@ the previous one is copied back, so the host work overlaps the compute.
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import json
 import math
 import os
 import sys
 import zipfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -127,10 +128,11 @@ notebook or a comparison going back and forth between scenarios."""
 def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...], sampler: Sampler,
                     dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
     """The jitted function of one chunk, reused across runs with the same set-up."""
-    # The seed enters as an argument, so it is not part of the key; only a Latin
-    # hypercube's points depend on the draw count.
+    # The seed and the fixed parameter values enter as arguments, so they are not part of
+    # the key (scenarios that differ only in fixed values share one compilation); only a
+    # Latin hypercube's points depend on the draw count.
     sampler_key = (sampler.kind, sampler.dimension, sampler.draws if sampler.kind == "lhs" else None)
-    cache_key = (model.name, method, priors.to_toml(), coordinates, sampler_key, jnp.dtype(dtype).name,
+    cache_key = (model.name, method, priors.structure_key(), coordinates, sampler_key, jnp.dtype(dtype).name,
                  tuple(mesh.devices.flat))
     if cache_key in _COMPILED:
         _COMPILED[cache_key] = _COMPILED.pop(cache_key)  # now the most recently used
@@ -147,40 +149,47 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates
     work_estimate = model.work_estimates.get(method)
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
-    def batched(key, index, host, draws):
-        uncertain, outputs = simulated(key, index, host)
+    def batched(key, index, host, draws, points):
+        uncertain, outputs = simulated(key, index, host, points)
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
         return uncertain, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
-    def simulated(key, index, host):
-        params = priors.transform(sampler.unit_points(key, index, host, dtype), coordinates)
+    def simulated(key, index, host, points):
+        # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
+        # would otherwise compute on a broadcast fixed value once, in scalar code that can round
+        # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
+        params = jax.lax.optimization_barrier(
+            priors.transform(sampler.unit_points(key, index, host, dtype), coordinates, points))
         count = index.shape[0]
         groups = -(-count // group_size)
         # Only uncertain parameters come back; point values are filled in on the host.
         uncertain = {n: params[n] for n in priors.random_names}
-        if work_estimate is None or groups < 2:
+        if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
             return uncertain, jax.vmap(simulate)(params)
-        work = jax.vmap(work_estimate)(params)
 
-        def in_groups(params):
-            # Step draws of similar length together: sort by the estimated work (the last
-            # group padded with copies of the longest draw), run the groups one after
-            # another, and put the outputs back in order.
-            order = jnp.argsort(work)
+        def in_groups(params, order):
+            # Run the draws in groups, in ``order`` (the last group padded with copies of its
+            # last draw), one group after another, and put the outputs back in order.
             padded = jnp.concatenate([order, jnp.full(groups * group_size - count, order[-1])])
             grouped = jax.tree.map(lambda a: a[padded].reshape(groups, group_size), params)
             outputs = jax.lax.map(jax.vmap(simulate), grouped)
             return jax.tree.map(lambda a: jnp.zeros((count, *a.shape[2:]), a.dtype).at[order].set(
                 a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
 
-        # No loop work on this device (say, every draw in closed form): skip the sorting.
-        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate), in_groups, params)
+        if work_estimate is None:  # every draw takes the same steps: groups in draw order
+            return uncertain, in_groups(params, jnp.arange(count))
+        # Step draws of similar length together, sorted by the estimated work; with no loop
+        # work on this device (say, every draw in closed form), skip the sorting.
+        work = jax.vmap(work_estimate)(params)
+        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+                                       lambda params: in_groups(params, jnp.argsort(work)), params)
 
     draws = PartitionSpec("draws")
     # check_vma=False: point parameters are the same on every device, so loop
     # carries built from them are not "varying". The only collective is the
     # psum of the trajectory histograms, replicated on every device.
-    sharded = jax.shard_map(batched, mesh=mesh, in_specs=(PartitionSpec(), draws, draws, PartitionSpec()),
+    sharded = jax.shard_map(batched, mesh=mesh,
+                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec()),
                             out_specs=(draws, draws, PartitionSpec()), check_vma=False)
     return jax.jit(sharded)
 
@@ -201,14 +210,16 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
     for each in spec.series:
         name, values = each.name, series[each.name]  # values: (draws, times)
         times = values.shape[1]
-        # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow (and NaN).
+        # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow. A NaN (a draw the
+        # model gives no value, such as a parameter set it leaves out) is not counted.
         position = jnp.floor((values - each.lower) * (1 / each.bin_width))
         position = jnp.where(jnp.isnan(position), each.bins, jnp.clip(position, -1, each.bins))
         bins = position.astype(jnp.int32) + 1
+        counted = valid[:, None] & ~jnp.isnan(values)
         # One flat scatter-add over (time, bin) cells: ~3x faster on CPU than a 2-D one.
         cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (each.bins + 2) + bins
         counts = jnp.zeros(times * (each.bins + 2), jnp.int32).at[cells.ravel()].add(
-            jnp.broadcast_to(valid[:, None], bins.shape).astype(jnp.int32).ravel()).reshape(times, -1)
+            counted.astype(jnp.int32).ravel()).reshape(times, -1)
         series_kept = jnp.zeros((KEPT_TRAJECTORIES, times), values.dtype).at[slot].add(
             jnp.where(kept[:, None], values, 0))
         summaries[f"{name}/counts"] = jax.lax.psum(counts, "draws")
@@ -308,6 +319,59 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     return to_datatree(model, columns, attrs, series)
 
 
+def simulate_sets(model: str | Model, table: Mapping[str, Any], *, method: str | None = None,
+                  float64: bool = False) -> dict[str, np.ndarray]:
+    """The model's outputs (and trajectories) for given parameter sets, set i in row i.
+
+    ``table`` maps parameter names to equal-length sequences, one value per set;
+    parameters it leaves out take their defaults. No priors and no sampling: the
+    values are used as given, after the same checks as a priors file's (a known
+    name, a number in the parameter's allowed range).
+    """
+    model = get_model(model)
+    method = method or model.default_method
+    if method not in model.methods:
+        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
+    columns = {}
+    for name, values in table.items():
+        if name not in model.parameter_names:
+            hint = difflib.get_close_matches(name, model.parameter_names, n=1)
+            raise RunError(f"unknown parameter '{name}' for model '{model.name}'"
+                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        try:
+            columns[name] = np.asarray(values, np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise RunError(f"parameter '{name}' must be numbers") from None
+    sizes = {len(v) for v in columns.values()}
+    if len(sizes) > 1 or not sizes or 0 in sizes:
+        raise RunError(f"the parameter sets must be one or more and all the same length, got lengths {sorted(sizes)}")
+    count = sizes.pop()
+    for name, values in columns.items():
+        param = model.parameter(name)
+        bad = [v for v in values if not param.contains(float(v))]
+        if bad:
+            raise RunError(f"parameter '{name}' must be {param.allowed()}, got {bad[0]:g}")
+    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
+    key = (model.name, method)
+    if key not in _SET_FUNCTIONS:
+        _SET_FUNCTIONS[key] = jax.jit(jax.vmap(model.methods[method]))
+    # Blocks of one size (the last padded with copies of the last set): one compilation
+    # serves every table, and memory does not grow with the table.
+    padded = -(-count // SET_BLOCK) * SET_BLOCK
+    table = {p.name: np.resize(columns.get(p.name, np.full(count, p.default)), padded) for p in model.parameters}
+    blocks = []
+    with jax.enable_x64(dtype == jnp.float64):
+        for start in range(0, padded, SET_BLOCK):
+            params = {name: jnp.asarray(values[start:start + SET_BLOCK], dtype) for name, values in table.items()}
+            blocks.append(jax.device_get(_SET_FUNCTIONS[key](params)))
+    return {name: np.concatenate([block[name] for block in blocks])[:count] for name in blocks[0]}
+
+
+SET_BLOCK = 128
+"""Parameter sets :func:`simulate_sets` evaluates per call of the compiled model."""
+_SET_FUNCTIONS: dict[tuple[str, str], Callable] = {}
+
+
 def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]:
     """Accumulators of the trajectory histograms (int64) and kept series."""
     spec = model.trajectories
@@ -326,6 +390,7 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
     from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
 
     chunk_fn = _chunk_function(model, method, priors, coordinates, sampler, dtype, mesh)
+    points = priors.point_values().astype(jnp.dtype(dtype))
     key = sampler.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
 
@@ -337,7 +402,7 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
         # Each process places only the slices its own devices hold (all of them, in one process).
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
-        return chunk_fn(key, index, host, np.int32(draws))
+        return chunk_fn(key, index, host, np.int32(draws), points)
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""
