@@ -14,7 +14,6 @@ from pathlib import Path
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
-DEFAULT_NONFINITE_SHARE = 0.01
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
 
@@ -175,6 +174,11 @@ def _share(text: str) -> float:
     return value
 
 
+def _nonfinite_limit(args, model) -> float:
+    """--max-nonfinite-share, or the model's own default."""
+    return args.max_nonfinite_share if args.max_nonfinite_share is not None else model.nonfinite_share_limit
+
+
 def _check_chunk_size(chunk_size: int, draws: int) -> None:
     if chunk_size > draws:
         raise CliError(f"--chunk-size {chunk_size:,} is larger than --draws {draws:,}; use at most {draws:,}")
@@ -214,7 +218,7 @@ def _cmd_run(args) -> None:
     if not args.no_plots:
         for path in default_plots(results, out.with_suffix("")):
             print(f"wrote {path}")
-    _check_nonfinite(results, args.max_nonfinite_share)
+    _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
 def _scenario_model(path: Path) -> str:
@@ -280,7 +284,7 @@ def _cmd_compare(args) -> None:
         plt.close(plot_differences(comparison, path))
         print(f"wrote {path}")
     for label in ("a", "b"):
-        _check_nonfinite(comparison[label], args.max_nonfinite_share, f"scenario {label.upper()}: ")
+        _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
 
 
 def _cmd_sensitivity(args) -> None:
@@ -370,9 +374,10 @@ def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite
     parser.add_argument("--chunk-size", type=_count, default=None,
                         help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}, or --draws if "
                              "fewer); does not change the results")
-    parser.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
+    parser.add_argument("--max-nonfinite-share", type=_share, default=None, metavar="SHARE",
                         help=f"exit with status 3 (results still written) if more than this share of {nonfinite_scope} "
-                             f"is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
+                             "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not reached by "
+                             "2100 and an inadmissible parameter set are common answers)")
     parser.add_argument("--float64", action="store_true", help="compute in double precision")
 
 
