@@ -288,7 +288,8 @@ OUTPUTS = (
            "years from hardware R&D output 2x to 10x what it would be without automation", "lower"),
     Output("gwp_growth_5_to_20_years", "yr", "years from annual GWP growth > 5% to > 20%", "lower"),
     Output("peak_gwp_growth", "%/yr", "largest annual GWP growth by 2100 (100 ln(GWP_t / GWP_t-1yr))", "higher"),
-    Output("inadmissible", "1", "1 if the original's Monte Carlo would redraw this parameter set", "higher"),
+    # A flag, not a result: no direction to compare (a cap does not change admissibility).
+    Output("inadmissible", "1", "1 if the original's Monte Carlo would redraw this parameter set"),
 )
 
 TRAJECTORIES = Trajectories(
@@ -297,7 +298,7 @@ TRAJECTORIES = Trajectories(
           "share of goods-and-services tasks automated"),
     units=("log10 FLOP", "%/yr", "%"),
     dim="year", coords=TRAJECTORY_YEARS,
-    lower=(20.0, -50.0, -0.5), upper=(70.0, 1000.0, 100.5), bin_width=(0.01, 0.1, 1.0),
+    lower=(20.0, -50.0, -0.5), upper=(90.0, 1000.0, 100.5), bin_width=(0.01, 0.1, 1.0),
 )
 
 

@@ -43,7 +43,8 @@ def _label(results: xr.DataTree, name: str) -> str:
 
 
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
-    fig.tight_layout()
+    # Leave room for a figure title above the panels' own.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()) if fig.get_suptitle() else None)
     if path is not None:
         from ._io import write_atomic
 
@@ -233,6 +234,39 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     return _finish(fig, path)
 
 
+SERIES_COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:purple")
+
+
+def plot_series_bands(results: xr.DataTree, path: str | os.PathLike | None = None,
+                      names: list[str] | None = None) -> plt.Figure:
+    """One panel per time series of the run (default: all): median, 50% and 90% bands over
+    all draws, from the streamed histograms (exact to half a bin; a band beyond the
+    histogram's range is left out)."""
+    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+
+    data = results[TRAJECTORIES_GROUP]
+    bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
+    names = names or list(bands.data_vars)
+    dim = bands[names[0]].dims[0]
+    years = bands[dim].values
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.6 * len(names)), sharex=True, squeeze=False)
+    for ax, name, colour in zip(axes[:, 0], names, SERIES_COLOURS * len(names)):
+        q = np.where(np.isfinite(bands[name].values), bands[name].values, np.nan)
+        ax.fill_between(years, q[:, 0], q[:, 4], color=colour, alpha=0.15, label="90% of draws")
+        ax.fill_between(years, q[:, 1], q[:, 3], color=colour, alpha=0.3, label="50% of draws")
+        ax.plot(years, q[:, 2], color=colour, label="median")
+        ax.set_ylabel(f"{name.replace('_', ' ')}\n({data[name].attrs['units']})")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    axes[-1, 0].set_xlabel(dim)
+    axes[-1, 0].set_xlim(years[0], years[-1])
+    counted = int(data[f"{names[0]}_counts"].values[0].sum())
+    fig.suptitle(f"{results.attrs.get('model', '')}: {counted:,} draws per year"
+                 + (f" of {int(results.attrs['draws']):,}" if counted != int(results.attrs.get("draws", counted)) else ""),
+                 fontsize=10)
+    return _finish(fig, path)
+
+
 def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str | os.PathLike | None = None,
                               bins: int = 80) -> plt.Figure:
     """Overlaid histograms of outputs in the same units (say, the danger band default vs policy)."""
@@ -260,8 +294,10 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
 
     table = compare_summary(comparison)
     data = comparison[DIFFERENCE_GROUP]
-    # By default the outputs with a "worse" direction (all of them if none has one, as in takeoff).
-    names = names or [n for n in table.index if data[n].attrs.get("worse")] or list(table.index)
+    # By default the model's headline outputs, or those with a "worse" direction (all of them
+    # if none has one, as in takeoff).
+    names = (names or list(HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()))
+             or [n for n in table.index if data[n].attrs.get("worse")] or list(table.index))
     columns = 2
     rows = math.ceil(len(names) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
@@ -315,6 +351,13 @@ def _stream_speed(results: xr.DataTree) -> str:
     return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
 
 
+HEADLINE_OUTPUTS = {
+    "ftm": ("automation_goods_20_year", "agi_year", "takeoff_goods_years", "sub_agi_to_agi_years",
+            "rnd_output_2x_to_10x_years", "peak_gwp_growth"),
+}
+"""Per model, the outputs its figures show first (all of them when a model has none here)."""
+
+
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
     """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
     stem = str(stem)
@@ -330,6 +373,11 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         figures = [
             (plot_streams_vs_compute, {}, "streams_vs_compute"),
             (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
+        ]
+    elif model == "ftm":
+        figures = [
+            (plot_series_bands, {}, "bands"),
+            (plot_distributions, {"names": list(HEADLINE_OUTPUTS["ftm"])}, "distributions"),
         ]
     elif model == "trajectory":
         figures = [
