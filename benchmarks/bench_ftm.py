@@ -167,7 +167,8 @@ MEMORY_CHILD = textwrap.dedent("""
     results = oj.run("ftm", draws=int(sys.argv[1]), seed=0, progress=False)
     oj.trajectory_bands(results)
     oj.summary(results)
-    print(f"{time.perf_counter() - start:.1f} s; peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB")
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20
+    print(f"{time.perf_counter() - start:.1f} s; peak RSS {peak:.2f} GiB")
 """)
 
 
@@ -177,8 +178,8 @@ def memory(draws: int) -> int:
     if done.returncode:
         sys.exit(f"the run failed:\n{done.stderr[-2000:]}")
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 2**20
-    print(f"{draws:,} draws: run, bands and summary {done.stdout.strip()}; the process {time.perf_counter() - start:.1f} "
-          f"s, peak RSS {peak:.2f} GiB")
+    print(f"{draws:,} draws: run, bands and summary {done.stdout.strip()}; the process "
+          f"{time.perf_counter() - start:.1f} s, peak RSS {peak:.2f} GiB")
     return 0
 
 

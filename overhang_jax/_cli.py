@@ -376,8 +376,8 @@ def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite
                              "fewer); does not change the results")
     parser.add_argument("--max-nonfinite-share", type=_share, default=None, metavar="SHARE",
                         help=f"exit with status 3 (results still written) if more than this share of {nonfinite_scope} "
-                             "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not reached by "
-                             "2100 and an inadmissible parameter set are common answers)")
+                             "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not "
+                             "reached by 2100 and an inadmissible parameter set are common answers)")
     parser.add_argument("--float64", action="store_true", help="compute in double precision")
 
 

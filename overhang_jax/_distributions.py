@@ -340,7 +340,8 @@ class _SkewedLogUniformScipy:
 
     def ppf(self, q):
         q = np.asarray(q, np.float64)
-        z = np.where(q <= 0.5, self.low + 2 * q * (self.mid - self.low), self.mid + 2 * (q - 0.5) * (self.high - self.mid))
+        z = np.where(q <= 0.5, self.low + 2 * q * (self.mid - self.low),
+                     self.mid + 2 * (q - 0.5) * (self.high - self.mid))
         return self.dist._from_z(z, np.exp)
 
 

@@ -18,16 +18,17 @@ The economy, in one step n - 1 -> n (n >= 1; step 0 is the calibration):
     tasks    eta_i = 1 / max(1, R_i (T_i / T^n) ^ tradeoff): tasks per FLOP/yr of compute
     output   Y, hardware R&D and software R&D: a CES of capital (or experiments) and a CES
              of 101 tasks (task 0 compute only), labour and compute allocated optimally
-             over the tasks (``_allocate``), with and without automation
+             over the tasks (``_critical``, ``_at_optimum``), with and without automation
 
 The allocation is the original's ``solve_allocation`` with its loop over the
 critical task vectorised (all candidates at once, the first admissible one
 taken by a min-reduction). At the optimum the task inputs take two forms, so
 the CES over the 101 tasks reduces to the same partial sums the allocation
-uses (docs/ftm.md, "The CES at the optimum"): no per-task power is taken in
-the loop. Per-draw constants (requirements, task weights, growth factors) are
-computed once, before the scan; the metrics are updated in the scan; nothing
-is stored per step except yearly values of three series.
+uses, and those sums are per-draw constants scaled by powers of the largest
+run (docs/ftm.md, "The allocation"): no per-task power, exponential or sum is
+taken in the loop. Per-draw constants (requirements, task weights, growth
+factors) are computed once, before the scan; the metrics are updated in the
+scan; nothing is stored per step except yearly values of three series.
 
 Quirks of the original, reproduced: the read at t = 1 of index t - 2 (Python
 index -1 of a list of zeros: no event is "already on" before step 0);
@@ -871,7 +872,8 @@ def _start(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
     investment = p["initial_hardware_production"] * STEP_YEARS / p["initial_buyable_hardware_performance"]
     compute = hardware * 1.0
     f = Fractions(
-        _divide(investment / gwp, STEP_YEARS), p["initial_frac_capital_hardware_rnd"], p["initial_frac_labour_hardware_rnd"],
+        _divide(investment / gwp, STEP_YEARS), p["initial_frac_capital_hardware_rnd"],
+        p["initial_frac_labour_hardware_rnd"],
         p["initial_frac_compute_hardware_rnd"], p["initial_frac_labour_software_rnd"],
         p["initial_frac_compute_software_rnd"], p["initial_biggest_training_run"] / compute)
     largest = compute * f.compute_training
@@ -1008,17 +1010,16 @@ def _advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inp
     capital = s.capital + s.gwp * INVESTMENT_RATE * STEP_YEARS
     labour = s.labour * k.labour_growth
     tfp = s.tfp * k.tfp_growth
-    largest = None
+    largest = compute * fractions.compute_training
     if policy:
+        # catch_up = 0: the training share is clamped, the compute freed goes to goods.
+        # catch_up = 1: the share is kept and compute above the cap sits idle.
         cap = k.cap.training(year)
-        clamped = jnp.minimum(fractions.compute_training, cap / compute)
-        fractions = fractions._replace(compute_training=jnp.where(k.cap.catch_up > 0, fractions.compute_training,
-                                                                  clamped))
-        # With catch-up, compute above the cap sits idle: the share is kept, the run is capped.
+        share = fractions.compute_training
+        fractions = fractions._replace(compute_training=jnp.where(
+            k.cap.catch_up > 0, share, jnp.minimum(share, cap / compute)))
         largest = jnp.minimum(compute * fractions.compute_training, cap)
     money = compute * fractions.compute_training / (software * buyable)
-    if largest is None:
-        largest = compute * fractions.compute_training
 
     inputs = _inputs(k, capital, labour, investment, hardware, compute, tfp, fractions, largest)
     made = _produce(k, inputs, _pow(hardware, p["compute_software_rnd_experiments_efficiency"]))
@@ -1027,7 +1028,8 @@ def _advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inp
         hardware_performance=performance, cumulative_hardware_rnd=cumulative_hardware, software=software,
         cumulative_software_rnd=cumulative_software, rnd_input_hardware=made.hardware_rnd * k.hardware_rnd_to_input,
         rnd_input_software=made.software_rnd * k.software_rnd_to_input, fractions=fractions, rampup=rampup,
-        money_spent_training=money, largest_run=largest, gwp=gwp, hardware=hardware, capital=capital, labour=labour, tfp=tfp,
+        money_spent_training=money, largest_run=largest, gwp=gwp, hardware=hardware, capital=capital, labour=labour,
+        tfp=tfp,
         automated_goods=made.automated_goods, automated_rnd=made.automated_rnd,
         automatable_goods_alone=_share_automated(inputs.automatable_goods_alone),
         automatable_goods_alone_before=s.automatable_goods_alone, performance_history=history,

@@ -261,9 +261,9 @@ def plot_series_bands(results: xr.DataTree, path: str | os.PathLike | None = Non
     axes[-1, 0].set_xlabel(dim)
     axes[-1, 0].set_xlim(years[0], years[-1])
     counted = int(data[f"{names[0]}_counts"].values[0].sum())
+    draws = int(results.attrs.get("draws", counted))
     fig.suptitle(f"{results.attrs.get('model', '')}: {counted:,} draws per year"
-                 + (f" of {int(results.attrs['draws']):,}" if counted != int(results.attrs.get("draws", counted)) else ""),
-                 fontsize=10)
+                 + (f" of {draws:,} (the others have no value)" if counted != draws else ""), fontsize=10)
     return _finish(fig, path)
 
 
