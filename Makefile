@@ -28,6 +28,9 @@ run: $(VENV)/.run-installed
 	$(VENV)/bin/overhang-jax run trajectory --draws $(DRAWS) --seed $(SEED) --out results/trajectory.nc
 	$(VENV)/bin/overhang-jax compare no_policy hard_cap_sudden_end --draws $(DRAWS) --seed $(SEED) \
 	  --out results/compare_no_policy_vs_hard_cap_sudden_end.nc
+	$(VENV)/bin/overhang-jax report results/takeoff.nc results/trajectory.nc \
+	  results/compare_no_policy_vs_hard_cap_sudden_end.nc --out results/report.html
+	$(VENV)/bin/python docs/make_findings.py results docs/findings.md
 
 test: $(VENV)/.test-installed
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile $(PYTEST_ARGS)

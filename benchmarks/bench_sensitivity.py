@@ -53,7 +53,7 @@ def main() -> None:
     started = time.perf_counter()
     results = oj.run("takeoff", priors, draws=design.draws, seed=1, sampler=design)
     model_time = time.perf_counter() - started
-    y = np.asarray(results["prior_predictive"][OUTPUT].values, np.float64)
+    y = np.asarray(oj.outputs(results)[OUTPUT].values, np.float64)
     finite = np.all(np.isfinite(y.reshape(n, -1)), axis=1)
     y = y.reshape(n, -1)[finite].ravel()
     print(f"model runs alone: {model_time:.2f} s ({design.draws / model_time:,.0f} runs/s)")

@@ -3,7 +3,7 @@
 For each draw count, times end to end, on the shipped default priors:
 
 * JAX    ``overhang_jax.run("trajectory", draws=N, seed=0)``: sampling, both
-  worlds stepped over 770 steps (2023-2100 at 0.1 yr), the ten outputs, the
+  worlds stepped over 770 steps (2023-2100 at 0.1 yr), its outputs, the
   per-year histograms of E in both worlds (the quantile bands) and the kept
   series of the first draws, all copied into the results DataTree.
 * numpy  the same work in vectorised numpy (numpy_trajectory.py): sampling,

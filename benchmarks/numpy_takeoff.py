@@ -1,4 +1,4 @@
-"""The takeoff model (MODELS.md section 1) in plain vectorised numpy: the baseline of bench_takeoff.py.
+"""The takeoff model (docs/takeoff.md) in plain vectorised numpy: the baseline of bench_takeoff.py.
 
 The same work as ``overhang_jax.run("takeoff")`` followed by ``overhang_jax.summary``,
 written as a numpy user would: every operation acts on a whole batch of draws
@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.special
 
 import overhang_jax as oj
-from overhang_jax._takeoff import MAX_STEPS
+from overhang_jax._takeoff import MAX_STEPS, RATE_UNIT_YEARS
 
 Params = dict[str, np.ndarray | np.floating]
 """Parameter name -> values of a batch of draws (an array) or of all of them (a numpy scalar)."""
@@ -135,8 +135,7 @@ def pool_sizes(p: Params, step) -> tuple:
 
 
 def horizon_steps(p: Params) -> np.ndarray:
-    steps = np.floor(p["horizon_years"] / p["step_years"] + 1e-3)
-    return np.minimum(steps, MAX_STEPS - 1).astype(np.int32)
+    return np.floor(p["horizon_years"] / p["step_years"] + 1e-3).astype(np.int32)
 
 
 def pause_steps(p: Params) -> tuple[np.ndarray, np.ndarray]:
@@ -146,8 +145,33 @@ def pause_steps(p: Params) -> tuple[np.ndarray, np.ndarray]:
 
 
 def pre_takeoff_rates(p: Params) -> tuple:
-    return tuple(np.minimum(1.0, p["c0"] * p[f"pre_multiplier_{pool}"])
-                 for pool in ("investment", "hardware", "software"))
+    """c0 m_i per tenth of a year."""
+    return tuple(p["c0"] * p[f"pre_multiplier_{pool}"] for pool in ("investment", "hardware", "software"))
+
+
+def log_keep(p: Params, rates) -> tuple:
+    """(T4) log k(r) = (dt / 0.1) log(1 - min(1, r)): the log of the share of a pool kept over one step."""
+    tenths = p["step_years"] * (1 / RATE_UNIT_YEARS)
+    return tuple(tenths * np.log1p(-np.minimum(r, 1.0)) for r in rates)
+
+
+def step_shares(log_keeps) -> tuple:
+    """q = 1 - k, the share of each pool consumed in one step."""
+    return tuple(-np.expm1(lk) for lk in log_keeps)
+
+
+def clipped(rates) -> np.ndarray:
+    investment, hardware, software = rates
+    return np.maximum(np.maximum(investment, hardware), software) >= 1
+
+
+def pre_takeoff_clipped(p: Params, takeoff_step: np.ndarray) -> np.ndarray:
+    """Whether a pool consumed at c0 m_i >= 1 per tenth of a year in a step before takeoff (or the horizon)."""
+    step = np.minimum(takeoff_step, horizon_steps(p))
+    pause_start, pause_end = pause_steps(p)
+    paused_before = np.clip(step, pause_start, pause_end) - pause_start
+    active = (step, step, step - paused_before)
+    return np.any([(a > 0) & (r >= 1) for a, r in zip(active, pre_takeoff_rates(p))], axis=0)
 
 
 def asymmetry_multiplier(p: Params, step, remaining_investment) -> np.ndarray:
@@ -159,15 +183,15 @@ def asymmetry_multiplier(p: Params, step, remaining_investment) -> np.ndarray:
 
 
 def explosive_rates(p: Params, step, remaining) -> tuple[tuple, np.ndarray]:
+    """(T7) r_i = c1 / d_i M_i per tenth of a year."""
     c1 = p["c0"] * p["c1_over_c0"]
     multiplier = asymmetry_multiplier(p, step, remaining[0])
-    rates = (c1 / p["delay_investment"], c1 / p["delay_hardware"], c1 / p["delay_software"] * multiplier)
-    return tuple(np.minimum(1.0, r) for r in rates), multiplier
+    return (c1 / p["delay_investment"], c1 / p["delay_hardware"], c1 / p["delay_software"] * multiplier), multiplier
 
 
-def takeoff_speed(p: Params, sizes, remaining, rates) -> np.ndarray:
-    """v = sum_i S_i R_i r_i / dt, OOM per year."""
-    return sum_pools([s * r * q for s, r, q in zip(sizes, remaining, rates)]) / p["step_years"]
+def takeoff_speed(p: Params, sizes, remaining, shares) -> np.ndarray:
+    """(T9) v = sum_i S_i R_i q_i / dt, OOM per year."""
+    return sum_pools([s * r * q for s, r, q in zip(sizes, remaining, shares)]) / p["step_years"]
 
 
 def first_step_where(reached, low, high, guess_low, guess_high) -> np.ndarray:
@@ -195,9 +219,9 @@ def first_step_where(reached, low, high, guess_low, guess_high) -> np.ndarray:
     return below
 
 
-def _steps_to_fall(fraction, rate) -> np.ndarray:
-    """Steps for (1 - rate) ** n to fall to ``fraction``, as a float (inf if never)."""
-    steps = np.log(np.maximum(fraction, 0.0)) / np.log1p(-np.minimum(rate, 1.0))
+def _steps_to_fall(fraction, log_keep_) -> np.ndarray:
+    """Steps for k ** n to fall to ``fraction`` (log k = ``log_keep_``), as a float (inf if never)."""
+    steps = np.log(np.maximum(fraction, 0.0)) / log_keep_
     return np.where(fraction >= 1.0, 0.0, np.where(np.isnan(steps), np.inf, steps))
 
 
@@ -214,9 +238,9 @@ def takeoff_step_closed_form(p: Params, n: int) -> tuple[np.ndarray, np.ndarray]
     dtype = _dtype(p)
     last_step = np.broadcast_to(horizon_steps(p), n)
     pause_start, pause_end = pause_steps(p)
-    rates = pre_takeoff_rates(p)
+    log_keeps = log_keep(p, pre_takeoff_rates(p))
     # Only what the bisection needs, so each halving gathers few arrays.
-    need = {"log_keep": _per_draw([np.log1p(-r) for r in rates], n),
+    need = {"log_keep": _per_draw(log_keeps, n),
             "pause_start": pause_start, "pause_end": pause_end,
             **{k: p[k] for k in ("capability_start", "takeoff_threshold", "size_investment", "size_hardware",
                                  "size_software", "investment_pool_growth", "step_years")}}
@@ -235,8 +259,8 @@ def takeoff_step_closed_form(p: Params, n: int) -> tuple[np.ndarray, np.ndarray]
                 >= q["takeoff_threshold"])
 
     gap = p["takeoff_threshold"] - p["capability_start"]
-    fastest = np.maximum(np.maximum(rates[0], rates[1]), rates[2])
-    slowest = np.minimum(np.minimum(rates[0], rates[1]), rates[2])
+    fastest = np.minimum(np.minimum(log_keeps[0], log_keeps[1]), log_keeps[2])
+    slowest = np.maximum(np.maximum(log_keeps[0], log_keeps[1]), log_keeps[2])
     soonest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, last_step)), fastest)
     latest = _steps_to_fall(1 - gap / sum_pools(pool_sizes(p, np.zeros(n, np.int32))), slowest)
     step = first_step_where(reached, np.zeros(n, np.int32), last_step + 1,
@@ -285,7 +309,7 @@ def takeoff_step_stepped(p: Params, n: int) -> tuple[np.ndarray, np.ndarray]:
     # Skip draws whose pools cannot reach the threshold by the horizon.
     reachable = p["capability_start"] + sum_pools(pool_sizes(p, last_step)) >= p["takeoff_threshold"]
     rows = np.flatnonzero(np.broadcast_to(reachable, n))
-    keep = _per_draw([1 - r for r in pre_takeoff_rates(p)], n)
+    keep = _per_draw([np.exp(lk) for lk in log_keep(p, pre_takeoff_rates(p))], n)
     needed = _take({k: p[k] for k in ("capability_start", "takeoff_threshold", "size_investment", "size_hardware",
                                       "size_software", "investment_pool_growth", "step_years")}, rows)
     batch = _Stepping(rows, remaining=remaining[:, rows], last_step=last_step[rows], keep=keep[:, rows],
@@ -320,10 +344,12 @@ def explosive_phase_stepped(p: Params, takeoff_step: np.ndarray, remaining: np.n
     n = takeoff_step.size
     dtype = remaining.dtype
     result = {"speed_at_start": np.full(n, np.nan, dtype), "max_speed": np.full(n, -np.inf, dtype),
-              "max_speed_step": takeoff_step.copy(), "end_step": np.full(n, -1, np.int32)}
+              "max_speed_step": takeoff_step.copy(), "end_step": np.full(n, -1, np.int32),
+              "clipped": np.zeros(n, bool)}
     batch = _Stepping(np.arange(n), step=takeoff_step.copy(), takeoff_step=takeoff_step,
                       last_step=np.broadcast_to(horizon_steps(p), n), remaining=remaining.copy(),
-                      max_speed=result["max_speed"].copy(), max_speed_step=takeoff_step.copy(), **p)
+                      max_speed=result["max_speed"].copy(), max_speed_step=takeoff_step.copy(),
+                      clipped=np.zeros(n, bool), **p)
     first = True
     while batch.n_live:
         s = batch.state
@@ -333,22 +359,25 @@ def explosive_phase_stepped(p: Params, takeoff_step: np.ndarray, remaining: np.n
         ends = (s["step"] > s["takeoff_step"]) & (s["step"] <= s["last_step"]) & (total < s["end_remaining"])
         done = ends | (s["step"] > s["last_step"])
         rates, _ = explosive_rates(s, s["step"], r)
-        speed = takeoff_speed(s, sizes, r, rates)
+        log_keeps = log_keep(s, rates)
+        speed = takeoff_speed(s, sizes, r, step_shares(log_keeps))
         if first:  # every draw starts at its takeoff step
             result["speed_at_start"][batch.rows] = speed
             first = False
         faster = ~done & (speed > s["max_speed"])
         s["max_speed"] = np.where(faster, speed, s["max_speed"])
         s["max_speed_step"] = np.where(faster, s["step"], s["max_speed_step"])
+        s["clipped"] = s["clipped"] | (~done & clipped(rates))
         just = batch.finish(done)
         rows = batch.rows[just]
         result["max_speed"][rows] = s["max_speed"][just]
         result["max_speed_step"][rows] = s["max_speed_step"][just]
         result["end_step"][rows] = np.where(ends[just], s["step"][just], -1)
+        result["clipped"][rows] = s["clipped"][just]
         # Finished draws still in the batch step on harmlessly until compacted.
         s["step"] += 1
-        for ri, rate in zip(r, rates):
-            ri *= 1 - rate
+        for ri, lk in zip(r, log_keeps):
+            ri *= np.exp(lk)
         batch.compact()
     return result
 
@@ -362,7 +391,8 @@ def explosive_phase_closed_form(p: Params, takeoff_step: np.ndarray, remaining: 
     n = takeoff_step.size
     last_step = np.broadcast_to(horizon_steps(p), n)
     rates, _ = explosive_rates(p, takeoff_step, remaining)
-    log_factor = _per_draw([np.log1p(-r) for r in rates], n)
+    log_keeps = log_keep(p, rates)
+    log_factor = _per_draw(log_keeps, n)
     sizes = pool_sizes(p, takeoff_step)
     left = _per_draw([s * r for s, r in zip(sizes, remaining)], n)
     eps = np.broadcast_to(p["end_remaining"], n)
@@ -374,14 +404,14 @@ def explosive_phase_closed_form(p: Params, takeoff_step: np.ndarray, remaining: 
     # Every pool must fall below end_remaining (a lower bound on the end) and
     # below a third of it (enough): the bracket of the bisection.
     steps_left = last_step - takeoff_step
-    per_step = _per_draw(rates, n)
-    need_low = np.max(np.where(left > 0, _steps_to_fall(eps / left, per_step), 0.0), axis=0)
-    need_high = np.max(np.where(left > 0, _steps_to_fall(eps / (3 * left), per_step), 0.0), axis=0)
+    need_low = np.max(np.where(left > 0, _steps_to_fall(eps / left, log_factor), 0.0), axis=0)
+    need_high = np.max(np.where(left > 0, _steps_to_fall(eps / (3 * left), log_factor), 0.0), axis=0)
     k_end = first_step_where(ended, np.ones(n, np.int32), steps_left + 1,
                              _guess_to_step(need_low, -2), _guess_to_step(need_high, 2))
-    speed = takeoff_speed(p, sizes, remaining, rates)
+    speed = takeoff_speed(p, sizes, remaining, step_shares(log_keeps))
     return {"speed_at_start": speed, "max_speed": speed, "max_speed_step": takeoff_step,
-            "end_step": np.where(k_end <= steps_left, takeoff_step + k_end, -1)}
+            "end_step": np.where(k_end <= steps_left, takeoff_step + k_end, -1),
+            "clipped": np.broadcast_to(clipped(rates), n)}
 
 
 # --------------------------------------------------------------------------
@@ -412,6 +442,7 @@ def _outputs(p: Params, takeoff_step, remaining, phase: dict) -> dict[str, np.nd
         "remaining_hardware": if_took_off(left[1]),
         "remaining_software": if_took_off(left[2]),
         "asymmetry_multiplier": if_took_off(multiplier),
+        "rate_clipped": (pre_takeoff_clipped(p, takeoff_step) | (took_off & phase["clipped"])).astype(dtype),
     }
 
 
@@ -420,7 +451,8 @@ def _explosive_phase(p: Params, takeoff_step, remaining, closed_form: bool) -> d
     n = takeoff_step.size
     dtype = remaining.dtype
     phase = {"speed_at_start": np.full(n, np.nan, dtype), "max_speed": np.full(n, np.nan, dtype),
-             "max_speed_step": takeoff_step.copy(), "end_step": np.full(n, -1, np.int32)}
+             "max_speed_step": takeoff_step.copy(), "end_step": np.full(n, -1, np.int32),
+             "clipped": np.zeros(n, bool)}
     took_off = takeoff_step <= horizon_steps(p)
     exact = (p["asymmetry"] < 0.5) & (p["investment_pool_growth"] == 0) if closed_form else False
     for rows, solve in ((np.flatnonzero(took_off & exact), explosive_phase_closed_form),
@@ -508,7 +540,7 @@ def summary(columns: dict[str, np.ndarray], prob: float = SUMMARY_PROB) -> pd.Da
 # Check against the JAX package
 
 SCENARIOS = Path(oj.__file__).parent / "scenarios"
-EXACT = ("takeoff_year", "takeoff_duration", "max_speed_year")
+EXACT = ("takeoff_year", "takeoff_duration", "max_speed_year", "rate_clipped")
 CLOSE = ("speed_at_start", "max_speed", "remaining_investment", "remaining_hardware", "remaining_software",
          "asymmetry_multiplier")
 SPEED_RTOL = 1e-9
@@ -519,7 +551,9 @@ def _compare(mine: dict, theirs, label: str) -> list[str]:
     problems = []
     for name in EXACT:
         a, b = mine[name], theirs[name].values
-        bad = ~((a == b) | (np.isnan(a) & np.isnan(b)))
+        # The same grid step: t0 + n dt up to its last bit (XLA fuses it into one FMA in vectorised loops).
+        with np.errstate(invalid="ignore"):
+            bad = ~((a == b) | (np.isnan(a) & np.isnan(b)) | np.isclose(a, b, rtol=1e-14, atol=0.0))
         if bad.any():
             problems.append(f"{label}: {name} differs in {bad.sum()} draws (first at draw {np.argmax(bad)}: "
                             f"numpy {a[bad][0]!r}, jax {b[bad][0]!r})")
@@ -540,7 +574,8 @@ def check_against_jax(draws: int = 20_000, seed: int = 0, scenarios: bool = True
        quantiles agree within sampling noise (median within 0.5 year, the
        5% and 95% quantiles, noisier, within 1 year).
     2. The JAX run's own parameter draws fed to numpy: takeoff_year,
-       takeoff_duration and max_speed_year equal exactly, speeds and pools to
+       takeoff_duration and max_speed_year on the same grid step (equal up to
+       the last bit of t0 + n dt), rate_clipped exactly, speeds and pools to
        rtol 1e-9, for both methods; with ``scenarios`` also for the scenario
        files that take the other branches (asymmetry and a growing pool: the
        stepped explosive phase; the software pause).
@@ -554,7 +589,7 @@ def check_against_jax(draws: int = 20_000, seed: int = 0, scenarios: bool = True
     jax_runs = {m: oj.run(oj.TAKEOFF, priors, draws=draws, seed=seed, method=m, float64=True, progress=False)
                 for m in ("closed_form", "stepped")}
 
-    years_jax = jax_runs["closed_form"]["prior_predictive"]["takeoff_year"].values
+    years_jax = oj.outputs(jax_runs["closed_form"])["takeoff_year"].values
     years_np = run(priors, draws, seed + 1, "fast", np.float64)["takeoff_year"]
     quantiles = [0.05, 0.5, 0.95]
     q_jax = np.quantile(years_jax[np.isfinite(years_jax)], quantiles)
@@ -576,12 +611,13 @@ def check_against_jax(draws: int = 20_000, seed: int = 0, scenarios: bool = True
     for label, _, n, runs in cases:
         problems = []
         for jax_method, method in (("closed_form", "fast"), ("stepped", "stepped")):
-            params = {k: v.values for k, v in runs[jax_method]["prior"].data_vars.items()}
-            problems += _compare(METHODS[method](params), runs[jax_method]["prior_predictive"],
+            params = {k: v.values for k, v in oj.parameters(runs[jax_method]).data_vars.items()}
+            problems += _compare(METHODS[method](params), oj.outputs(runs[jax_method]),
                                  f"{method} vs jax {jax_method}")
         ok &= not problems
         say(f"same parameters, {label} ({n} draws, float64): " + (
-            "numpy fast == jax closed_form and numpy stepped == jax stepped (years and durations exactly, "
+            "numpy fast == jax closed_form and numpy stepped == jax stepped (years and durations on the same "
+            "grid step, rate_clipped exactly, "
             f"speeds and pools to rtol {SPEED_RTOL:g})" if not problems else "MISMATCH\n  " + "\n  ".join(problems)))
     say(f"check: {'PASS' if ok else 'FAIL'}")
     return ok

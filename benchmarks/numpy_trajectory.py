@@ -1,13 +1,13 @@
-"""The trajectory model (MODELS.md section 2) in plain vectorised numpy: the baseline of bench_trajectory.py.
+"""The trajectory model (docs/trajectory.md) in plain vectorised numpy: the baseline of bench_trajectory.py.
 
 The same work as ``overhang_jax.run("trajectory")``: sample the priors, step
-both worlds of every draw from 2023 to 2100 (770 steps of 0.1 yr), compute the
-ten outputs, and add the yearly E of both worlds to the same per-year
+both worlds of every draw from 2023 to 2100 (770 steps of 0.1 yr by default),
+compute the outputs, and add the yearly E of both worlds to the same per-year
 histograms (and kept series of the first draws) as the runner. Written from
-the equations in the docstring of overhang_jax/_trajectory.py as a numpy user
-would: every operation acts on a whole batch of draws at once (float32 by
-default, in place into preallocated arrays); the only Python loops are over
-time steps, chunks of draws and short post-processing loops, never over draws.
+the equations (R1)-(R16) of docs/trajectory.md as a numpy user would: every
+operation acts on a whole batch of draws at once (float32 by default, in place
+into preallocated arrays); the only Python loops are over time steps, chunks
+of draws and short post-processing loops, never over draws.
 
 It is meant to be a strong baseline, not a transliteration. It uses what the
 equations imply (in exact arithmetic; the float64 check confirms it to
@@ -15,22 +15,23 @@ equations imply (in exact arithmetic; the float64 check confirms it to
 
 * The default world never binds a cap and never catches up, and its largest
   run P never falls behind the budget B = S + H (P_0 = B_0, and each step adds
-  at least the budget's growth), so P = B, ratio = 1, and only S, X and Alg
-  are stepped for it.
-* In the policy world ratio < 1 only where the cap binds (P <= B always, so
-  unbound steps realise at least the natural growth): ratio ** lam is
-  computed for the binding draws only.
+  at least the budget's growth), so P = B, r = 1, and only S, X and Alg are
+  stepped for it.
+* In the policy world the cap withholds growth (w > 0, hence sigma > 0 and
+  r < 1) only where it binds: the cap never sits below the run (L_0 >= P_s,
+  and it only rises), and unbound steps realise at least the natural growth.
+  r ** lam, the boost and the withheld sum are computed for the binding draws
+  only.
 * 1 + phi max(E - E_fb, 0) = max(1, phi E + (1 - phi E_fb)) as phi >= 0.
-* Draws are sorted by the step where their catch-up starts, so the draws
-  catching up at step n are a prefix of the batch (a slice, no masks), and
-  each growth window is a slice of rows of a block of columns. Cap and pause
-  windows switch on and off through per-draw arrays updated only for the
-  draws whose window opens or closes at that step.
+* Draws are sorted by the step where their cap ends (e, where catch-up
+  starts), so the draws catching up at step n are a prefix of the batch (a
+  slice, no masks), and each growth window is a slice of rows of a block of
+  columns. Cap and pause windows switch on and off through per-draw arrays
+  updated only for the draws whose window opens or closes at that step.
 * Point parameters stay numpy scalars (as XLA folds them into constants);
   the fear term is skipped when phi_fear is the point 0.
-* The evaders' deficit grows only for the draws where the cap is in force and binds.
 * E of the default, regulated and evader curves and S of the default world
-  are written into (771, n) arrays as they are stepped (allocated once per
+  are written into (N + 1, n) arrays as they are stepped (allocated once per
   run: fresh pages every batch cost a third as much again), and the outputs
   are read from them afterwards. Every E curve is non-decreasing (P, X, Alg
   never fall; the evaders keep what they have), so "first reaches" is a
@@ -53,7 +54,7 @@ import numpy as np
 
 import overhang_jax as oj
 from overhang_jax._runner import KEPT_TRAJECTORIES
-from overhang_jax._trajectory import GROWTH_WINDOW_STEPS, LOG10_2, START_YEAR, STEPS_PER_YEAR, YEARS
+from overhang_jax._trajectory import GROWTH_WINDOW_YEARS, LOG10_2, START_YEAR, YEARS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from numpy_takeoff import sample_priors  # noqa: E402  (inverse-CDF sampling of any overhang_jax priors)
@@ -61,8 +62,9 @@ from numpy_takeoff import sample_priors  # noqa: E402  (inverse-CDF sampling of 
 MODEL = oj.get_model("trajectory")
 OUTPUT_NAMES = MODEL.output_names
 SPEC = MODEL.trajectories
-STEPS = YEARS * STEPS_PER_YEAR
-"""770 steps of dt = 0.1 yr from 2023 to 2100."""
+DEFAULT_STEPS_PER_YEAR = round(1 / MODEL.parameter("step_years").default)
+STEPS = YEARS * DEFAULT_STEPS_PER_YEAR
+"""770 steps of dt = 0.1 yr from 2023 to 2100, at the default step."""
 DEFAULT_CHUNK_SIZE = 2**14
 """Draws per numpy batch. Measured on a 2-core EPYC (float32, 512 KiB L2 per
 core): 2**14 is fastest, 2**13 and 2**15 about 10-20% slower; smaller
@@ -72,10 +74,15 @@ out of L3."""
 Params = dict[str, np.ndarray | np.floating]
 
 
-def _grid(dtype) -> tuple[np.ndarray, np.ndarray, np.floating]:
-    """t_k = START_YEAR + k dt and t_k - START_YEAR, k = 0 .. STEPS, rounded as the package rounds them."""
-    dt = dtype.type(1.0 / STEPS_PER_YEAR)
-    t = START_YEAR + np.arange(STEPS + 1).astype(dtype) * dt
+def steps_per_year(p: Params) -> int:
+    """k = 1 / step_years (a point value, as the package requires)."""
+    return round(1 / float(p["step_years"]))
+
+
+def _grid(dtype, k: int) -> tuple[np.ndarray, np.ndarray, np.floating]:
+    """t_n = START_YEAR + n dt and t_n - START_YEAR, n = 0 .. N, rounded as the package rounds them."""
+    dt = dtype.type(1.0 / k)
+    t = START_YEAR + np.arange(YEARS * k + 1).astype(dtype) * dt
     return t, t - START_YEAR, dt
 
 
@@ -84,14 +91,14 @@ def _rate(months):
     return (12 * LOG10_2) * (1 / months)
 
 
-def _buckets(step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Draws grouped by ``step``: those with step == k are order[bounds[k]:bounds[k + 1]], k < STEPS."""
+def _buckets(step: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """Draws grouped by ``step``: those with step == n are order[bounds[n]:bounds[n + 1]], n < steps."""
     order = np.argsort(step, kind="stable")
-    return order, np.searchsorted(step[order], np.arange(STEPS + 1))
+    return order, np.searchsorted(step[order], np.arange(steps + 1))
 
 
 class Workspace:
-    """The (STEPS + 1, n) curves of a batch, allocated once for batches of up to ``size`` draws.
+    """The (N + 1, n) curves of a batch, allocated once for batches of up to ``size`` draws.
 
     Fresh arrays of this size would be fresh pages every batch, and faulting
     them in costs as much as a third of the stepping.
@@ -99,17 +106,17 @@ class Workspace:
 
     NAMES = ("E_d", "E_p", "E_v", "S_d")
 
-    def __init__(self, size: int, dtype):
-        self.size, self.dtype = size, np.dtype(dtype)
-        self.buffers = {name: np.empty((STEPS + 1) * size, self.dtype) for name in self.NAMES}
+    def __init__(self, size: int, dtype, steps: int):
+        self.size, self.dtype, self.steps = size, np.dtype(dtype), steps
+        self.buffers = {name: np.empty((steps + 1) * size, self.dtype) for name in self.NAMES}
 
     def curves(self, n: int) -> list[np.ndarray]:
-        return [b[:(STEPS + 1) * n].reshape(STEPS + 1, n) for b in self.buffers.values()]
+        return [b[:(self.steps + 1) * n].reshape(self.steps + 1, n) for b in self.buffers.values()]
 
 
 def trajectory(p: Params, yearly: bool = True, workspace: Workspace | None = None
                ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """The ten outputs of a batch of draws, and (with ``yearly``) E of both worlds at each whole year (78, n)."""
+    """The outputs of a batch of draws, and (with ``yearly``) E of both worlds at each whole year (78, n)."""
     outputs, series, order = trajectory_sorted(p, yearly, workspace)
     back = np.empty_like(order)
     back[order] = np.arange(order.size)
@@ -122,52 +129,61 @@ def trajectory_sorted(p: Params, yearly: bool = True, workspace: Workspace | Non
     at position i (the histograms need no order, so :func:`run` saves unsorting the series)."""
     n = max(np.size(v) for v in p.values())
     dtype = p["compute_start"].dtype
-    if workspace is None or workspace.size < n or workspace.dtype != dtype:
-        workspace = Workspace(n, dtype)
+    steps = YEARS * steps_per_year(p)
+    if workspace is None or workspace.size < n or workspace.dtype != dtype or workspace.steps != steps:
+        workspace = Workspace(n, dtype, steps)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         return _trajectory(p, n, dtype, yearly, *workspace.curves(n))
 
 
 def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
-    t, tau, dt = _grid(dtype)
+    k = steps_per_year(p)
+    steps = YEARS * k
+    t, tau, dt = _grid(dtype, k)
     full = lambda x: np.broadcast_to(np.asarray(x, dtype), n)  # noqa: E731
 
-    # Catch-up starts at the first step n with t_n >= t_end (STEPS + 1: not by END_YEAR). Draws are
-    # sorted by it, so the draws catching up at a step are a prefix of the batch.
+    # (R9) the cap starts at step s (first t_n >= t_cap) and ends at step e (first t_n >= t_cap + D; N + 1:
+    # not by END_YEAR), where catch-up starts. Draws are sorted by e, so the draws catching up at a step
+    # are a prefix of the batch.
     t_end = p["t_cap"] + p["D"]
-    first_catch = np.searchsorted(t, full(t_end)).astype(np.int64)
-    order = np.argsort(first_catch, kind="stable")
-    first_catch = first_catch[order]
-    p = {k: (v[order] if np.ndim(v) else v) for k, v in p.items()}
-    t_end = p["t_cap"] + p["D"]
-    catching = np.searchsorted(first_catch, np.arange(STEPS + 1), side="right")  # draws with start <= n
+    cap_end = np.searchsorted(t, full(t_end)).astype(np.int64)
+    order = np.argsort(cap_end, kind="stable")
+    cap_end = cap_end[order]
+    p = {key: (v[order] if np.ndim(v) else v) for key, v in p.items()}
+    cap_start = np.searchsorted(t, full(p["t_cap"])).astype(np.int64)
+    catching = np.searchsorted(cap_end, np.arange(steps + 1), side="right")  # draws with e <= n
 
     g_spend_dt = _rate(p["spend_doubling_months"]) * dt
     g_hw = _rate(p["hw_doubling_months"])
+    hw_ceiling, alg_ceiling = full(p["hw_ceiling"]), full(p["alg_ceiling"])
+    hw_scale = full(-g_hw / p["hw_ceiling"])  # H(t) = H_0 - C_hw expm1(-g_hw tau / C_hw)
     g_alg_dt = _rate(p["alg_doubling_months"]) * dt
+    alg_scale = full(-1 / p["alg_ceiling"])  # Alg += -(C_alg - Alg) expm1(-pace dt / C_alg)
     hw_start = p["compute_start"] - p["spend_start"]
     willingness_start = p["gwp_start"] + np.log10(p["max_spend_fraction"])
+    evader_ceiling = full(willingness_start + np.log10(p["e_share"]))  # -inf without evaders
     g_gwp = p["g_gwp"]
     rho_gap = 1 - p["rho"]
-    e_fb, phi, lam, beta = p["E_fb"], p["phi"], p["lam"], p["beta"]
+    e_fb, phi, lam = p["E_fb"], p["phi"], p["lam"]
     g_exp_dt = p["g_exp"] * dt
     close_share = full(1 - np.exp(-p["kappa"] * dt))
     k_max_dt = full(p["k_max"] * dt)
     keep_share = full(1 - p["alpha"])
     fear = not (np.ndim(p["phi_fear"]) == 0 and p["phi_fear"] == 0)
-    # lam ln(10) / dt, as ratio ** lam = exp(lam ln(10) shortfall / dt), and beta: gathered together where
-    # the cap binds.
-    slow_boost = np.stack([full(lam * (math.log(10.0) * STEPS_PER_YEAR)), full(beta)])
+    # lam ln(10) / dt (r ** lam = exp(lam ln(10) shortfall / dt)) and beta - 1: gathered where the cap binds.
+    slow_boost = np.stack([full(lam * (math.log(10.0) * k)), full(p["beta"] - 1)])
 
-    # The policy world's cap at t_{n+1}: base + slope (t_{n+1} - ref); +inf outside the cap (slope 0).
+    # The policy world's cap on P_n+1: base + slope (t_n+1 - ref); +inf outside the cap (slope 0). It opens
+    # at step s with base L_0 (from P_s), and at step e becomes the lift (or +inf after a sudden end).
     inf = dtype.type(np.inf)
     cap_base, cap_slope, cap_ref = np.full(n, inf, dtype), np.zeros(n, dtype), np.zeros(n, dtype)
-    cap_opens = _buckets(np.searchsorted(t[1:], full(p["t_cap"])))  # first n with t_{n+1} >= t_cap
-    cap_closes = _buckets(np.searchsorted(t[1:], full(t_end)))      # first n with t_{n+1} >= t_end
-    window = (full(p["P_cap"]), full(p["g_cap"]), full(p["t_cap"]))
+    cap_opens = _buckets(cap_start, steps)
+    cap_closes = _buckets(cap_end, steps)
+    t_start, t_stop = t_of(cap_start, dtype, dt), t_of(cap_end, dtype, dt)
+    headroom, absolute, g_cap = full(p["cap_headroom"]), full(p["P_cap"]), full(p["g_cap"])
     lifted = np.broadcast_to(p["end_draw"] >= p["p_sudden"], n)  # not a sudden end
-    after = (full(p["P_cap"] + p["g_cap"] * p["D"]), full(p["g_lift"]), full(t_end))
-    # Deployment pause: the policy world's phi on t_n in [t_cap, t_end), for draws with pause_deployment = 1.
+    g_lift = full(p["g_lift"])
+    # Deployment pause: the policy world's phi on steps s <= n < e, for draws with pause_deployment = 1.
     pausing = np.flatnonzero(full(p["pause_deployment"]) > 0)
     intercept = 1 - phi * e_fb
     phi_policy = full(phi).copy() if pausing.size else phi
@@ -175,14 +191,12 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     if pausing.size:
         phi_paused = full(phi * (1 - p["revenue_share"] * (1 - p["e_share"])))
         intercept_paused = 1 - phi_paused * e_fb
-        pause_opens = _buckets(np.where(full(p["pause_deployment"]) > 0,
-                                        np.searchsorted(t[:-1], full(p["t_cap"])), STEPS))
-        pause_closes = _buckets(np.where(full(p["pause_deployment"]) > 0,
-                                         np.searchsorted(t[:-1], full(t_end)), STEPS))
+        paused_draws = full(p["pause_deployment"]) > 0
+        pause_opens = _buckets(np.where(paused_draws & (cap_start < cap_end), cap_start, steps), steps)
+        pause_closes = _buckets(np.where(paused_draws & (cap_start < cap_end), cap_end, steps), steps)
 
-    # State. Rows k = 0 .. STEPS of E (both worlds) and of the default world's spend.
-    # E_d, E_p: E of the default and the regulated policy world; E_v: evaders (the lead needs them even
-    # when e_share = 0); S_d: the default world's spend.
+    # State. Rows n = 0 .. N of E (both worlds) and of the default world's spend.
+    # E_d, E_p: E of the default and the regulated policy world; E_v: evaders; S_d: the default world's spend.
     spend = full(np.minimum(p["spend_start"], willingness_start))
     S_d[0] = spend
     S_p = spend.copy()
@@ -191,10 +205,10 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     P_p, X_p, A_p = B_p.copy(), B_p.copy(), np.zeros(n, dtype)
     P_next = np.empty(n, dtype)
     E_d[0] = P_d
-    E_v[0] = P_d
+    E_v[0] = P_d - np.maximum(spend - evader_ceiling, 0)
     deficit = np.zeros(n, dtype)  # OOM the evaders' handicap has cost them so far
+    withheld = np.zeros(n, dtype)  # sum of w_n
     h_dt = full(p["h"] * dt)
-    cap_start, cap_end = full(p["t_cap"]), full(t_end)
     E_p[0] = P_p
     target_gap = np.zeros(n, dtype)
     f, g, w, cap, tmp, B_next, natural, w_next, h_next = (np.empty(n, dtype) for _ in range(9))
@@ -220,26 +234,41 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
             np.subtract(f, tmp, out=f)
             np.maximum(f, 0, out=f)
 
+    def algorithms(A, pace):
+        """(R12) A += (C_alg - A) (1 - exp(-pace dt / C_alg)), in place; ``pace`` (times dt) is overwritten."""
+        np.multiply(pace, alg_scale, out=pace)
+        np.expm1(pace, out=pace)
+        np.subtract(A, alg_ceiling, out=tmp)
+        np.multiply(tmp, pace, out=tmp)
+        A += tmp
+
     def effective(P, X, A, out):
         np.subtract(P, X, out=out)
         out *= rho_gap
         np.subtract(P, out, out=out)
         out += A
 
-    for step in range(STEPS):
+    for step in range(steps):
         taun, tn = tau[step + 1], t[step + 1]
-        switch(cap_opens, step, (cap_base, cap_slope, cap_ref), window)
+        rows = switch(cap_opens, step, (), ())
+        if rows.size:  # the cap's level L_0 from the run at step s, never below it
+            base = np.maximum(P_p[rows], np.minimum(absolute[rows], P_p[rows] + headroom[rows]))
+            cap_base[rows], cap_slope[rows], cap_ref[rows] = base, g_cap[rows], t_start[rows]
         rows = switch(cap_closes, step, (), ())
         if rows.size:  # a gradual lift from the cap's last level, or no cap after a sudden end
             lift = lifted[rows]
-            cap_base[rows] = np.where(lift, after[0][rows], inf)
-            cap_slope[rows] = np.where(lift, after[1][rows], 0)
-            cap_ref[rows] = np.where(lift, after[2][rows], 0)
+            at_end = cap_base[rows] + cap_slope[rows] * (t_stop[rows] - cap_ref[rows])
+            cap_base[rows] = np.where(lift, at_end, inf)
+            cap_slope[rows] = np.where(lift, g_lift[rows], 0)
+            cap_ref[rows] = np.where(lift, t_stop[rows], 0)
         if pausing.size:
             switch(pause_opens, step, (phi_policy, intercept_policy), (phi_paused, intercept_paused))
             switch(pause_closes, step, (phi_policy, intercept_policy), (phi, intercept))
         np.add(np.multiply(g_gwp, taun, out=w_next), willingness_start, out=w_next)
-        np.add(np.multiply(g_hw, taun, out=h_next), hw_start, out=h_next)
+        np.multiply(hw_scale, taun, out=h_next)  # (R2)
+        np.expm1(h_next, out=h_next)
+        np.multiply(h_next, hw_ceiling, out=h_next)
+        np.subtract(hw_start, h_next, out=h_next)
 
         # Default world: P = B = S + H.
         feedback(E_d[step], phi, intercept)
@@ -254,7 +283,7 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.minimum(tmp, w_next, out=S_d[step + 1])
         np.add(S_d[step + 1], h_next, out=P_d)
         np.multiply(f, g_alg_dt, out=g)
-        A_d += g
+        algorithms(A_d, g)
         np.add(X_d, g_exp_dt, out=tmp)
         np.minimum(tmp, P_d, out=tmp)
         np.maximum(X_d, tmp, out=X_d)
@@ -279,143 +308,160 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         cap *= cap_slope
         cap += cap_base
         np.greater(w, cap, out=binds)
-        np.minimum(w, cap, out=w)
-        np.maximum(w, P_p, out=P_next)
-        np.multiply(f, g_alg_dt, out=g)
         bound = np.flatnonzero(binds)
-        if bound.size:  # realised growth falls short of the natural growth only where the cap binds
-            np.subtract(P_next, P_p, out=tmp)
-            tmp -= natural
-            shortfall = np.minimum(tmp[bound], 0)  # OOM this step
+        np.minimum(w, cap, out=P_next)
+        np.maximum(P_next, P_p, out=P_next)
+        np.multiply(f, g_alg_dt, out=g)
+        if bound.size:  # the cap withholds growth only where it binds
+            held = w[bound] - P_next[bound]  # (R10) w_n
+            withheld[bound] += held
+            shortfall = np.minimum(P_next[bound] - P_p[bound] - natural[bound], 0)  # OOM this step
             lam_beta = slow_boost[:, bound]
-            # ratio ** lam, ratio = 10 ** (shortfall / dt) the ratio of yearly growth factors
-            slowdown = np.exp(np.multiply(lam_beta[0], shortfall, out=shortfall), out=shortfall)
-            g[bound] *= slowdown * lam_beta[1]
-        A_p += g
+            share = np.minimum(held / np.maximum(natural[bound], 1e-30), 1)  # (R11)
+            # (R12) r ** lam, r = 10 ** (shortfall / dt) the ratio of yearly growth factors; the boost
+            slowdown = np.exp(lam_beta[0] * shortfall)
+            g[bound] *= slowdown * (1 + lam_beta[1] * share)
+            # (R15) evaders fall behind while the cap is in force (s <= n < e) and binds
+            in_force = bound[(cap_start[bound] <= step) & (step < cap_end[bound])]
+            deficit[in_force] += h_dt[in_force]
+        algorithms(A_p, g)
         P_p, P_next = P_next, P_p
         B_p, B_next = B_next, B_p
         np.add(X_p, g_exp_dt, out=tmp)
         np.minimum(tmp, P_p, out=tmp)
         np.maximum(X_p, tmp, out=X_p)
         effective(P_p, X_p, A_p, E_p[step + 1])
-        # Evaders: the default world minus h per year the cap has been in force and bound, never losing ground.
-        if bound.size:
-            in_force = bound[(cap_start[bound] <= t[step]) & (t[step] < cap_end[bound])]
-            deficit[in_force] += h_dt[in_force]
-        np.subtract(E_d[step + 1], deficit, out=tmp)
-        np.maximum(E_v[step], tmp, out=E_v[step + 1])
+        # Evaders: the default world minus the handicap and the spend their share cannot buy, never losing ground.
+        np.multiply(g_gwp, taun, out=tmp)
+        tmp += evader_ceiling
+        np.subtract(S_d[step + 1], tmp, out=tmp)
+        np.maximum(tmp, 0, out=tmp)
+        np.subtract(E_d[step + 1], deficit, out=g)
+        g -= tmp
+        np.maximum(E_v[step], g, out=E_v[step + 1])
 
-    outputs, series = _outputs(p, n, dtype, t, tau, first_catch, E_d, E_p, E_v, S_d, willingness_start, yearly)
+    outputs, series = _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, willingness_start,
+                               yearly)
     return outputs, series, order
 
 
-def _outputs(p, n, dtype, t, tau, first_catch, E_d, E_p, E_v, S_d, willingness_start, yearly):
-    """The outputs, read from the stepped curves (rows k = 0 .. STEPS; each non-decreasing in k)."""
+def t_of(step: np.ndarray, dtype, dt) -> np.ndarray:
+    """t_n for step indices n (beyond N too), as the package computes it."""
+    return START_YEAR + step.astype(dtype) * dt
+
+
+def _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, willingness_start, yearly):
+    """The outputs, read from the stepped curves (rows 0 .. N; each non-decreasing in n)."""
+    steps = YEARS * k
     full = lambda x: np.broadcast_to(np.asarray(x, dtype), n)  # noqa: E731
     inf, nan = dtype.type(np.inf), dtype.type(np.nan)
-    dt = dtype.type(1.0 / STEPS_PER_YEAR)
+    dt = dtype.type(1.0 / k)
     columns = np.arange(n)
-    evaders = np.broadcast_to(p["e_share"] > 0, n)
-    evaders_any = bool(evaders.any())
     E_tai = full(p["E_tai"])
     band_low = full(p["E_tai"] - p["w"])
 
     def curve(rows):
         flat = rows.reshape(-1)
-        return lambda k, cols: flat[k * n + cols]
+        return lambda j, cols: flat[j * n + cols]
 
     default, regulated, evader = curve(E_d), curve(E_p), curve(E_v)
 
-    def policy(k, cols):
-        """The policy world's frontier: the regulated leader, or evaders if ahead."""
-        r = regulated(k, cols)
-        return np.where(evaders[cols], np.maximum(r, evader(k, cols)), r)
+    def policy(j, cols):
+        """(R16) the policy world's frontier: the regulated actors, or evaders if ahead."""
+        return np.maximum(regulated(j, cols), evader(j, cols))
 
     def first_at_least(values, level):
-        """Per draw, the first row k with values(k) >= level (STEPS + 1 if none): a binary search."""
-        low, high = np.zeros(n, np.int64), np.full(n, STEPS + 1, np.int64)
-        for _ in range(math.ceil(math.log2(STEPS + 2))):
+        """Per draw, the first row j with values(j) >= level (N + 1 if none): a binary search."""
+        low, high = np.zeros(n, np.int64), np.full(n, steps + 1, np.int64)
+        for _ in range(math.ceil(math.log2(steps + 2))):
             open_ = low < high
             mid = (low + high) // 2
-            hit = values(np.minimum(mid, STEPS), columns) >= level
+            hit = values(np.minimum(mid, steps), columns) >= level
             high = np.where(open_ & hit, mid, high)
             low = np.where(open_ & ~hit, mid + 1, low)
         return low
 
-    def crossing(k, level, values):
-        """Year a curve reaches ``level``, first at row k (0: START_YEAR; > STEPS: never, +inf),
+    def crossing(j, level, values):
+        """Year a curve reaches ``level``, first at row j (0: START_YEAR; > N: never, +inf),
         interpolated within the step before."""
         year = np.full(n, inf)
-        year[k == 0] = START_YEAR
-        cols = np.flatnonzero((k > 0) & (k <= STEPS))
-        kc = k[cols]
-        before, after = values(kc - 1, cols), values(kc, cols)
+        year[j == 0] = START_YEAR
+        cols = np.flatnonzero((j > 0) & (j <= steps))
+        jc = j[cols]
+        before, after = values(jc - 1, cols), values(jc, cols)
         share = np.clip((level[cols] - before) / np.maximum(after - before, 1e-30), 0, 1)
-        year[cols] = t[kc - 1] + dt * share
-        return year, cols, kc
+        year[cols] = t[jc - 1] + dt * share
+        return year, cols, jc
 
-    k_tai_d = first_at_least(default, E_tai)
-    tai_d, cols, k = crossing(k_tai_d, E_tai, default)
+    j_tai_d = first_at_least(default, E_tai)
+    tai_d, cols, j = crossing(j_tai_d, E_tai, default)
     tai_p = crossing(first_at_least(policy, E_tai), E_tai, policy)[0]
     band_d = crossing(first_at_least(default, band_low), band_low, default)[0]
     band_p = crossing(first_at_least(policy, band_low), band_low, policy)[0]
 
     # Spend still below the willingness to spend at the default world's TAI step.
     rampup = np.full(n, nan)
-    at_start = k_tai_d == 0
+    at_start = j_tai_d == 0
     rampup[at_start] = (full(p["spend_start"]) < full(willingness_start))[at_start]
-    W = full(willingness_start)[cols] + full(p["g_gwp"])[cols] * tau[k]
-    rampup[cols] = curve(S_d)(k, cols) < W
+    W = full(willingness_start)[cols] + full(p["g_gwp"])[cols] * tau[j]
+    rampup[cols] = curve(S_d)(j, cols) < W
 
-    # The regulated leader's own crossing and its lead over evaders at both ends of that step.
+    # The regulated actors' own crossing and their lead over evaders at both ends of that step.
+    j_reg = first_at_least(regulated, E_tai)
+    tai_r = crossing(j_reg, E_tai, regulated)[0]
     lead = np.full(n, nan)
-    k = first_at_least(regulated, E_tai)
-    cols = np.flatnonzero(k <= STEPS)
-    k = np.maximum(k[cols], 1)  # reached at the start: share is 0 below, the lead at the start
-    before, after = regulated(k - 1, cols), regulated(k, cols)
+    cols = np.flatnonzero((j_reg <= steps) & (full(p["e_share"]) > 0))
+    j = np.maximum(j_reg[cols], 1)  # reached at the start: share is 0 below, the lead at the start
+    before, after = regulated(j - 1, cols), regulated(j, cols)
     share = np.clip((E_tai[cols] - before) / np.maximum(after - before, 1e-30), 0, 1)
-    lead[cols] = (1 - share) * (before - evader(k - 1, cols)) + share * (after - evader(k, cols))
+    lead[cols] = (1 - share) * (before - evader(j - 1, cols)) + share * (after - evader(j, cols))
 
-    # At the catch-up step, and the largest one-step rise over the five years from it.
+    # At the step the cap ends, and the largest one-step rise over the five years from it.
     overhang = np.full(n, nan)
-    growth_d, growth_p = np.full(n, nan), np.full(n, nan)
-    cols = np.flatnonzero(first_catch <= STEPS)  # a cap ending in the last step: overhang, no window
-    overhang[cols] = default(first_catch[cols], cols) - regulated(first_catch[cols], cols)
-    cols = np.flatnonzero(first_catch < STEPS)
-    k0 = first_catch[cols]
-    # Draws are sorted by their catch-up step: each step's draws are a block of columns, their window a slice.
-    starts = np.flatnonzero(np.diff(first_catch[cols], prepend=-1))
+    growth_d, growth_p, growth_r = np.full(n, nan), np.full(n, nan), np.full(n, nan)
+    cols = np.flatnonzero(cap_end <= steps)  # a cap ending in the last step: overhang, no window
+    overhang[cols] = default(cap_end[cols], cols) - regulated(cap_end[cols], cols)
+    cols = np.flatnonzero(cap_end < steps)
+    j0 = cap_end[cols]
+    # Draws are sorted by e: each step's draws are a block of columns, their window a slice.
+    starts = np.flatnonzero(np.diff(cap_end[cols], prepend=-1))
     for a, b in zip(starts, [*starts[1:], cols.size]):
-        k, last = k0[a], min(k0[a] + GROWTH_WINDOW_STEPS, STEPS)
+        first, last = j0[a], min(j0[a] + GROWTH_WINDOW_YEARS * k, steps)
         block = slice(cols[a], cols[a] + b - a)
-        rows = E_d[k:last + 1, block]
+        rows = E_d[first:last + 1, block]
         growth_d[block] = np.max(rows[1:] - rows[:-1], axis=0)
-        rows = E_p[k:last + 1, block]
-        if evaders_any:
-            rows = np.where(evaders[block], np.maximum(rows, E_v[k:last + 1, block]), rows)
+        rows = E_p[first:last + 1, block]
+        growth_r[block] = np.max(rows[1:] - rows[:-1], axis=0)
+        rows = np.maximum(rows, E_v[first:last + 1, block])
         growth_p[block] = np.max(rows[1:] - rows[:-1], axis=0)
-    growth_d *= STEPS_PER_YEAR
-    growth_p *= STEPS_PER_YEAR
+    growth_d *= k
+    growth_p *= k
+    growth_r *= k
 
+    t_stop = t_of(cap_end, dtype, dt)
     outputs = {
         "overhang_at_end": overhang,
+        "catchable_overhang_at_end": full(p["alpha"]) * overhang,
+        "cap_ends_before_tai": np.where((cap_end > steps) & np.isinf(tai_d), nan, t_stop < tai_d),
+        "cap_binds": (withheld > 0).astype(dtype),
+        "cap_withheld": withheld,
         "max_growth_after_end": growth_p,
+        "max_growth_regulated": growth_r,
         "max_growth_default": growth_d,
         "tai_year_default": tai_d,
         "tai_year_policy": tai_p,
+        "tai_year_regulated": tai_r,
         "tai_delay": np.where(np.isinf(tai_d) & np.isinf(tai_p), nan, tai_p - tai_d),
         "tai_in_rampup_default": rampup,
         "danger_band_years_default": np.where(np.isinf(tai_d), inf, tai_d - band_d),  # +inf without TAI
         "danger_band_years_policy": np.where(np.isinf(tai_p), inf, tai_p - band_p),
         "lead_at_tai": lead,
     }
-    outputs = {k: v.astype(dtype, copy=False) for k, v in outputs.items()}
+    outputs = {name: v.astype(dtype, copy=False) for name, v in outputs.items()}
     series = {}
     if yearly:
-        rows = np.arange(0, STEPS + 1, STEPS_PER_YEAR)
-        regulated_rows = E_p[rows]
-        series = {"E_default": E_d[rows],
-                  "E_policy": np.where(evaders, np.maximum(regulated_rows, E_v[rows]), regulated_rows)}
+        rows = np.arange(0, steps + 1, k)
+        series = {"E_default": E_d[rows], "E_policy": np.maximum(E_p[rows], E_v[rows])}
     return outputs, series
 
 
@@ -449,7 +495,7 @@ def run(priors: oj.Priors, draws: int, seed: int, dtype=np.float32, chunk_size: 
     for name in SPEC.names:
         series[f"{name}/counts"] = np.zeros((years, SPEC.bins + 2), np.int64)
         series[f"{name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), years), dtype)
-    workspace = Workspace(min(chunk_size, draws), dtype)
+    workspace = Workspace(min(chunk_size, draws), dtype, YEARS * round(1 / priors.distributions["step_years"].value))
     for start in range(0, draws, chunk_size):
         count = min(chunk_size, draws - start)
         outputs, yearly, order = trajectory_sorted(sample_priors(priors, count, rng, dtype), workspace=workspace)
@@ -476,17 +522,21 @@ RTOL = 1e-9
 SCENARIOS = {
     "default priors": "",
     # Branches the default priors leave out: the deployment pause, a moving cap, the fear term,
-    # no evaders, always-sudden and always-gradual ends, lam = 0 (no slow-down under a cap),
-    # caps starting late or ending after 2100, explosive feedback.
-    "pause, moving cap, fear": 'pause_deployment = 1\ng_cap = { dist = "uniform", lo = 0, hi = 0.5 }\n'
-                               'phi_fear = { dist = "uniform", lo = 0, hi = 0.3 }\n'
-                               'E_fear = { dist = "uniform", lo = 28, hi = 36 }\n',
-    "no evaders, sudden ends, lam = 0": "e_share = 0\np_sudden = 1\nlam = 0\n",
+    # evaders of every size, always-sudden and always-gradual ends, lam = 0 (no slow-down under a cap),
+    # absolute levels, caps starting late or ending after 2100, strong feedback, other steps.
+    "pause, moving cap, fear, evaders": 'pause_deployment = 1\ng_cap = { dist = "uniform", lo = 0, hi = 0.5 }\n'
+                                        'phi_fear = { dist = "uniform", lo = 0, hi = 0.3 }\n'
+                                        'E_fear = { dist = "uniform", lo = 28, hi = 36 }\n'
+                                        'e_share = { dist = "loguniform", lo = 1e-6, hi = 1 }\n',
+    "no evaders, sudden ends, lam = 0, absolute levels": 'e_share = 0\np_sudden = 1\nlam = 0\n'
+                                                         'P_cap = { dist = "uniform", lo = 25, hi = 29 }\n'
+                                                         'cap_headroom = { dist = "uniform", lo = 0, hi = 3 }\n',
     "gradual lifts, late and long caps": 'p_sudden = 0\nt_cap = { dist = "uniform", lo = 2023, hi = 2095 }\n'
                                          'D = { dist = "loguniform", lo = 0.05, hi = 60 }\n'
                                          'phi = { dist = "uniform", lo = 0, hi = 0.5 }\n',
     # t_end around 2100: the cap ending in the last step has an overhang but no growth window.
     "caps ending around 2100": 't_cap = 2090\nD = { dist = "uniform", lo = 9.85, hi = 10.05 }\n',
+    "a step of 0.05 years": "step_years = 0.05\n",
 }
 
 
@@ -560,11 +610,11 @@ def check_against_jax(draws: int = 4000, seed: int = 0, scenarios: bool = True, 
         else:
             priors = oj.load_priors(MODEL)
         results = oj.run(MODEL, priors, draws=draws, seed=seed, float64=True, progress=False)
-        params = _as_batch({k: v.values for k, v in results["prior"].data_vars.items()})
+        params = _as_batch({k: v.values for k, v in oj.parameters(results).data_vars.items()})
         mine, yearly = trajectory(params)
         problems, worst = [], {}
         for name in OUTPUT_NAMES:
-            theirs = results["prior_predictive"][name].values
+            theirs = oj.outputs(results)[name].values
             problem = _compare(name, mine[name], theirs, exact=name == "tai_in_rampup_default")
             if problem:
                 problems.append(problem)

@@ -1,46 +1,81 @@
 """overhang_jax: Monte Carlo models of AI compute overhangs, caps and takeoff speed, in JAX.
 
 The public API; implementation lives in the private ``_module.py`` files.
+Every name is imported on first use (PEP 562), so ``import overhang_jax``
+and the command line's ``--help`` cost almost nothing; JAX is imported with
+the first model, xarray and pandas with the first results, matplotlib with
+the first figure.
 """
 
-from . import plots
-from ._inference import INFERENCE, copies_multiplier
-from ._model import Model, Output, Parameter
-from ._priors import Priors, PriorsError, PriorsWarning, load_priors
-from ._results import (compare_summary, format_summary, load, nonfinite_counts, nonfinite_draws, rank_correlations,
-                       save, summary, trajectory_bands)
-from ._runner import RunError, compare, get_model, run
-from ._sensitivity import sobol_indices
-from ._takeoff import TAKEOFF
-from ._trajectory import TRAJECTORY
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._version import __version__
 
-__all__ = [
-    "INFERENCE",
-    "Model",
-    "Output",
-    "Parameter",
-    "Priors",
-    "PriorsError",
-    "PriorsWarning",
-    "RunError",
-    "TAKEOFF",
-    "TRAJECTORY",
-    "__version__",
-    "compare",
-    "compare_summary",
-    "copies_multiplier",
-    "format_summary",
-    "get_model",
-    "load",
-    "load_priors",
-    "nonfinite_counts",
-    "nonfinite_draws",
-    "plots",
-    "rank_correlations",
-    "run",
-    "save",
-    "sobol_indices",
-    "summary",
-    "trajectory_bands",
-]
+_EXPORTS = {
+    "FTM": "._ftm",
+    "INFERENCE": "._inference",
+    "copies_multiplier": "._inference",
+    "Model": "._model",
+    "Output": "._model",
+    "Parameter": "._model",
+    "Priors": "._priors",
+    "PriorsError": "._priors",
+    "PriorsWarning": "._priors",
+    "load_priors": "._priors",
+    "RunError": "._runner",
+    "compare": "._runner",
+    "get_model": "._runner",
+    "run": "._runner",
+    "TAKEOFF": "._takeoff",
+    "TRAJECTORY": "._trajectory",
+    "ResultsError": "._results",
+    "load": "._results",
+    "nonfinite_counts": "._results",
+    "nonfinite_draws": "._results",
+    "outputs": "._results",
+    "parameters": "._results",
+    "save": "._results",
+    "compare_summary": "._analysis",
+    "comparison_findings": "._analysis",
+    "format_summary": "._analysis",
+    "rank_correlations": "._analysis",
+    "summary": "._analysis",
+    "trajectory_bands": "._analysis",
+    "sobol_indices": "._sensitivity",
+    "write_report": "._report",
+}
+
+if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
+    from . import plots
+    from ._analysis import (compare_summary, comparison_findings, format_summary, rank_correlations, summary,
+                            trajectory_bands)
+    from ._ftm import FTM
+    from ._inference import INFERENCE, copies_multiplier
+    from ._model import Model, Output, Parameter
+    from ._priors import Priors, PriorsError, PriorsWarning, load_priors
+    from ._report import write_report
+    from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
+    from ._runner import RunError, compare, get_model, run
+    from ._sensitivity import sobol_indices
+    from ._takeoff import TAKEOFF
+    from ._trajectory import TRAJECTORY
+
+
+def __getattr__(name: str):
+    if name == "plots":
+        return importlib.import_module(".plots", __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name], __name__), name)
+        globals()[name] = value  # found directly from now on
+        return value
+    raise AttributeError(f"module 'overhang_jax' has no attribute '{name}'")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})
+
+
+__all__ = sorted([*_EXPORTS, "__version__", "plots"])

@@ -1,4 +1,4 @@
-"""The command line: ``overhang-jax run | compare | sensitivity | summary | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | sensitivity | summary | report | priors | scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -7,13 +7,18 @@ Bad input (a wrong priors file, an impossible argument) prints one line
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import time
 from pathlib import Path
 
+from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
+
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
+DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
+"""Seconds a process of a distributed run waits for the others (JAX's own default)."""
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
 
@@ -42,6 +47,16 @@ def _seed(text: str) -> int:
     return value
 
 
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
+    return value
+
+
 def shipped_scenarios() -> dict[str, Path]:
     """Scenario files shipped with the package, by name (file name without .toml)."""
     return {p.stem: p for p in sorted(SCENARIOS_DIR.glob("*.toml"))}
@@ -60,37 +75,86 @@ def _resolve_priors(value: str | None) -> Path | None:
     raise CliError(f"priors file '{value}' not found (nor a shipped scenario; `overhang-jax scenarios` lists them)")
 
 
-def _check_output(path: Path) -> None:
-    """Fail now, not after the run, if the result cannot be written there."""
-    parent = path.parent if str(path.parent) else Path(".")
+def _check_paths(files: list[tuple[str, Path]], checkpoint: Path | None = None,
+                 inputs: tuple[Path | None, ...] = ()) -> None:
+    """Refuse now, not after the run, every path a command would write that cannot be written.
+
+    ``files`` are (option or kind, path) of each file; ``checkpoint`` a
+    directory; ``inputs`` the files read (the priors), which are never
+    overwritten.
+    """
+    for label, path in files:
+        if path.exists():
+            if not path.is_file():
+                raise CliError(f"{label} '{path}' exists and is not a regular file (a directory, device or FIFO); "
+                               "choose another path")
+            for source in inputs:
+                if source is not None and source.exists() and os.path.samefile(path, source):
+                    raise CliError(f"{label} '{path}' is the priors file, which would be overwritten; choose "
+                                   "another path")
+        _check_parent(label, path)
+    if checkpoint is not None:
+        if checkpoint.exists():
+            if not checkpoint.is_dir():
+                raise CliError(f"--checkpoint '{checkpoint}' exists and is not a directory")
+            if not os.access(checkpoint, os.W_OK | os.X_OK):
+                raise CliError(f"--checkpoint '{checkpoint}' is not writable")
+        else:
+            _check_parent("--checkpoint", checkpoint)
+
+
+def _check_parent(label: str, path: Path) -> None:
+    parent = path.parent
     if not parent.is_dir():
-        raise CliError(f"output directory '{parent}' does not exist")
-    if not os.access(parent, os.W_OK):
-        raise CliError(f"output directory '{parent}' is not writable")
-    if path.exists() and path.is_dir():
-        raise CliError(f"output path '{path}' is a directory")
+        problem = "is not a directory" if parent.exists() else "does not exist"
+        raise CliError(f"{label} '{path}': directory '{parent}' {problem}")
+    if not os.access(parent, os.W_OK | os.X_OK):  # also false on a read-only mount, even for root
+        raise CliError(f"{label} '{path}': directory '{parent}' is not writable")
 
 
-def _check_space(path: Path, needed: int) -> None:
-    """Fail now if the file system cannot hold the result (about ``needed`` bytes)."""
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest directory at or above ``path`` that exists: where its bytes would go."""
+    path = path.absolute()
+    while not path.is_dir():
+        path = path.parent
+    return path
+
+
+PLOT_BYTES = 400_000
+"""Room left for each figure (the default PNGs measure 60-200 kB)."""
+
+
+def _check_space(needs: list[tuple[Path, int]]) -> None:
+    """Fail now if a file system cannot hold what a command writes there: ``needs`` are (path, bytes)."""
     import shutil
 
-    parent = path.parent if str(path.parent) else Path(".")
-    free = shutil.disk_usage(parent).free
-    if free < needed:
-        raise CliError(f"not enough space for '{path}': the results need about {needed / 1e9:.3g} GB and "
-                       f"{free / 1e9:.3g} GB are free")
+    by_device: dict[int, tuple[Path, int, list[str]]] = {}  # file system -> (a directory, bytes, paths)
+    for path, size in needs:
+        where = _existing_ancestor(path)
+        directory, needed, named = by_device.get(where.stat().st_dev, (where, 0, []))
+        by_device[where.stat().st_dev] = (directory, needed + size, [*named, f"'{path}'"])
+    for directory, needed, named in by_device.values():
+        free = shutil.disk_usage(directory).free
+        if free < needed:
+            raise CliError(f"not enough space in '{directory}' for {', '.join(named)}: about {_size(needed)} "
+                           f"needed, {_size(free)} free")
 
 
-def _result_bytes(model, priors, draws: int, float64: bool, runs: int = 1) -> int:
-    """Size of a run's file: one value per draw of each varying parameter and each output, plus
-    the trajectory histograms, with a 10% margin for netCDF's own data."""
-    columns = len(priors.random_names) + len(model.outputs)
-    size = draws * columns * (8 if float64 else 4)
-    if model.trajectories is not None:
-        spec = model.trajectories
-        size += sum(len(spec.coords) * (each.bins + 2) * 8 for each in spec.series)
-    return int(1.1 * size * runs)
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def _checkpoint_bytes(model, priors, args, directory: Path) -> int:
+    """Room a checkpoint still needs: the whole of it less the chunks already saved there."""
+    from ._runner import DEFAULT_CHUNK_SIZE, estimated_checkpoint_bytes
+
+    whole = estimated_checkpoint_bytes(model, priors, args.draws, args.chunk_size or DEFAULT_CHUNK_SIZE,
+                                       args.float64)
+    saved = sum(p.stat().st_size for p in directory.rglob("chunk_*.npz")) if directory.is_dir() else 0
+    return max(whole - saved, 0)
 
 
 def _start_distributed(args) -> bool:
@@ -101,17 +165,38 @@ def _start_distributed(args) -> bool:
     set it by hand. Every process computes its share of each chunk; process
     0 gathers the results and writes them.
     """
+    import threading
+
     import jax
 
     if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
         return False
     # CPU processes need a collectives backend to exchange results (GPUs and TPUs have their own).
     jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    timeout = args.distributed_timeout
+    who = (f"process {args.process_id} of {args.num_processes}" if args.process_id is not None
+           and args.num_processes else "this process")
+    where = f"coordinator {args.coordinator}" if args.coordinator else "the coordinator found from the environment"
+
+    def give_up():
+        # JAX would abort the process with a C++ stack trace after its own timeout: say why, and leave first.
+        print(f"overhang-jax: error: {who}: the other processes of the distributed run did not join within "
+              f"{timeout:g} s ({where}); start every process, or allow more time with --distributed-timeout",
+              file=sys.stderr, flush=True)
+        os._exit(EXIT_BAD_INPUT)
+
+    print(f"{who}: joining the distributed run ({where}); waiting up to {timeout:g} s for the others",
+          file=sys.stderr, flush=True)
+    watchdog = threading.Timer(timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
-                                   process_id=args.process_id)
+                                   process_id=args.process_id, initialization_timeout=math.ceil(timeout) + 60)
     except (ValueError, RuntimeError) as err:
         raise CliError(f"cannot start the distributed run: {err}") from None
+    finally:
+        watchdog.cancel()
     return jax.process_index() > 0
 
 
@@ -122,6 +207,9 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (implies --distributed)")
     group.add_argument("--num-processes", type=_count, help="number of processes (implies --distributed)")
     group.add_argument("--process-id", type=int, help="this process's index, 0 .. N-1 (implies --distributed)")
+    group.add_argument("--distributed-timeout", type=_seconds, default=DEFAULT_DISTRIBUTED_TIMEOUT, metavar="SECONDS",
+                       help="give up if the other processes have not joined within this time (default "
+                            f"{DEFAULT_DISTRIBUTED_TIMEOUT:g})")
 
 
 def _use_all_cpu_cores() -> None:
@@ -134,7 +222,7 @@ def _use_all_cpu_cores() -> None:
 
 
 def _print_summary(results) -> None:
-    from ._results import format_summary, summary
+    from ._analysis import format_summary, summary
 
     attrs = results.attrs
     print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
@@ -154,9 +242,12 @@ class TooManyNonfinite(Exception):
 
 def _check_nonfinite(results, limit: float, label: str = "") -> None:
     from ._results import NONFINITE_GROUP, nonfinite_counts
+    from ._runner import get_model
 
     draws = int(results.attrs["draws"])
-    over = {name: count for name, count in nonfinite_counts(results).items() if count > limit * draws}
+    by_definition = {o.name for o in get_model(results.attrs["model"]).outputs if o.undefined}
+    over = {name: count for name, count in nonfinite_counts(results).items()
+            if count > limit * draws and name not in by_definition}
     if over:
         listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
         raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "
@@ -179,44 +270,112 @@ def _nonfinite_limit(args, model) -> float:
     return args.max_nonfinite_share if args.max_nonfinite_share is not None else model.nonfinite_share_limit
 
 
-def _check_chunk_size(chunk_size: int, draws: int) -> None:
-    if chunk_size > draws:
-        raise CliError(f"--chunk-size {chunk_size:,} is larger than --draws {draws:,}; use at most {draws:,}")
+def _out_path(value: str | None, default: str) -> Path:
+    if value is not None:
+        return Path(value)
+    path = Path(default)
+    path.parent.mkdir(exist_ok=True)  # the default place; a directory the user names must exist
+    return path
+
+
+def _save_results(results, out: Path, runs: dict, checkpoint: Path | None) -> None:
+    """Save results (a run or a comparison) to ``out``; if that fails, keep the computed draws.
+
+    ``runs`` maps each run's checkpoint directory, relative to a checkpoint
+    (``.`` for a run, ``a`` and ``b`` for a comparison), to its results and
+    priors. With a checkpoint the draws are in it already; without one they
+    are saved as a checkpoint beside ``out`` when there is room, from which
+    the same command writes the results without computing them again.
+    """
+    from ._results import save
+
+    try:
+        save(results, out)
+        return
+    except OSError as err:
+        failure = f"cannot write '{out}': {err.strerror or err}"
+    if checkpoint is not None:
+        raise CliError(f"{failure}; the computed draws are kept in the checkpoint '{checkpoint}': free some space, "
+                       "then re-run the same command to write the results without computing them again")
+    rescue = out.with_name(out.name + ".checkpoint")
+    if _rescue(rescue, runs):
+        raise CliError(f"{failure}; the computed draws are saved in '{rescue}': free some space, then re-run the "
+                       f"same command with --checkpoint {rescue} to write the results without computing them again")
+    raise CliError(f"{failure}, and there is no room to keep the computed draws beside it; free some space, or "
+                   "re-run with --checkpoint DIR (on a disk with room) to keep each chunk as it is computed")
+
+
+def _rescue(directory: Path, runs: dict) -> bool:
+    """Save finished runs as a checkpoint in ``directory`` (a new one); False, leaving nothing, if they
+    do not fit."""
+    import shutil
+
+    from ._runner import save_checkpoint
+
+    if directory.exists() or not directory.parent.is_dir():
+        return False
+    try:
+        directory.mkdir()
+        for relative, (results, priors) in runs.items():
+            save_checkpoint(results, priors, directory / relative)
+    except (OSError, ValueError):
+        shutil.rmtree(directory, ignore_errors=True)
+        return False
+    return True
+
+
+def _write_or_fail(what: str, write, kept: str) -> None:
+    """Write ``what`` through ``write()``; a failure is one line saying what is kept."""
+    try:
+        write()
+    except OSError as err:
+        raise CliError(f"cannot write {what}: {err.strerror or err}; {kept}") from None
+
+
+def _report_speed(draws: int, resumed: int, elapsed: float, out: Path) -> None:
+    if resumed == draws:
+        print(f"all {draws:,} draws read from the checkpoint; wrote {out}")
+        return
+    computed = draws - resumed
+    read = f"{resumed:,} draws read from the checkpoint, " if resumed else ""
+    print(f"{read}{computed:,} draws computed in {elapsed:.2f} s, including JIT compilation "
+          f"({computed / elapsed:,.0f} draws/s); wrote {out}")
 
 
 def _cmd_run(args) -> None:
-    from ._plots import default_plots
+    from ._plots import default_plot_paths, default_plots
+    from ._priors import load_priors
+    from ._results import estimated_bytes, planned_results
     from ._runner import DEFAULT_CHUNK_SIZE, get_model, run
-    from ._results import save
 
     model = get_model(args.model)
-    if args.chunk_size is not None:
-        _check_chunk_size(args.chunk_size, args.draws)
-    out = Path(args.out or f"results/{model.name}.nc")
-    if args.out is None:
-        out.parent.mkdir(exist_ok=True)  # the default place; a path the user names must exist
-    _check_output(out)
+    out = _out_path(args.out, f"results/{model.name}.nc")
     priors_path = _resolve_priors(args.priors)
-    from ._priors import load_priors
-
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
     priors = load_priors(model, priors_path)  # validated here, before any compute
-    _check_space(out, _result_bytes(model, priors, args.draws, args.float64))
+    planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, _checkpoint_bytes(model, priors, args, checkpoint))] if checkpoint else [])])
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
     results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                  chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=args.checkpoint,
-                  float64=args.float64, method=args.method)
+                  chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=checkpoint,
+                  float64=args.float64, method=args.method, outputs_only=args.outputs_only)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {results.attrs['process']}: done; process 0 writes {out}")
         return
-    save(results, out)
+    _save_results(results, out, {".": (results, priors)}, checkpoint)
     _print_summary(results)
-    print(f"{args.draws:,} draws in {elapsed:.2f} s, including JIT compilation "
-          f"({args.draws / elapsed:,.0f} draws/s); wrote {out}")
-    if not args.no_plots:
-        for path in default_plots(results, out.with_suffix("")):
+    _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                       f"the results are in '{out}'")
+        for path in plots:
             print(f"wrote {path}")
     _check_nonfinite(results, _nonfinite_limit(args, model))
 
@@ -227,7 +386,7 @@ def _scenario_model(path: Path) -> str:
 
     try:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+    except (OSError, UnicodeDecodeError, ValueError) as err:
         raise CliError(f"{path}: cannot read a priors file: {err}") from None
     if not isinstance(document.get("model"), str):
         raise CliError(f'{path}: a scenario file for compare must say which model it is for (model = "...")')
@@ -235,7 +394,7 @@ def _scenario_model(path: Path) -> str:
 
 
 def _print_comparison(comparison) -> None:
-    from ._results import compare_summary, format_summary
+    from ._analysis import compare_summary, comparison_findings, format_summary
 
     attrs = comparison.attrs
     print(f"model {attrs['model']}, {int(attrs['draws']):,} paired draws, seed {attrs['seed']}, {attrs['dtype']}")
@@ -243,106 +402,191 @@ def _print_comparison(comparison) -> None:
     print("differences B - A per draw (same random numbers in both); p_b_worse = share of draws where B is worse "
           "(less time, faster growth, bigger overhang, smaller lead):")
     print(format_summary(compare_summary(comparison)))
+    for sentence in comparison_findings(comparison):
+        print(f"- {sentence}")
 
 
 def _cmd_compare(args) -> None:
-    from ._plots import plot_differences
+    from ._plots import comparison_figure_names, default_plots
     from ._priors import load_priors
-    from ._results import save
+    from ._results import estimated_bytes, planned_comparison
     from ._runner import DEFAULT_CHUNK_SIZE, compare, get_model
 
-    if args.chunk_size is not None:
-        _check_chunk_size(args.chunk_size, args.draws)
     paths = [_resolve_priors(value) for value in (args.scenario_a, args.scenario_b)]
     names = {_scenario_model(path) for path in paths}
     if len(names) != 1:
         raise CliError(f"the two scenarios are for different models ({', '.join(sorted(names))})")
     model = get_model(names.pop())
-    out = Path(args.out or f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
-    if args.out is None:
-        out.parent.mkdir(exist_ok=True)
-    _check_output(out)
+    out = _out_path(args.out, f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
+                                      for name in comparison_figure_names(model.name)]
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
     priors = [load_priors(model, path) for path in paths]  # validated before any compute
-    _check_space(out, sum(_result_bytes(model, p, args.draws, args.float64) for p in priors)
-                 + _result_bytes(model, priors[0], args.draws, args.float64) // 2)
+    planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / label)
+                                      for label, p in zip("ab", priors)))] if checkpoint else [])])
     _use_all_cpu_cores()
     helper = _start_distributed(args)
     started = time.perf_counter()
     comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64)
+                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
+                         checkpoint=checkpoint, outputs_only=args.outputs_only)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
         return
-    save(comparison, out)
+    _save_results(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", priors)}, checkpoint)
     _print_comparison(comparison)
-    print(f"2 x {args.draws:,} draws in {elapsed:.2f} s, including JIT compilation; wrote {out}")
-    if not args.no_plots:
-        import matplotlib.pyplot as plt
-
-        path = out.with_name(out.stem + "_differences.png")
-        plt.close(plot_differences(comparison, path))
-        print(f"wrote {path}")
+    resumed = sum(int(comparison[label].attrs["draws_from_checkpoint"]) for label in "ab")
+    _report_speed(2 * args.draws, resumed, elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(comparison, out.with_suffix("")),
+                       f"the comparison is in '{out}'")
+        for path in plots:
+            print(f"wrote {path}")
     for label in ("a", "b"):
         _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
+
+
+def _print_indices(indices) -> None:
+    """Sobol indices of each output, ranked, with what they assume and what was left out."""
+    from ._sensitivity import ranked
+
+    attrs = indices.attrs
+    for k, output in enumerate(indices["output"].values):
+        print(f"Sobol indices of {output} ({attrs['model']}): {int(attrs['base_samples']):,} base samples, "
+              f"{int(attrs['evaluations']):,} model runs, seed {attrs['seed']}; priors: {attrs['priors_source']}")
+        print(attrs["independence"] + ".")
+        dropped = int(indices["dropped_base_samples"].values[k])
+        if dropped:
+            print(f"{dropped:,} base samples had a non-finite {output} and were left out.")
+        print(ranked(indices, str(output)).to_string(float_format=lambda x: f"{x:.3f}"))
 
 
 def _cmd_sensitivity(args) -> None:
     import matplotlib.pyplot as plt
 
+    from ._io import write_netcdf
     from ._plots import plot_sobol
     from ._priors import load_priors
-    from ._io import write_atomic
     from ._runner import get_model
-    from ._sensitivity import ranked, sobol_indices
+    from ._sensitivity import estimated_indices_bytes, sobol_indices
 
     model = get_model(args.model)
     if args.output not in model.output_names:
         raise CliError(f"model '{model.name}' has no output '{args.output}'; choose from "
                        f"{', '.join(model.output_names)}")
-    out = Path(args.out or f"results/sensitivity_{model.name}_{args.output}.nc")
-    if args.out is None:
-        out.parent.mkdir(exist_ok=True)
-    _check_output(out)
-    priors = load_priors(model, _resolve_priors(args.priors))
+    out = _out_path(args.out, f"results/sensitivity_{model.name}_{args.output}.nc")
+    plot = None if args.no_plots else out.with_suffix(".png")
+    priors_path = _resolve_priors(args.priors)
+    _check_paths([("--out", out), *([("plot", plot)] if plot else [])], None, (priors_path,))
+    priors = load_priors(model, priors_path)
     parameters = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
+    _check_space([(out, estimated_indices_bytes(priors, [args.output], parameters or priors.random_names)),
+                  *([(plot, PLOT_BYTES)] if plot else [])])
     _use_all_cpu_cores()
     started = time.perf_counter()
     indices = sobol_indices(model, priors, outputs=[args.output], parameters=parameters,
                             base_samples=args.base_samples, seed=args.seed, bootstrap=args.bootstrap,
                             chunk_size=args.chunk_size)
     elapsed = time.perf_counter() - started
-    write_atomic(out, lambda temp: indices.to_netcdf(temp, engine="h5netcdf"))
-    print(f"Sobol indices of {args.output} ({model.name}): {args.base_samples:,} base samples, "
-          f"{int(indices.attrs['evaluations']):,} model runs, seed {args.seed}; priors: {priors.source}")
-    print(indices.attrs["independence"] + ".")
-    dropped = int(indices["dropped_base_samples"].values[0])
-    if dropped:
-        print(f"{dropped:,} base samples had a non-finite {args.output} and were left out.")
-    print(ranked(indices, args.output).to_string(float_format=lambda x: f"{x:.3f}"))
+    _print_indices(indices)  # first: a failed write below loses nothing
+    _write_or_fail(f"'{out}'", lambda: write_netcdf(out, indices), "the indices are printed above")
     print(f"in {elapsed:.2f} s, including JIT compilation; wrote {out}")
-    if not args.no_plots:
-        path = out.with_suffix(".png")
-        plt.close(plot_sobol(indices, args.output, path))
-        print(f"wrote {path}")
+    if plot:
+        _write_or_fail(f"the plot '{plot}'", lambda: plt.close(plot_sobol(indices, args.output, plot)),
+                       f"the indices are in '{out}'")
+        print(f"wrote {plot}")
+    dropped = int(indices["dropped_base_samples"].values[0])
+    limit = _nonfinite_limit(args, model)
+    if dropped > limit * args.base_samples:
+        share = dropped / args.base_samples
+        raise TooManyNonfinite(f"{dropped:,} of the {args.base_samples:,} base samples ({100 * share:.3g}%) gave a "
+                               f"non-finite {args.output} and were left out of the indices, more than "
+                               f"--max-nonfinite-share {limit:g} allows")
+
+
+RESULTS_LAYOUT = {
+    "run": (("model", "method", "draws", "seed", "sampler", "dtype", "priors_source"), ("prior_predictive",)),
+    "comparison": (("model", "draws", "seed", "dtype", "scenario_a", "scenario_b"), ("prior_predictive",)),
+    "sobol_indices": (("model", "base_samples", "evaluations", "seed", "priors_source", "independence"), ()),
+}
+"""What `summary` reads from each kind of file: root attributes and groups."""
+
+
+def _load_results(text: str):
+    from ._results import load
+
+    path = Path(text)
+    if not path.is_file():
+        raise CliError(f"results file '{path}' not found")
+    results = load(path)  # a file that is not results, or of an older layout, is a one-line ResultsError
+    kind = results.attrs.get("kind", "run")
+    if kind not in RESULTS_LAYOUT:
+        raise CliError(f"'{path}' is not an overhang-jax results file (unknown kind '{kind}')")
+    attrs, groups = RESULTS_LAYOUT[kind]
+    missing = [f"attribute '{a}'" for a in attrs if a not in results.attrs]
+    missing += [f"group '{g}'" for g in groups if g not in results.children]
+    if missing:
+        raise CliError(f"'{path}' is not a complete overhang-jax results file (no {', '.join(missing)}); it may have "
+                       "been cut short or made by another tool")
+    return results
 
 
 def _cmd_summary(args) -> None:
-    from ._results import load
-
-    path = Path(args.results)
-    if not path.is_file():
-        raise CliError(f"results file '{path}' not found")
+    results = _load_results(args.results)
+    kind = results.attrs.get("kind", "run")
     try:
-        results = load(path)
-    except (OSError, ValueError) as err:
-        raise CliError(f"'{path}' is not an overhang-jax results file: {err}") from None
-    if "model" not in results.attrs:
-        raise CliError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
-    if results.attrs.get("kind") == "comparison":
-        _print_comparison(results)
-    else:
-        _print_summary(results)
+        if args.csv is None:
+            if kind == "sobol_indices":
+                _print_indices(results.to_dataset())
+            elif kind == "comparison":
+                _print_comparison(results)
+            else:
+                _print_summary(results)
+            return
+        table = _summary_table(results, kind)
+    except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
+        raise CliError(f"'{args.results}' is a damaged overhang-jax results file ({type(err).__name__}: {err})") \
+            from None
+    index = ["output", "parameter"] if kind == "sobol_indices" else "variable"
+    if args.csv == "-":
+        table.to_csv(sys.stdout, index_label=index)
+        return
+    from ._io import write_atomic
+
+    out = Path(args.csv)
+    _check_paths([("--csv", out)])
+    write_atomic(out, lambda temp: table.to_csv(temp, index_label=index))
+    print(f"wrote {out}")
+
+
+def _summary_table(results, kind: str):
+    """The table `summary --csv` writes: statistics of a run, paired differences of a comparison, or the
+    ranked Sobol indices of each output."""
+    if kind == "sobol_indices":
+        import pandas as pd
+
+        from ._sensitivity import ranked
+
+        indices = results.to_dataset()
+        return pd.concat({str(o): ranked(indices, str(o)) for o in indices["output"].values})
+    from ._analysis import compare_summary, summary
+
+    return compare_summary(results) if kind == "comparison" else summary(results)
+
+
+def _cmd_report(args) -> None:
+    from ._report import write_report
+
+    runs = [_load_results(path) for path in args.results]
+    out = Path(args.out)
+    _check_paths([("--out", out)])
+    write_report(runs, out, sources=args.results)
+    print(f"wrote {out.resolve()}")
 
 
 def _cmd_priors(args) -> None:
@@ -364,25 +608,33 @@ def _cmd_scenarios(args) -> None:
 
 def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
     """The options of every command that sweeps a model: run and compare."""
-    from ._runner import DEFAULT_CHUNK_SIZE
-
     parser.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument("--out", metavar="PATH", help=out_help)
     parser.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
                         help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
     parser.add_argument("--chunk-size", type=_count, default=None,
-                        help=f"draws per chunk, at most --draws (default {DEFAULT_CHUNK_SIZE}, or --draws if "
-                             "fewer); does not change the results")
+                        help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}; at most --draws are used); does not "
+                             "change the results")
+    _add_nonfinite_option(parser, nonfinite_scope)
+    parser.add_argument("--float64", action="store_true", help="compute in double precision")
+    parser.add_argument("--outputs-only", action="store_true",
+                        help="keep no parameter per draw, only the outputs (for sweeps of 1e8 draws; the seed and "
+                             "priors in the file draw the parameters again)")
+    parser.add_argument("--checkpoint", metavar="DIR",
+                        help="save each finished chunk here; re-running the same command resumes (also after a "
+                             "crash, a full disk or on other devices)")
+
+
+def _add_nonfinite_option(parser: argparse.ArgumentParser, scope: str) -> None:
     parser.add_argument("--max-nonfinite-share", type=_share, default=None, metavar="SHARE",
-                        help=f"exit with status 3 (results still written) if more than this share of {nonfinite_scope} "
+                        help=f"exit with status 3 (results still written) if more than this share of {scope} "
                              "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not "
                              "reached by 2100 and an inadmissible parameter set are common answers)")
-    parser.add_argument("--float64", action="store_true", help="compute in double precision")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from ._runner import DEFAULT_CHUNK_SIZE, _models
+    """The argument parser; building it imports no JAX, so ``--help`` answers at once."""
     from ._version import __version__
 
     parser = argparse.ArgumentParser(
@@ -390,7 +642,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Monte Carlo sweeps of AI overhang and takeoff models over uncertain parameters.")
     parser.add_argument("--version", action="version", version=f"overhang-jax {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    models = list(_models())
+    models = list(MODEL_MODULES)
 
     run_ = commands.add_parser("run", help="sweep a model over draws from its priors",
                                description="Sweep a model over draws from its priors; print the summary, "
@@ -399,8 +651,6 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("--priors", metavar="FILE",
                       help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
     _add_sweep_options(run_, "results file (default results/MODEL.nc)", "any output's draws")
-    run_.add_argument("--checkpoint", metavar="DIR",
-                      help="save each finished chunk here; re-running the same command resumes")
     run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
     run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
     _add_cluster_options(run_)
@@ -437,13 +687,26 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity_.add_argument("--out", metavar="PATH", help="indices file (default results/sensitivity_MODEL_OUTPUT.nc)")
     sensitivity_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
                               help=f"model runs per chunk (default {DEFAULT_CHUNK_SIZE})")
+    _add_nonfinite_option(sensitivity_, "the base samples (any of whose model runs is NaN or infinite)")
     sensitivity_.add_argument("--no-plots", action="store_true", help="do not write the bar chart")
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
-                                   description="Print mean, sd, quantiles and 90%% HDI of each output.")
+                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                               "comparison, of each paired difference), or write them as CSV.")
     summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
+    summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
     summary_.set_defaults(func=_cmd_summary)
+
+    report_ = commands.add_parser(
+        "report", help="write a self-contained HTML report of results files",
+        description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
+                    "each results file, its provenance, the full priors, the summary table and the model's "
+                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+    report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
+                         help="results files written by run, compare or sensitivity")
+    report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
+    report_.set_defaults(func=_cmd_report)
 
     priors_ = commands.add_parser("priors", help="print a model's default priors TOML",
                                   description="Print the shipped default priors of a model, with the reasoning "
@@ -460,15 +723,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help and argument errors exit here, before JAX is imported
     from ._priors import PriorsError
+    from ._results import ResultsError
     from ._runner import RunError
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (CliError, PriorsError, RunError) as err:
+    except (CliError, PriorsError, ResultsError, RunError) as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # a file that cannot be read or written, a full disk
+        where = f"'{err.filename}': " if err.filename else ""
+        print(f"overhang-jax: error: {where}{err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TooManyNonfinite as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)

@@ -17,7 +17,6 @@ from typing import Any, ClassVar
 import jax
 import jax.numpy as jnp
 import numpy as np
-import scipy.stats
 
 from ._model import Parameter
 
@@ -28,7 +27,16 @@ The unit coordinates are clipped to [UNIT_MARGIN, 1 - UNIT_MARGIN] with a
 margin at least this large, so such a prior never yields an impossible value.
 """
 
-Z_90 = float(scipy.stats.norm.ppf(0.95))  # a 90% interval spans mean +- Z_90 sd
+Z_90 = 1.6448536269514722
+"""A 90% interval spans mean +- Z_90 sd: scipy.stats.norm.ppf(0.95), written out so that
+importing the package does not import scipy.stats (the tests check the two are equal)."""
+
+
+def _stats():
+    """scipy.stats, imported on first use (it takes about a second)."""
+    import scipy.stats
+
+    return scipy.stats
 
 
 def unit_margin(dtype: Any) -> float:
@@ -110,7 +118,7 @@ class Uniform(Distribution):
         return self.lo + u * (self.hi - self.lo)
 
     def scipy(self):
-        return scipy.stats.uniform(loc=self.lo, scale=self.hi - self.lo)
+        return _stats().uniform(loc=self.lo, scale=self.hi - self.lo)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -125,7 +133,7 @@ class LogUniform(Distribution):
         return jnp.exp(log_lo + u * (log_hi - log_lo))
 
     def scipy(self):
-        return scipy.stats.loguniform(self.lo, self.hi)
+        return _stats().loguniform(self.lo, self.hi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -139,7 +147,7 @@ class Normal(Distribution):
         return self.mean + self.sd * jax.scipy.special.ndtri(u)
 
     def scipy(self):
-        return scipy.stats.norm(self.mean, self.sd)
+        return _stats().norm(self.mean, self.sd)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -163,7 +171,7 @@ class LogNormal(Distribution):
         return jnp.exp(self.mu + self.sigma * jax.scipy.special.ndtri(u))
 
     def scipy(self):
-        return scipy.stats.lognorm(s=self.sigma, scale=math.exp(self.mu))
+        return _stats().lognorm(s=self.sigma, scale=math.exp(self.mu))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -194,7 +202,7 @@ class Beta(Distribution):
         return self.lo + 0.5 * (left + right) * (self.hi - self.lo)
 
     def scipy(self):
-        return scipy.stats.beta(self.a, self.b, loc=self.lo, scale=self.hi - self.lo)
+        return _stats().beta(self.a, self.b, loc=self.lo, scale=self.hi - self.lo)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """The inference model: how many copies the cluster that trained a model can run.
 
-This is section 3 of MODELS.md. A cluster of F FLOP/s (``cluster_flop_per_second``)
+docs/inference.md is this model's page. A cluster of F FLOP/s (``cluster_flop_per_second``)
 trains for T years (``training_years``) at utilisation u, Chinchilla-style:
 D = r N data points (``tokens_per_param`` r) of H token-equivalents each
 (``horizon_tokens``), so
@@ -13,8 +13,8 @@ D = r N data points (``tokens_per_param`` r) of H token-equivalents each
     parallel streams   = tokens per second / ``stream_tokens_per_second``
     copies multiplier  = (C / ``reference_training_flop``) ** CHINCHILLA_COPIES_SCALING
 
-The cluster serves at the utilisation it trained at (MODELS.md's reference
-numbers take u = 1 for both). Tokens per second grow as sqrt(C): 100x the
+The cluster serves at the utilisation it trained at (the reference case
+takes u = 1 for both). Tokens per second grow as sqrt(C): 100x the
 training compute buys 10x the copies. :func:`copies_multiplier` is that
 relation, and the takeoff model's training/inference asymmetry multiplier
 calls it too, so the two models cannot drift apart.
@@ -41,7 +41,7 @@ tokens/s ~ C / N ~ C ** (1/2). The default of the takeoff model's
 ``asymmetry_scaling`` and of this model's copies multiplier."""
 
 REFERENCE_TRAINING_FLOP = 1e21 * SECONDS_PER_YEAR
-"""MODELS.md's reference run: a quarter of 2023's ~4e21 FLOP/s for one year."""
+"""The reference run: a quarter of 2023's ~4e21 FLOP/s for one year."""
 
 
 def copies_multiplier(log10_compute_ratio: jax.Array, scaling: jax.Array | float) -> jax.Array:
@@ -113,7 +113,7 @@ def inference(p: Draw) -> dict[str, jax.Array]:
 
 INFERENCE = Model(
     name="inference",
-    description="copies a training cluster can run after training (MODELS.md section 3)",
+    description="copies a training cluster can run after training (docs/inference.md)",
     parameters=PARAMETERS,
     outputs=OUTPUTS,
     methods={"closed_form": inference},

@@ -3,21 +3,81 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import glob
 import os
-import tempfile
+import secrets
+import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 
-def write_atomic(path: Path, write: Callable[[Path], None]) -> None:
-    """Write a file through ``write(temp_path)`` then rename: never a half-written file."""
+def write_atomic(path: str | os.PathLike, write: Callable[[Path], None]) -> None:
+    """Write a file through ``write(temp_path)`` then rename: never a half-written file.
+
+    The temp file is fsynced before the rename and the directory after it, so
+    a power cut leaves the old file or the new one, not an empty one. A target
+    that exists and is not a regular file (a device, a FIFO, a directory) is
+    refused: renaming over ``/dev/null`` would replace it. Temp files that a
+    killed save of the same target left behind are removed first. The file
+    gets the permissions of any new file (0666 less the umask), where
+    ``tempfile.mkstemp`` would have made it private (0600).
+    """
     path = Path(path)
-    fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    with contextlib.suppress(FileNotFoundError):
+        if not stat.S_ISREG(os.stat(path).st_mode):
+            raise FileExistsError(f"'{path}' exists and is not a regular file; refusing to replace it")
+    _remove_stale_temps(path)
+    temp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
+    fd = os.open(temp, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        write(Path(temp))
+        # Held until the rename: tells a concurrent save of the same target that this one is alive.
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        write(temp)
+        with open(temp, "rb") as written:
+            os.fsync(written.fileno())
         os.replace(temp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temp)
         raise
+    finally:
+        os.close(fd)
+    _fsync_directory(path.parent)
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Remove temp files of ``path`` whose writer is gone (no process holds their lock)."""
+    for name in glob.glob(glob.escape(str(path.parent / f".{path.name}.")) + "*.tmp"):
+        with contextlib.suppress(OSError), open(name, "rb") as temp:
+            try:
+                fcntl.flock(temp, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                continue  # a save in progress
+            os.unlink(name)
+
+
+def _fsync_directory(directory: Path) -> None:
+    # Makes the rename itself durable; some file systems cannot open or sync a directory.
+    with contextlib.suppress(OSError):
+        fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> None:
+    """Write ``data`` to ``path`` atomically, with plain file writes."""
+    write_atomic(path, lambda temp: temp.write_bytes(data))
+
+
+def write_netcdf(path: str | os.PathLike, data: Any, **to_netcdf: Any) -> None:
+    """Write an xarray Dataset or DataTree to a netCDF file atomically.
+
+    The file is made in memory first (as big as the file), then written with
+    plain file writes: h5py crashes the whole process (SIGSEGV) when the disk
+    fills while it writes, whereas a plain write fails with an OSError.
+    """
+    write_bytes(path, data.to_netcdf(engine="h5netcdf", **to_netcdf))

@@ -12,6 +12,10 @@ from typing import NamedTuple
 
 import jax
 
+class RunError(ValueError):
+    """Arguments of a run that cannot work; raised before any compute."""
+
+
 Draw = Mapping[str, jax.Array]
 """One parameter draw (or a batch of them): parameter name -> value."""
 
@@ -29,6 +33,10 @@ class Parameter(NamedTuple):
     upper_open: bool = False
     values: tuple[float, ...] | None = None
     """For switches: the only values allowed (for example (0, 1))."""
+    static: bool = False
+    """A numerical setting that fixes the shape of the computation (say, the number of time
+    steps): every priors file must give it a point value, and the runner passes it to the
+    model as a Python float, a constant of the compiled function (each value compiles its own)."""
 
     def contains(self, x: float) -> bool:
         if self.values is not None:
@@ -54,6 +62,13 @@ class Output(NamedTuple):
     doc: str
     worse: str | None = None
     """Which way is worse when two scenarios are compared: "higher", "lower" or None."""
+    undefined: str = ""
+    """When the output is NaN by definition, not by failure (say "no evaders"). Its NaN draws are
+    still counted and kept, but do not count against a run's limit on non-finite draws."""
+
+
+Ranges = Mapping[str, tuple[float, float]]
+"""Each parameter's smallest and largest value under a set of priors."""
 
 
 class Ordered(NamedTuple):
@@ -61,6 +76,24 @@ class Ordered(NamedTuple):
 
     earlier: str
     later: str
+
+    def problem(self, ranges: Ranges) -> str | None:
+        earliest_later, latest_earlier = ranges[self.later][0], ranges[self.earlier][1]
+        if earliest_later < latest_earlier:
+            return (f"parameter '{self.later}' must be >= '{self.earlier}' in every draw, but its prior reaches "
+                    f"{earliest_later:g} while '{self.earlier}' reaches {latest_earlier:g}")
+        return None
+
+
+class Check(NamedTuple):
+    """A condition on the ranges of a model's parameters, checked when priors load (before compute).
+
+    ``problem`` gets every parameter's smallest and largest value under the
+    priors and returns what is wrong, in one line that names the parameters
+    and the limit, or None if nothing is.
+    """
+
+    problem: Callable[[Ranges], str | None]
 
 
 class Model(NamedTuple):
@@ -78,7 +111,8 @@ class Model(NamedTuple):
     methods: Mapping[str, Callable[[Draw], dict[str, jax.Array]]]
     default_priors: str
     """File name of the shipped default priors in ``overhang_jax/priors``."""
-    constraints: tuple[Ordered, ...] = ()
+    constraints: tuple[Ordered | Check, ...] = ()
+    """Conditions every priors file must meet, checked when it loads."""
     work_estimates: Mapping[str, Callable[[Draw], jax.Array]] = {}
     """Per method, a cheap estimate of one draw's loop steps (a scalar).
 
@@ -116,6 +150,11 @@ class Model(NamedTuple):
             if p.name == name:
                 return p
         raise KeyError(name)
+
+    @property
+    def static_names(self) -> tuple[str, ...]:
+        """Parameters that fix the shape of the computation (see ``Parameter.static``)."""
+        return tuple(p.name for p in self.parameters if p.static)
 
     def reference_draw(self) -> dict[str, float]:
         """The point values of the reference case (the ``default`` column)."""

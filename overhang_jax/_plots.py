@@ -8,8 +8,10 @@ grid of quantiles.
 
 from __future__ import annotations
 
+import functools
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import matplotlib
@@ -19,7 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from ._results import OUTPUTS_GROUP, PARAMETERS_GROUP  # noqa: E402
+from ._results import CONSTANTS_GROUP, PARAMETERS_GROUP, outputs, parameters  # noqa: E402
 
 ECDF_POINTS = 1001
 VIEW_TAIL = 0.001
@@ -28,17 +30,29 @@ GRID_MAX_VALUES = 5_000
 POOL_COLOURS = {"investment": "tab:green", "hardware": "tab:blue", "software": "tab:orange"}
 
 
+def _variable(results: xr.DataTree, name: str) -> xr.DataArray:
+    """An output or a parameter, every draw."""
+    data = outputs(results)
+    return data[name] if name in data else parameters(results)[name]
+
+
+def _parameter(results: xr.DataTree, name: str) -> np.ndarray | None:
+    """A parameter's values (one if fixed, else one per draw), or None in results that keep outputs only."""
+    for group in (CONSTANTS_GROUP, PARAMETERS_GROUP):
+        if group in results.children and name in results[group].data_vars:
+            return np.asarray(results[group][name].values).ravel()
+    return None
+
+
 def _values(results: xr.DataTree, name: str) -> tuple[np.ndarray, int]:
     """Finite values of a variable (output or parameter) and how many were not finite."""
-    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
-    values = np.asarray(results[group][name].values, dtype=np.float64)
+    values = np.asarray(_variable(results, name).values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     return finite, values.size - finite.size
 
 
 def _label(results: xr.DataTree, name: str) -> str:
-    group = OUTPUTS_GROUP if name in results[OUTPUTS_GROUP].data_vars else PARAMETERS_GROUP
-    units = results[group][name].attrs.get("units", "")
+    units = _variable(results, name).attrs.get("units", "")
     return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
 
 
@@ -79,7 +93,9 @@ def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
     total = finite.size + nonfinite
     if finite.size == 0:
         for ax in (hist_ax, ecdf_ax):
-            ax.text(0.5, 0.5, "no finite draws", ha="center", va="center", transform=ax.transAxes)
+            ax.text(0.5, 0.5, f"no finite draws: all {total:,} are NaN or infinite", ha="center", va="center",
+                    transform=ax.transAxes)
+            ax.set_xlabel(label)
         return
     low, median, high = np.quantile(finite, [0.05, 0.5, 0.95])
     # A few extreme draws would squash the rest into one bin: show the central 99.8%.
@@ -130,7 +146,8 @@ def plot_remaining_overhang(results: xr.DataTree, path: str | os.PathLike | None
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel("overhang left when takeoff starts (OOM)")
     ax.set_ylabel("density")
-    ax.legend()
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend()
     ax.set_title("remaining overhang of each pool at the start of takeoff")
     return _finish(fig, path)
 
@@ -142,15 +159,20 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     The draws are binned by training compute (equal counts per bin); each
     bin's quantiles of parallel_streams make the bands.
     """
-    compute, _ = _values(results, "training_flop")
-    streams = np.asarray(results[OUTPUTS_GROUP]["parallel_streams"].values, dtype=np.float64)
-    streams = streams[np.isfinite(np.asarray(results[OUTPUTS_GROUP]["training_flop"].values, dtype=np.float64))]
-    order = np.argsort(compute)
-    compute, streams = compute[order], streams[order]
+    data = outputs(results)
+    compute = np.asarray(data["training_flop"].values, dtype=np.float64)
+    streams = np.asarray(data["parallel_streams"].values, dtype=np.float64)
+    finite = np.isfinite(compute) & np.isfinite(streams)
+    fig, ax = plt.subplots(figsize=(7, 4.5))
+    if not finite.any():
+        ax.text(0.5, 0.5, f"no draw of {compute.size:,} has a finite training compute and stream count",
+                ha="center", va="center", transform=ax.transAxes)
+        return _finish(fig, path)
+    order = np.argsort(compute[finite])
+    compute, streams = compute[finite][order], streams[finite][order]
     groups = np.array_split(np.arange(compute.size), min(bins, max(compute.size // 20, 1)))
     centre = np.array([np.median(compute[g]) for g in groups])
     bands = np.array([np.quantile(streams[g], [0.05, 0.25, 0.5, 0.75, 0.95]) for g in groups])
-    fig, ax = plt.subplots(figsize=(7, 4.5))
     ax.fill_between(centre, bands[:, 0], bands[:, 4], alpha=0.2, color="tab:blue", label="90% of draws")
     ax.fill_between(centre, bands[:, 1], bands[:, 3], alpha=0.35, color="tab:blue", label="50% of draws")
     ax.plot(centre, bands[:, 2], color="tab:blue", label="median")
@@ -171,7 +193,7 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
 def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | None = None,
                  top: int = 15) -> plt.Figure:
     """Tornado chart: the parameters most rank-correlated with ``output``, largest on top."""
-    from ._results import rank_correlations
+    from ._analysis import rank_correlations
 
     column = rank_correlations(results, [output])[output].dropna()
     column = column.reindex(column.abs().sort_values(ascending=False).index)[:top][::-1]
@@ -199,7 +221,8 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     of the kept full trajectories of each world. ``ylim`` defaults to the span
     of the 90% bands (runaway trajectories would otherwise squash them).
     """
-    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+    from ._analysis import trajectory_bands
+    from ._results import TRAJECTORIES_GROUP
 
     bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
     years = bands[bands["E_default"].dims[0]].values
@@ -214,10 +237,10 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
         if spaghetti:
             kept = results[TRAJECTORIES_GROUP][name].values[:spaghetti]
             ax.plot(years, kept.T, color=colour, alpha=0.25, linewidth=0.5)
-    params = results[PARAMETERS_GROUP]
-    start = float(np.median(params["t_cap"].values))
-    end = float(np.median(params["t_cap"].values + params["D"].values))
-    ax.axvspan(start, end, color="0.85", zorder=0, label=f"cap window (median start {start:.0f} to end {end:.0f})")
+    cap_start, duration = _parameter(results, "t_cap"), _parameter(results, "D")
+    if cap_start is not None and duration is not None:  # (not kept in results of outputs only)
+        start, end = float(np.median(cap_start)), float(np.median(cap_start + duration))
+        ax.axvspan(start, end, color="0.85", zorder=0, label=f"cap window (median start {start:.0f} to end {end:.0f})")
     ax.set_xlabel("year")
     ax.set_ylabel("effective compute E (log10 FLOP, 2023 algorithms)")
     upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])
@@ -283,21 +306,23 @@ def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str 
             ax.axvline(median, color=colour, linewidth=1)
     ax.set_xlabel(_label(results, names[0]) + " (central 99.8% shown)")
     ax.set_ylabel("density")
-    ax.legend(fontsize=8)
+    if ax.get_legend_handles_labels()[0]:  # none when no draw is finite
+        ax.legend(fontsize=8)
     return _finish(fig, path)
 
 
 def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = None, bins: int = 60,
                      names: list[str] | None = None) -> plt.Figure:
     """Histograms of the paired differences B - A of a comparison, with P(B worse than A)."""
-    from ._results import DIFFERENCE_GROUP, compare_summary
+    from ._analysis import compare_summary
 
     table = compare_summary(comparison)
-    data = comparison[DIFFERENCE_GROUP]
-    # By default the model's headline outputs, or those with a "worse" direction (all of them
-    # if none has one, as in takeoff).
-    names = (names or list(HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()))
-             or [n for n in table.index if data[n].attrs.get("worse")] or list(table.index))
+    data = outputs(comparison)
+    # By default the model's headline outputs, or those with a "worse" direction (all of them if none
+    # has one), less those the same in A and B in every draw (their panel would be one bar at zero).
+    changed = [n for n in table.index if table.loc[n, "p_equal"] < 1 or table.loc[n, "nonfinite"]]
+    headline = [n for n in HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()) if n in changed]
+    names = names or headline or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
     columns = 2
     rows = math.ceil(len(names) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
@@ -337,6 +362,11 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
                 xerr=np.vstack([low, high]), error_kw={"elinewidth": 1, "capsize": 2})
     ax.set_yticks(y, [name.replace("_", " ") for name in table.index])
     ax.axvline(0, color="k", linewidth=0.8)
+    if table["ST"].isna().all():
+        dropped = int(indices["dropped_base_samples"].sel(output=output))
+        ax.text(0.5, 0.5, f"no indices: {dropped:,} of {int(indices.attrs['base_samples']):,} base samples gave\n"
+                          f"a non-finite {output.replace('_', ' ')}, too few were left", ha="center", va="center",
+                transform=ax.transAxes)
     ax.set_xlabel(f"Sobol index of {output.replace('_', ' ')} "
                   f"(bars: {float(indices.attrs['confidence']):.0%} bootstrap intervals)")
     ax.set_title(f"what drives {output.replace('_', ' ')}: {int(indices.attrs['base_samples']):,} base samples, "
@@ -347,8 +377,66 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
 
 
 def _stream_speed(results: xr.DataTree) -> str:
-    speeds = np.unique(results[PARAMETERS_GROUP]["stream_tokens_per_second"].values)
-    return f"{speeds[0]:g}" if speeds.size == 1 else "varying"
+    speeds = _parameter(results, "stream_tokens_per_second")
+    return f"{speeds[0]:g}" if speeds is not None and np.unique(speeds).size == 1 else "varying"
+
+
+def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, Callable[..., plt.Figure], dict]]:
+    """(name, plot function, its options) of each default figure of a run of ``model``."""
+    if model == "takeoff":
+        figures = [
+            ("distributions", plot_distributions, {"names": ["takeoff_year", "max_speed"]}),
+            ("remaining_overhang", plot_remaining_overhang, {}),
+        ]
+        if not outputs_only:  # the tornado chart needs every draw's parameters
+            figures.append(("max_speed_drivers", plot_tornado, {"output": "max_speed"}))
+        return figures
+    if model == "inference":
+        return [
+            ("streams_vs_compute", plot_streams_vs_compute, {}),
+            ("distributions", plot_distributions, {"names": ["parallel_streams", "params_count"]}),
+        ]
+    if model == "ftm":
+        return [
+            ("bands", plot_series_bands, {}),
+            ("distributions", plot_distributions, {"names": list(HEADLINE_OUTPUTS["ftm"])}),
+        ]
+    if model == "trajectory":
+        return [
+            ("fan_chart", plot_fan_chart, {}),
+            ("overhang_at_end", plot_distribution, {"name": "overhang_at_end"}),
+            ("tai_delay", plot_distribution, {"name": "tai_delay"}),
+            ("danger_band", plot_paired_distributions, {"names": ["danger_band_years_default",
+                                                                  "danger_band_years_policy"]}),
+        ]
+    return [("distributions", plot_distributions, {"names": None})]  # None: every output
+
+
+def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
+    """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
+    if results.attrs.get("kind") == "comparison":
+        figures = _bound(results, [("differences", plot_differences, {})])
+        if "fan_chart_b" in comparison_figure_names(results.attrs.get("model")):  # both worlds of scenario B
+            figures.append(("fan_chart_b", functools.partial(plot_fan_chart, results["b"])))
+        return figures
+    figures = _figures(results.attrs.get("model"), bool(results.attrs.get("outputs_only")))
+    names = list(outputs(results).data_vars)
+    return _bound(results, [(name, plot, {"names": names} if kwargs.get("names", ()) is None else kwargs)
+                            for name, plot, kwargs in figures])
+
+
+def _bound(results, figures) -> list[tuple[str, Callable[..., plt.Figure]]]:
+    return [(name, functools.partial(plot, results, **kwargs)) for name, plot, kwargs in figures]
+
+
+def comparison_figure_names(model: str | None) -> list[str]:
+    """Names of the default figures of a comparison of runs of ``model``."""
+    return ["differences", *(["fan_chart_b"] if model == "trajectory" else [])]
+
+
+def default_plot_paths(model: str | None, stem: str | os.PathLike, outputs_only: bool = False) -> list[Path]:
+    """Where :func:`default_plots` writes the figures of a run of ``model``: ``<stem>_<figure>.png``."""
+    return [Path(f"{stem}_{name}.png") for name, _, _ in _figures(model, outputs_only)]
 
 
 HEADLINE_OUTPUTS = {
@@ -360,37 +448,9 @@ HEADLINE_OUTPUTS = {
 
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
     """Write the default figures of the run's model as ``<stem>_<figure>.png``; return their paths."""
-    stem = str(stem)
-    model = results.attrs.get("model")
     paths = []
-    if model == "takeoff":
-        figures = [
-            (plot_distributions, {"names": ["takeoff_year", "max_speed"]}, "distributions"),
-            (plot_remaining_overhang, {}, "remaining_overhang"),
-            (plot_tornado, {"output": "max_speed"}, "max_speed_drivers"),
-        ]
-    elif model == "inference":
-        figures = [
-            (plot_streams_vs_compute, {}, "streams_vs_compute"),
-            (plot_distributions, {"names": ["parallel_streams", "params_count"]}, "distributions"),
-        ]
-    elif model == "ftm":
-        figures = [
-            (plot_series_bands, {}, "bands"),
-            (plot_distributions, {"names": list(HEADLINE_OUTPUTS["ftm"])}, "distributions"),
-        ]
-    elif model == "trajectory":
-        figures = [
-            (plot_fan_chart, {}, "fan_chart"),
-            (plot_distribution, {"name": "overhang_at_end"}, "overhang_at_end"),
-            (plot_distribution, {"name": "tai_delay"}, "tai_delay"),
-            (plot_paired_distributions, {"names": ["danger_band_years_default", "danger_band_years_policy"]},
-             "danger_band"),
-        ]
-    else:
-        figures = [(plot_distributions, {"names": list(results[OUTPUTS_GROUP].data_vars)}, "distributions")]
-    for plot, kwargs, suffix in figures:
-        path = Path(f"{stem}_{suffix}.png")
-        plt.close(plot(results, path=path, **kwargs))
+    for name, draw in default_figures(results):
+        path = Path(f"{stem}_{name}.png")
+        plt.close(draw(path=path))
         paths.append(path)
     return paths

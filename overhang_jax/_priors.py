@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import reprlib
 import tomllib
 import warnings
 from collections.abc import Mapping, Sequence
@@ -48,11 +49,22 @@ class _Where:
         return PriorsError(f"{where}: {message}")
 
 
+def _shown(value: Any) -> str:
+    """A user's value for an error message: shortened, and safe for integers too long to print."""
+    try:
+        return reprlib.repr(value)
+    except ValueError:  # an integer beyond Python's digit limit for str()
+        return "a number too long to show"
+
+
 def _number(where: _Where, table: Mapping[str, Any], key: str, *, positive: bool = False) -> float:
     value = table[key]
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise where.error(f"'{key}' must be a number, got {value!r}")
-    value = float(value)
+        raise where.error(f"'{key}' must be a number, got {_shown(value)}")
+    try:
+        value = float(value)
+    except OverflowError:  # TOML integers are unbounded
+        raise where.error(f"'{key}' is an integer beyond the float range (about ±1.8e308)") from None
     if not math.isfinite(value):
         raise where.error(f"'{key}' must be finite, got {value}")
     if positive and value <= 0:
@@ -63,7 +75,7 @@ def _number(where: _Where, table: Mapping[str, Any], key: str, *, positive: bool
 def _parse_distribution(where: _Where, spec: Any) -> Distribution:
     if isinstance(spec, bool) or not isinstance(spec, (int, float, dict)):
         raise where.error(
-            f"expected a number or a table like {{ dist = \"normal\", mean = 1, sd = 0.5 }}, got {spec!r}"
+            f"expected a number or a table like {{ dist = \"normal\", mean = 1, sd = 0.5 }}, got {_shown(spec)}"
         )
     if not isinstance(spec, dict):
         return Point(_number(where, {"value": spec}, "value"))
@@ -73,7 +85,7 @@ def _parse_distribution(where: _Where, spec: Any) -> Distribution:
         known = ", ".join(DISTRIBUTIONS)
         hint = difflib.get_close_matches(str(kind), DISTRIBUTIONS, n=1)
         suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-        raise where.error(f"unknown dist {kind!r}{suggestion}; known: {known}")
+        raise where.error(f"unknown dist {_shown(kind)}{suggestion}; known: {known}")
     trunc_min = _number(where, spec, "min") if "min" in spec else -math.inf
     trunc_max = _number(where, spec, "max") if "max" in spec else math.inf
     spec.pop("min", None)
@@ -164,7 +176,7 @@ def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
     if not isinstance(components, list) or not components:
         raise where.error("mixture 'components' must be a non-empty list of distributions")
     if not isinstance(weights, list) or len(weights) != len(components):
-        raise where.error(f"mixture needs one weight per component ({len(components)}), got {weights!r}")
+        raise where.error(f"mixture needs one weight per component ({len(components)}), got {_shown(weights)}")
     parsed_weights = tuple(_number(where, {"weight": w}, "weight") for w in weights)
     if any(w <= 0 for w in parsed_weights) or abs(sum(parsed_weights) - 1) > 1e-6:
         raise where.error(f"mixture weights must be > 0 and sum to 1, got {list(parsed_weights)} "
@@ -178,7 +190,19 @@ def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
     return Mixture(tuple(parsed), parsed_weights)
 
 
+def _check_finite(where: _Where, dist: Distribution) -> None:
+    """Refuse parameters so large that the distribution overflows (uniform(-1e308, 1e308): hi - lo is inf)."""
+    with np.errstate(all="ignore"):
+        low, high = _support(dist)
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise where.error(f"{dist.kind} prior overflows the float range (about ±1.8e308); use smaller numbers, "
+                          "for example in another unit")
+
+
 def _check_allowed(where: _Where, param: Parameter, dist: Distribution) -> None:
+    if param.static and not dist.is_point:
+        raise where.error(f"must be a point value {param.allowed()}, not a distribution: it fixes the shape "
+                          f"of the computation ({param.doc})")
     if param.values is not None:
         points = dist.components if isinstance(dist, Mixture) else (dist,)
         if all(isinstance(c, Point) and param.contains(c.value) for c in points):
@@ -332,7 +356,7 @@ def _inside(param: Parameter, values: jax.Array) -> jax.Array:
 def _read_toml(source: str, text: str) -> dict[str, Any]:
     try:
         return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
+    except ValueError as err:  # TOMLDecodeError, or an integer beyond Python's digit limit
         raise PriorsError(f"{source}: not valid TOML: {err}") from None
 
 
@@ -348,6 +372,7 @@ def _parse_params(model: Model, source: str, table: Any) -> dict[str, Distributi
                               f"(`overhang-jax priors {model.name}` lists them)")
         where = _Where(source, name)
         dist = _parse_distribution(where, spec)
+        _check_finite(where, dist)
         _check_allowed(where, model.parameter(name), dist)
         parsed[name] = dist
     return parsed
@@ -358,6 +383,7 @@ def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, D
     if not isinstance(entries, list):
         raise PriorsError(f"{source}: correlations must be [[correlations]] tables")
     parsed = []
+    seen: dict[frozenset[str], int] = {}  # pair -> the correlation that gave it
     for k, entry in enumerate(entries):
         where = _Where(f"{source}: correlation {k + 1}")
         if not isinstance(entry, dict) or set(entry) != {"params", "rank"}:
@@ -365,7 +391,7 @@ def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, D
         names = entry["params"]
         if (not isinstance(names, list) or len(names) != 2 or not all(isinstance(n, str) for n in names)
                 or names[0] == names[1]):
-            raise where.error(f"params must name two different parameters, got {names!r}")
+            raise where.error(f"params must name two different parameters, got {_shown(names)}")
         for name in names:
             if name not in distributions:
                 hint = difflib.get_close_matches(name, distributions, n=1)
@@ -374,6 +400,11 @@ def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, D
         rank = _number(where, entry, "rank")
         if not -1 < rank < 1:
             raise where.error(f"rank must be in (-1, 1), got {rank:g}")
+        pair = frozenset(names)
+        if pair in seen:
+            raise where.error(f"the pair {names[0]}, {names[1]} is already correlated by correlation {seen[pair]}; "
+                              "give each pair once")
+        seen[pair] = k + 1
         points = [n for n in names if distributions[n].is_point]
         if points:
             # A constant has no rank to correlate; MODELS.md's own example does this.
@@ -469,12 +500,50 @@ def _support(dist: Distribution) -> tuple[float, float]:
     return float(tail[0]), float(tail[1])
 
 
+class _Ranges(dict):
+    """Each parameter's (smallest, largest) value, computed when a constraint first asks for it."""
+
+    def __init__(self, distributions: Mapping[str, Distribution]):
+        super().__init__()
+        self.distributions = distributions
+
+    def __missing__(self, name: str) -> tuple[float, float]:
+        self[name] = _support(self.distributions[name])
+        return self[name]
+
+
 def _check_constraints(priors: Priors) -> None:
-    for c in priors.model.constraints:
-        earliest_later = _support(priors.distributions[c.later])[0]
-        latest_earlier = _support(priors.distributions[c.earlier])[1]
-        if earliest_later < latest_earlier:
-            raise PriorsError(
-                f"{priors.source}: parameter '{c.later}' must be >= '{c.earlier}' in every draw, but its "
-                f"prior reaches {earliest_later:g} while '{c.earlier}' reaches {latest_earlier:g}"
-            )
+    """The model's declared conditions (``Model.constraints``) on the priors' ranges."""
+    ranges = _Ranges(priors.distributions)
+    for constraint in priors.model.constraints:
+        problem = constraint.problem(ranges)
+        if problem:
+            raise PriorsError(f"{priors.source}: {problem}")
+
+
+_FITS: set[tuple[str, str]] = set()
+"""(priors TOML, dtype) pairs already checked by :func:`check_float_width`."""
+
+
+def check_float_width(priors: Priors, dtype: Any) -> None:
+    """Refuse priors whose draws overflow ``dtype`` (1e39 is finite in float64, not in float32).
+
+    Each distribution's JAX inverse CDF, the one the run uses, is evaluated
+    in ``dtype`` at the extreme unit coordinates the samplers can give (and a
+    mixture's at each component's): every value must be finite.
+    """
+    dtype = jnp.dtype(dtype)
+    if (priors.to_toml(), dtype.name) in _FITS:
+        return
+    margin = unit_margin(dtype)
+    extremes = jnp.asarray([margin, 1 - margin], dtype)
+    for name, dist in priors.distributions.items():
+        for part in dist.components if isinstance(dist, Mixture) else (dist,):
+            with np.errstate(over="ignore"):  # the overflow is the finding, reported below
+                draws = np.asarray(part.ppf(extremes))
+            if not np.all(np.isfinite(draws)):
+                remedy = ("compute in double precision (--float64, or float64=True)" if dtype.itemsize < 8
+                          else "use smaller numbers, for example in another unit")
+                raise PriorsError(f"{priors.source}: parameter '{name}': its draws overflow {dtype.name} (largest "
+                                  f"finite value {float(jnp.finfo(dtype).max):.3g}); {remedy}")
+    _FITS.add((priors.to_toml(), dtype.name))

@@ -1,78 +1,123 @@
-"""Results: an ArviZ DataTree per run, its summary, and netCDF files.
+"""Results files: the DataTree of a run or a comparison, written to and read from netCDF.
 
-A run is forward Monte Carlo from the priors, so it uses ArviZ's names for
-that: group ``prior`` holds the parameters and ``prior_predictive`` the
-model outputs, each a variable along the single sample dimension ``draw``.
-Non-finite outputs are kept, counted per output in the variable's
-``nonfinite_count`` attribute, and reported by :func:`summary`.
+The layout (docs/results.md) uses ArviZ's names for forward simulation from
+priors, so ArviZ reads the files with its defaults:
+
+* ``prior``: the parameters that vary, one value per draw, dims (chain, draw)
+  with a single chain (the draws are independent);
+* ``prior_predictive``: the outputs, dims (chain, draw), each with its units
+  and its count of NaN or infinite draws (``nonfinite_count``);
+* ``constant_data``: parameters fixed to one value, stored once;
+* ``trajectories`` (models with time series): per-time histograms over all
+  draws and the first draws' series in full;
+* ``nonfinite_draws``: for each output, the draws where it is NaN or infinite.
+
+A comparison holds both runs under ``a`` and ``b`` and, as its own
+``prior_predictive``, the paired differences B - A of every output. A run
+kept with ``outputs_only`` has no ``prior`` group.
 """
 
 from __future__ import annotations
 
 import json
 import os
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import xarray as xr
 
 from ._model import Model
 
+LAYOUT_VERSION = 2
+"""Version of the file layout; files of layout 1 (overhang_jax 0.1.0) are refused on load."""
 PARAMETERS_GROUP = "prior"
 OUTPUTS_GROUP = "prior_predictive"
-SAMPLE_DIM = "draw"
-SUMMARY_PROB = 0.9
-
-
+CONSTANTS_GROUP = "constant_data"
 TRAJECTORIES_GROUP = "trajectories"
 NONFINITE_GROUP = "nonfinite_draws"
-BAND_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+CHAIN_DIM, DRAW_DIM = "chain", "draw"
+SAMPLE_DIMS = (CHAIN_DIM, DRAW_DIM)
+
+COMPRESSION = {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+"""Per-draw columns and histograms are compressed: byte shuffling puts the
+exponent bytes together, and gzip's fastest level takes most of the gain
+(benchmarks/RESULTS.md gives the sizes and the time it costs)."""
+COMPRESSED_CHUNK = 2**18
+"""Values per compressed chunk along the draws (1 MB of float32)."""
+VARIABLE_OVERHEAD = 2048
+"""Bytes a netCDF variable takes besides its values: HDF5's headers, dimension
+scales and attributes (measured about 1.1 kB per variable; rounded up)."""
 
 
-def to_datatree(model: Model, columns: dict[str, np.ndarray], attrs: dict[str, Any],
-                series: dict[str, np.ndarray] | None = None) -> xr.DataTree:
-    """Assemble a run's columns (and a model's trajectory summaries) into the results DataTree."""
-    def dataset(entries):
-        variables = {}
-        for entry in entries:
-            values = columns[entry.name]
-            var_attrs = {"units": entry.units, "long_name": entry.doc}
-            if entry in model.outputs:
-                var_attrs["nonfinite_count"] = int(np.count_nonzero(~np.isfinite(values)))
-            variables[entry.name] = xr.Variable((SAMPLE_DIM,), values, var_attrs)
-        return xr.Dataset(variables, coords={SAMPLE_DIM: np.arange(len(values))})
+class ResultsError(ValueError):
+    """A file that is not overhang_jax results, or results without what was asked of them."""
 
-    outputs = dataset(model.outputs)
+
+def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapping[str, float],
+                attrs: Mapping[str, Any], series: Mapping[str, np.ndarray] | None = None) -> xr.DataTree:
+    """Assemble a run into its DataTree.
+
+    ``columns`` holds one array per draw for each output and for each
+    parameter that varies (none of them when the run keeps outputs only);
+    ``constants`` the parameters fixed to one value; ``series`` a model's
+    trajectory summaries.
+    """
+    nonfinite = {o.name: _nonfinite_index(columns[o.name]) for o in model.outputs}
+
+    def per_draw(entry, values):
+        var_attrs = {"units": entry.units, "long_name": entry.doc}
+        if entry.name in nonfinite:
+            var_attrs["nonfinite_count"] = int(nonfinite[entry.name].size)
+        return xr.Variable(SAMPLE_DIMS, values[np.newaxis], var_attrs)
+
+    # No coordinate along chain or draw: a draw's index is its position (8 bytes a draw saved).
+    outputs = xr.Dataset({o.name: per_draw(o, columns[o.name]) for o in model.outputs})
+    varying = [p for p in model.parameters if p.name in columns]
+    fixed = {p.name: xr.Variable((), np.asarray(constants[p.name], outputs[model.outputs[0].name].dtype),
+                                 {"units": p.units, "long_name": p.doc})
+             for p in model.parameters if p.name in constants}
     counts = {name: outputs[name].attrs["nonfinite_count"] for name in model.output_names}
-    root_attrs = {**attrs, "nonfinite_counts": json.dumps(counts), "sample_dims": SAMPLE_DIM,
-                  "parameters_group": PARAMETERS_GROUP, "outputs_group": OUTPUTS_GROUP}
-    groups = {"/": xr.Dataset(attrs=root_attrs), PARAMETERS_GROUP: dataset(model.parameters), OUTPUTS_GROUP: outputs}
+    # A parameter neither per draw nor fixed was left out: the run keeps outputs only.
+    outputs_only = any(p.name not in columns and p.name not in constants for p in model.parameters)
+    root_attrs = {**attrs, "kind": "run", "layout_version": LAYOUT_VERSION, "nonfinite_counts": json.dumps(counts),
+                  "outputs_only": int(outputs_only)}
+    groups = {"/": xr.Dataset(attrs=root_attrs)}
+    if varying:
+        groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying})
+    groups[OUTPUTS_GROUP] = outputs
+    groups[CONSTANTS_GROUP] = xr.Dataset(fixed)
     if model.trajectories is not None and series:
         groups[TRAJECTORIES_GROUP] = _trajectories_dataset(model.trajectories, series)
-    groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns)
+    groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns, nonfinite)
     return xr.DataTree.from_dict(groups)
 
 
-def _nonfinite_draws(model: Model, columns: dict[str, np.ndarray]) -> xr.Dataset:
+def _nonfinite_index(values: np.ndarray) -> np.ndarray:
+    """Indices of the draws where ``values`` is NaN or infinite.
+
+    A broadcast column (one value for every draw, as :func:`planned_results`
+    makes) is checked once, so planning a run of 1e10 draws takes no memory.
+    """
+    if values.ndim == 1 and values.strides == (0,) and values.size:
+        return np.arange(values.size) if not np.isfinite(values[0]) else np.empty(0, np.int64)
+    return np.flatnonzero(~np.isfinite(values))
+
+
+def _nonfinite_draws(model: Model, columns: Mapping[str, np.ndarray],
+                     nonfinite: Mapping[str, np.ndarray]) -> xr.Dataset:
     """For each output, the indices of the draws where it is NaN or infinite (and which it is)."""
     variables = {}
     for output in model.outputs:
         values = columns[output.name]
-        index = np.flatnonzero(~np.isfinite(values))
+        index = nonfinite[output.name]
         dim = f"{output.name}_nonfinite"
         variables[f"{output.name}_draw"] = xr.Variable((dim,), index.astype(np.int64),
                                                        {"long_name": f"draws where {output.name} is not finite"})
         variables[f"{output.name}_value"] = xr.Variable((dim,), values[index],
                                                         {"long_name": f"{output.name} there (NaN, +inf or -inf)"})
     return xr.Dataset(variables)
-
-
-def nonfinite_draws(results: xr.DataTree, output: str) -> np.ndarray:
-    """Indices of the draws where ``output`` is NaN or infinite."""
-    return np.asarray(results[NONFINITE_GROUP][f"{output}_draw"].values)
 
 
 def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
@@ -92,7 +137,7 @@ def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
         variables[name] = xr.Variable(("kept_draw", spec.dim), series[f"{name}/kept"],
                                       {"units": each.units, "long_name": f"{each.doc} (first draws, in full)"})
         variables[f"{name}_counts"] = xr.Variable(
-            (spec.dim, bin_dim), series[f"{name}/counts"],
+            (spec.dim, bin_dim), series[f"{name}/counts"].astype(np.int32),
             {"long_name": f"draws per bin of {name}; bin 0 is below {bin_dim}_lower[1], the last bin is at or "
                           "above upper; NaN values are not counted", **_range_attrs(each)})
     coords["kept_draw"] = np.arange(len(series[f"{spec.names[0]}/kept"]))
@@ -105,170 +150,32 @@ def _range_attrs(series) -> dict[str, Any]:
                           "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
 
 
-def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS) -> xr.Dataset:
-    """Quantiles of each trajectory at each time, over all draws, from the streamed histograms.
-
-    Each quantile is the midpoint of the bin holding it: within half a bin
-    width (0.005 OOM for the trajectory model) of the exact sample quantile.
-    A quantile below the histogram's range is -inf, above it +inf.
-    """
-    data = results[TRAJECTORIES_GROUP].to_dataset()
-    out = {}
-    for name in data.data_vars:
-        if not name.endswith("_counts"):
-            continue
-        # The range is the variable's own (or, in files written before, the dataset's).
-        attrs = {**data.attrs, **data[name].attrs}
-        width, lower = float(attrs["bin_width"]), float(attrs["lower"])
-        counts = np.asarray(data[name].values)
-        cumulative = np.cumsum(counts, axis=1)
-        total = cumulative[:, -1:]
-        # The k-th smallest draw (k = ceil(q n), at least 1) sits in the first bin whose cumulative count reaches k.
-        ranks = np.maximum(np.ceil(np.asarray(probs)[None, :] * total), 1)
-        index = np.stack([np.searchsorted(row, r) for row, r in zip(cumulative, ranks)])
-        mid = lower + (index - 1 + 0.5) * width
-        mid = np.where(index == 0, -np.inf, np.where(index == counts.shape[1] - 1, np.inf, mid))
-        base = name[: -len("_counts")]
-        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": attrs["units"]})
-    dim = next(iter(out.values())).dims[0]
-    return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})
-
-
-def nonfinite_counts(results: xr.DataTree) -> dict[str, int]:
-    """Number of NaN or infinite values of each output."""
-    return json.loads(results.attrs["nonfinite_counts"])
-
-
-def summary(results: xr.DataTree, var_names: list[str] | None = None, group: str = OUTPUTS_GROUP) -> pd.DataFrame:
-    """Mean, sd, 5/50/95% quantiles and 90% HDI of each output over its finite draws.
-
-    ``nonfinite`` counts the draws that were NaN or infinite (a takeoff that
-    never happens, say); the statistics exclude them. There is no r_hat or
-    ESS: the draws are independent.
-    """
-    data = results[group].to_dataset()
-    names = var_names or list(data.data_vars)
-    # numpy's sorts release the GIL: one thread per output uses every core.
-    with ThreadPoolExecutor() as pool:
-        rows = list(pool.map(lambda name: _summary_row(np.asarray(data[name].values)), names))
-    return pd.DataFrame(rows, index=names)
-
-
-def _summary_row(values: np.ndarray) -> dict[str, float]:
-    finite = values[np.isfinite(values)]  # a copy, partitioned in place below
-    n = finite.size
-    row = {"mean": np.nan, "sd": np.nan, "q5": np.nan, "q50": np.nan, "q95": np.nan,
-           "hdi90_lower": np.nan, "hdi90_upper": np.nan, "nonfinite": int(values.size - n)}
-    if n == 0:
-        return row
-    row["mean"] = finite.mean(dtype=np.float64)
-    row["sd"] = finite.std(dtype=np.float64, ddof=1) if n > 1 else 0.0
-    # One partition serves the quantiles and the HDI: every order statistic
-    # they read is put in its sorted place, each in linear time.
-    positions = np.array(SUMMARY_QUANTILES) * (n - 1)
-    below = np.floor(positions).astype(np.int64)
-    above = np.minimum(below + 1, n - 1)
-    span, count = _hdi_span(n, SUMMARY_PROB)
-    finite.partition(sorted({*below.tolist(), *above.tolist(), count - 1, span}))
-    for name, low, high, h in zip(("q5", "q50", "q95"), below, above, positions):
-        row[name] = _lerp(float(finite[low]), float(finite[high]), float(h - low))
-    row["hdi90_lower"], row["hdi90_upper"] = _hdi_partitioned(finite, span, count)
-    return row
-
-
-SUMMARY_QUANTILES = (0.05, 0.5, 0.95)
-
-
-def _lerp(a: float, b: float, t: float) -> float:
-    """Linear interpolation as numpy's quantile does it (its 'linear' method)."""
-    return b - (b - a) * (1 - t) if t >= 0.5 else a + (b - a) * t
-
-
-def _hdi_span(n: int, prob: float) -> tuple[int, int]:
-    """Draws between an HDI's two ends, and the number of candidate intervals (as ArviZ)."""
-    span = min(int(np.floor(prob * n)), n - 1)
-    return span, n - span
-
-
-def _hdi_partitioned(values: np.ndarray, span: int, count: int) -> tuple[float, float]:
-    """HDI ends from ``values`` partitioned at ``count - 1`` and ``span``: the narrowest
-    interval must start among the ``count`` smallest draws and end among the ``count`` largest."""
-    if 2 * count >= values.size:
-        values = np.sort(values)
-        lows, highs = values[:count], values[span:]
-    else:
-        lows, highs = np.sort(values[:count]), np.sort(values[span:])
-    best = int(np.argmin(np.subtract(highs, lows, dtype=np.float64)))
-    return float(lows[best]), float(highs[best])
-
-
-def hdi(values: np.ndarray, prob: float) -> tuple[float, float]:
-    """Highest-density interval: the narrowest interval holding ``prob`` of the draws.
-
-    The same answer as ArviZ's ``hdi(method="nearest")``, which sorts all
-    draws; only the lowest and highest (1 - prob) shares can hold its ends, so
-    this partitions once (linear time) and sorts just those two tails.
-    """
-    span, count = _hdi_span(values.size, prob)
-    parts = np.partition(values, [count - 1, span])
-    return _hdi_partitioned(parts, span, count)
-
-
-def rank_correlations(results: xr.DataTree, outputs: list[str] | None = None,
-                      max_draws: int = 200_000) -> pd.DataFrame:
-    """Spearman rank correlation of each uncertain parameter with each output.
-
-    A cheap screen of which inputs drive an output (monotone effects only;
-    Sobol indices are the full answer). Rows are the parameters that vary,
-    columns the outputs; each output uses the draws where it is finite. Only
-    the first ``max_draws`` draws are used: they are a random sample of the
-    run, and the correlations' sampling error is then below 0.003.
-    """
-    import scipy.stats
-
-    params = results[PARAMETERS_GROUP].to_dataset()
-    data = results[OUTPUTS_GROUP].to_dataset()
-    varying = [n for n in params.data_vars if np.ptp(params[n].values[:max_draws]) > 0]
-    table = {}
-    for name in outputs or list(data.data_vars):
-        values = np.asarray(data[name].values[:max_draws], dtype=np.float64)
-        finite = np.isfinite(values)
-        column = {}
-        for param in varying:
-            x = np.asarray(params[param].values[:max_draws], dtype=np.float64)[finite]
-            y = values[finite]
-            constant = y.size < 3 or np.ptp(y) == 0
-            column[param] = np.nan if constant else scipy.stats.spearmanr(x, y).statistic
-        table[name] = column
-    return pd.DataFrame(table)
-
-
-DIFFERENCE_GROUP = "difference"
-
-
 def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataTree:
-    """Both runs (groups ``a`` and ``b``) and the per-draw differences B - A of every output."""
+    """Both runs (under ``a`` and ``b``) and the per-draw differences B - A of every output."""
     differences = {}
-    counts = {}
     for output in model.outputs:
+        left, right = a[OUTPUTS_GROUP][output.name], b[OUTPUTS_GROUP][output.name]
         with np.errstate(invalid="ignore"):  # inf - inf, set to 0 or kept as NaN just below
-            values = (np.asarray(b[OUTPUTS_GROUP][output.name].values, np.float64)
-                      - np.asarray(a[OUTPUTS_GROUP][output.name].values, np.float64))
+            values = np.asarray(right.values, np.float64) - np.asarray(left.values, np.float64)
         # inf - inf is NaN; an equal pair of +inf (neither scenario reaches TAI) is no difference at all
-        both_same = np.asarray(a[OUTPUTS_GROUP][output.name].values) == np.asarray(b[OUTPUTS_GROUP][output.name].values)
-        values = np.where(both_same, 0.0, values)
-        counts[output.name] = int(np.count_nonzero(~np.isfinite(values)))
+        values = np.where(left.values == right.values, 0.0, values).astype(left.dtype)
         differences[output.name] = xr.Variable(
-            (SAMPLE_DIM,), values.astype(a[OUTPUTS_GROUP][output.name].dtype),
-            {"units": output.units, "long_name": f"B - A: {output.doc}", "worse": output.worse or "",
-             "nonfinite_count": counts[output.name]})
-    attrs = {"model": model.name, "kind": "comparison", "seed": a.attrs["seed"], "draws": a.attrs["draws"],
-             "sampler": a.attrs["sampler"], "dtype": a.attrs["dtype"], "version": a.attrs["version"],
+            SAMPLE_DIMS, values, {"units": output.units, "long_name": f"B - A: {output.doc}",
+                                  "worse": output.worse or "",
+                                  "nonfinite_count": int(np.count_nonzero(~np.isfinite(values)))})
+    return _comparison_tree(model, a, b, xr.Dataset(differences))
+
+
+def _comparison_tree(model: Model, a: xr.DataTree, b: xr.DataTree, differences: xr.Dataset) -> xr.DataTree:
+    counts = {name: int(differences[name].attrs.get("nonfinite_count", 0)) for name in differences.data_vars}
+    attrs = {"model": model.name, "kind": "comparison", "layout_version": LAYOUT_VERSION,
+             "seed": a.attrs["seed"], "draws": a.attrs["draws"], "sampler": a.attrs["sampler"],
+             "dtype": a.attrs["dtype"], "version": a.attrs["version"],
              "scenario_a": a.attrs["priors_source"], "scenario_b": b.attrs["priors_source"],
              "nonfinite_counts": json.dumps(counts),
-             "note": "draw i of a and b share its random numbers (common random numbers), so differences are paired"}
-    tree = {"/": xr.Dataset(attrs=attrs),
-            DIFFERENCE_GROUP: xr.Dataset(differences, coords={SAMPLE_DIM: np.arange(int(a.attrs["draws"]))})}
+             "note": "draw i of a and b share its random numbers (common random numbers), so differences are "
+                     "paired; prior_predictive holds the differences B - A"}
+    tree = {"/": xr.Dataset(attrs=attrs), OUTPUTS_GROUP: differences}
     for label, run in (("a", a), ("b", b)):
         tree[label] = xr.Dataset(attrs=run.attrs)
         for group, node in run.children.items():
@@ -276,50 +183,158 @@ def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataT
     return xr.DataTree.from_dict(tree)
 
 
-def compare_summary(comparison: xr.DataTree) -> pd.DataFrame:
-    """Distribution of each paired difference B - A and the probability that B is worse.
+# --------------------------------------------------------------------------
+# Reading: every draw of a variable as one 1-D array.
 
-    ``p_b_worse`` is the share of draws (where the difference is finite)
-    with B worse than A in the output's "worse" direction (its ``worse``
-    attribute: a shorter danger band, faster growth after the cap, ...);
-    ``p_equal`` the share where they are equal. Outputs without a direction
-    get NaN there.
+
+def outputs(results: xr.DataTree) -> xr.Dataset:
+    """Every output of every draw, along ``draw`` (the differences B - A, for a comparison)."""
+    return results[OUTPUTS_GROUP].to_dataset().isel({CHAIN_DIM: 0}, drop=True)
+
+
+def parameters(results: xr.DataTree) -> xr.Dataset:
+    """Every parameter of every draw, along ``draw``: point values broadcast without copies."""
+    if results.attrs.get("kind") == "comparison":
+        raise ResultsError("a comparison holds the parameters of each run: use parameters(comparison['a']) "
+                           "or parameters(comparison['b'])")
+    if results.attrs.get("outputs_only"):
+        raise ResultsError("these results keep outputs only (outputs_only): the parameters of each draw were not "
+                           "saved; the same run with the same seed and priors draws them again")
+    varying = (results[PARAMETERS_GROUP].to_dataset().isel({CHAIN_DIM: 0}, drop=True)
+               if PARAMETERS_GROUP in results.children else xr.Dataset())  # (every parameter fixed)
+    draws = results[OUTPUTS_GROUP].sizes[DRAW_DIM]
+    fixed = {name: xr.Variable((DRAW_DIM,), np.broadcast_to(var.values, (draws,)), var.attrs)
+             for name, var in results[CONSTANTS_GROUP].to_dataset().data_vars.items()}
+    return varying.assign(fixed)
+
+
+def nonfinite_draws(results: xr.DataTree, output: str) -> np.ndarray:
+    """Indices of the draws where ``output`` is NaN or infinite."""
+    return np.asarray(results[NONFINITE_GROUP][f"{output}_draw"].values)
+
+
+def nonfinite_counts(results: xr.DataTree) -> dict[str, int]:
+    """Number of NaN or infinite values of each output."""
+    return json.loads(results.attrs["nonfinite_counts"])
+
+
+# --------------------------------------------------------------------------
+# Files.
+
+
+def save(results: xr.DataTree, path: str | os.PathLike, compress: bool = True) -> Path:
+    """Write results to netCDF atomically (a temporary file renamed into place).
+
+    Per-draw columns and histograms are compressed losslessly unless
+    ``compress`` is False.
     """
-    data = comparison[DIFFERENCE_GROUP].to_dataset()
-    table = summary(comparison, group=DIFFERENCE_GROUP)[["mean", "q5", "q50", "q95", "nonfinite"]]
-    worse, equal = [], []
-    for name in table.index:
-        values = np.asarray(data[name].values)
-        finite = values[np.isfinite(values)]
-        direction = data[name].attrs.get("worse", "")
-        n = max(finite.size, 1)
-        equal.append(np.count_nonzero(finite == 0) / n)
-        if direction == "higher":
-            worse.append(np.count_nonzero(finite > 0) / n)
-        elif direction == "lower":
-            worse.append(np.count_nonzero(finite < 0) / n)
-        else:
-            worse.append(np.nan)
-    table.insert(4, "p_b_worse", worse)
-    table.insert(5, "p_equal", equal)
-    return table
-
-
-def format_summary(table: pd.DataFrame) -> str:
-    """The summary as text, five significant figures (2038.4 stays 2038.4)."""
-    return table.to_string(float_format=lambda x: f"{x:.5g}")
-
-
-def save(results: xr.DataTree, path: str | os.PathLike) -> Path:
-    """Write results to netCDF atomically (a temporary file renamed into place)."""
-    from ._io import write_atomic
+    from ._io import write_netcdf
 
     path = Path(path)
-    write_atomic(path, lambda temp: results.to_netcdf(temp, engine="h5netcdf"))
+    encoding = _encoding(results) if compress else None
+    write_netcdf(path, results, encoding=encoding)
     return path
 
 
+def _encoding(tree: xr.DataTree) -> dict[str, dict[str, dict]]:
+    encoding = {}
+    for node in tree.subtree:
+        variables = {}
+        for name, variable in node.to_dataset(inherit=False).variables.items():
+            if variable.size < 4096:  # small: compression would cost more than it saves
+                continue
+            chunks = tuple(min(size, COMPRESSED_CHUNK) if dim == DRAW_DIM else size
+                           for dim, size in zip(variable.dims, variable.shape))
+            if np.prod(chunks) > 4 * COMPRESSED_CHUNK:  # a big 2-D array (histograms): chunk by rows
+                chunks = (max(1, 4 * COMPRESSED_CHUNK // int(np.prod(chunks[1:]))), *chunks[1:])
+            variables[name] = {**COMPRESSION, "chunksizes": chunks}
+        encoding[node.path] = variables
+    return encoding
+
+
 def load(path: str | os.PathLike) -> xr.DataTree:
-    """Read results written by :func:`save` fully into memory."""
-    with xr.open_datatree(path, engine="h5netcdf") as tree:
-        return tree.load()
+    """Read results written by :func:`save` fully into memory.
+
+    Files of an older layout (overhang_jax 0.1.0) are refused with an error
+    naming the version that wrote them.
+    """
+    path = Path(path)
+    try:
+        with xr.open_datatree(path, engine="h5netcdf") as tree:
+            _check_layout(path, tree.attrs)
+            return tree.load()
+    except (OSError, ValueError) as err:
+        if isinstance(err, ResultsError):
+            raise
+        raise ResultsError(f"'{path}' is not an overhang-jax results file ({err})") from None
+
+
+def _check_layout(path: Path, attrs: Mapping[str, Any]) -> None:
+    from ._version import __version__
+
+    if "model" not in attrs:
+        raise ResultsError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
+    layout = int(attrs.get("layout_version", 1))
+    if layout < LAYOUT_VERSION:
+        raise ResultsError(f"'{path}' was written by overhang_jax {attrs.get('version', '0.1.0')}, whose file "
+                           f"layout this version ({__version__}) does not read; run it again (its attributes "
+                           "seed and priors_toml reproduce it)")
+    if layout > LAYOUT_VERSION:
+        raise ResultsError(f"'{path}' was written by overhang_jax {attrs.get('version')}, newer than this version "
+                           f"({__version__}); upgrade overhang_jax to read it")
+
+
+# --------------------------------------------------------------------------
+# Sizes: what a file will take before it is written.
+
+
+def planned_results(model: Model, priors, draws: int, *, float64: bool = False,
+                    outputs_only: bool = False) -> xr.DataTree:
+    """The DataTree a run will return, with every value zero and no memory per draw.
+
+    Built by the same code as the real results, so :func:`estimated_bytes`
+    of it counts what the file will really hold.
+    """
+    dtype = np.dtype(np.float64 if float64 or model.requires_float64 else np.float32)
+    zeros = np.broadcast_to(np.zeros((), dtype), (draws,))
+    names = [*([] if outputs_only else priors.random_names), *model.output_names]
+    constants = {name: dist.point_value for name, dist in priors.distributions.items()
+                 if name not in priors.random_names}
+    series = {}
+    if model.trajectories is not None:
+        from ._runner import KEPT_TRAJECTORIES
+
+        spec = model.trajectories
+        for each in spec.series:
+            series[f"{each.name}/counts"] = np.broadcast_to(np.zeros((), np.int32),
+                                                            (len(spec.coords), each.bins + 2))
+            series[f"{each.name}/kept"] = np.broadcast_to(np.zeros((), dtype),
+                                                          (min(KEPT_TRAJECTORIES, draws), len(spec.coords)))
+    attrs = {"seed": 0, "draws": draws, "sampler": "", "dtype": dtype.name, "version": "",
+             "priors_source": priors.source, "priors_toml": priors.to_toml(), "priors_text": priors.text}
+    return to_datatree(model, {name: zeros for name in names}, constants, attrs, series)
+
+
+def planned_comparison(model: Model, priors_a, priors_b, draws: int, **options) -> xr.DataTree:
+    """The DataTree :func:`overhang_jax.compare` will return, as :func:`planned_results` does for a run."""
+    a, b = (planned_results(model, p, draws, **options) for p in (priors_a, priors_b))
+    return _comparison_tree(model, a, b, a[OUTPUTS_GROUP].to_dataset())
+
+
+def estimated_bytes(results: xr.DataTree, nonfinite_share: float = 0.0) -> int:
+    """Bytes the netCDF file of ``results`` takes, uncompressed: an upper bound of the compressed file.
+
+    Counts every variable and coordinate of every group, the attributes, and
+    HDF5's own data (VARIABLE_OVERHEAD per variable). ``nonfinite_share`` adds room
+    for that share of each output's draws to be listed in ``nonfinite_draws``.
+    """
+    total = 0
+    for node in results.subtree:
+        dataset = node.to_dataset(inherit=False)
+        total += sum(variable.nbytes + VARIABLE_OVERHEAD for variable in dataset.variables.values())
+        total += sum(len(str(value)) + 64 for value in dataset.attrs.items())
+        if node.name == NONFINITE_GROUP and node.parent is not None:
+            outputs_node = node.parent[OUTPUTS_GROUP]
+            for variable in outputs_node.data_vars.values():
+                total += int(nonfinite_share * variable.size) * (8 + variable.dtype.itemsize)
+    return int(total)

@@ -1,8 +1,9 @@
-"""The runner: chunks of draws, sharded over devices, with checkpoints.
+"""The runner: chunks of draws, sharded over devices, saved to a checkpoint.
 
 Draw i is a pure function of (seed, i, priors): its unit point comes from the
 sampler by index, so results are bit-identical whatever the chunk size, the
-number of devices, or an interruption and resumption in between.
+number of devices, or an interruption and resumption in between (even on
+other devices or with another chunk size: see ``_checkpoint``).
 
 Each chunk is one call of a jit-compiled ``shard_map`` over a 1-D mesh of all
 devices (axis ``draws``): every device runs the vmapped model on its slice of
@@ -13,13 +14,12 @@ the previous one is copied back, so the host work overlaps the compute.
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import hashlib
-import json
 import math
 import os
 import sys
-import zipfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -29,14 +29,12 @@ import jax.numpy as jnp
 import numpy as np
 from jax.sharding import NamedSharding, PartitionSpec
 
-from ._model import Model
-from ._io import write_atomic
-from ._priors import Priors, PriorsError, load_priors
+from ._checkpoint import NPZ_OVERHEAD, Checkpoint, manifest_of
+from ._model import Model, RunError
+from ._priors import Priors, PriorsError, check_float_width, load_priors
+from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES, load_model
 from ._sampling import SAMPLERS, Sampler
 from ._version import __version__
-
-DEFAULT_CHUNK_SIZE = 2**16
-"""Draws per chunk: large enough to amortise dispatch and host copies."""
 
 KEPT_TRAJECTORIES = 100
 """A model's time series are kept in full for draws 0 .. KEPT_TRAJECTORIES - 1
@@ -50,73 +48,24 @@ on a 2-core x86 CPU). An accelerator wants wide groups to fill its cores
 ACCELERATOR_LOOP_GROUP_SIZE = 2**14
 
 
-class RunError(ValueError):
-    """Arguments of a run that cannot work; raised before any compute."""
-
-
-def _models() -> dict[str, Model]:
-    from ._ftm import FTM
-    from ._inference import INFERENCE
-    from ._takeoff import TAKEOFF
-    from ._trajectory import TRAJECTORY
-
-    return {m.name: m for m in (TAKEOFF, TRAJECTORY, INFERENCE, FTM)}
+PRIORS_TEXT_LIMIT = 2**16
+"""Bytes of the user's priors text kept in the results (a larger file is named by its hash; the
+resolved priors, which reproduce the run, are always kept whole)."""
 
 
 def get_model(model: str | Model) -> Model:
     """The model called ``model`` (or ``model`` itself)."""
     if isinstance(model, Model):
         return model
-    models = _models()
-    if model not in models:
-        raise RunError(f"unknown model '{model}'; choose one of {', '.join(models)}")
-    return models[model]
+    if model not in MODEL_MODULES:
+        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODEL_MODULES)}")
+    return load_model(model)
 
 
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise RunError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
-
-
-class _Checkpoint:
-    """A directory of finished chunks plus a manifest of what they belong to."""
-
-    def __init__(self, directory: Path, manifest: dict[str, Any]):
-        self.directory = Path(directory)
-        self.manifest = manifest
-        self.directory.mkdir(parents=True, exist_ok=True)
-        manifest_path = self.directory / "manifest.json"
-        if manifest_path.exists():
-            found = json.loads(manifest_path.read_text())
-            if found != manifest:
-                differ = sorted(k for k in manifest.keys() | found.keys() if found.get(k) != manifest.get(k))
-                raise RunError(f"checkpoint {self.directory} belongs to a different run (differs in: "
-                               f"{', '.join(differ)}); use another directory or delete it")
-        else:
-            write_atomic(manifest_path, lambda p: p.write_text(json.dumps(manifest, indent=1)))
-
-    def _path(self, start: int) -> Path:
-        return self.directory / f"chunk_{start:012d}.npz"
-
-    def has(self, start: int) -> bool:
-        return self._path(start).exists()
-
-    def load(self, start: int) -> dict[str, np.ndarray] | None:
-        path = self._path(start)
-        if not path.exists():
-            return None
-        try:  # allow_pickle stays False: a checkpoint never runs code
-            with np.load(path, allow_pickle=False) as data:
-                return {k: data[k] for k in data.files}
-        except (OSError, ValueError, zipfile.BadZipFile) as err:
-            raise RunError(f"checkpoint chunk {path} is unreadable ({err}); delete it to compute it again") from None
-
-    def save(self, start: int, arrays: dict[str, np.ndarray]) -> None:
-        def write(temp: Path):
-            with open(temp, "wb") as f:
-                np.savez(f, **arrays)
-        write_atomic(self._path(start), write)
 
 
 _COMPILED: dict[tuple, Callable] = {}
@@ -145,8 +94,15 @@ def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tupl
 
 def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...],
                           sampler: Sampler, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
-    simulate = model.methods[method]
-    work_estimate = model.work_estimates.get(method)
+    # Static parameters (point values, checked when the priors loaded) enter as Python floats:
+    # constants of this compiled function, whose cache key holds the priors text.
+    static = {name: priors.distributions[name].point_value for name in model.static_names}
+
+    def with_static(fn):
+        return None if fn is None else (lambda params: fn({**params, **static}))
+
+    simulate = with_static(model.methods[method])
+    work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
     def batched(key, index, host, draws, points):
@@ -230,24 +186,32 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
 def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int,
         sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
         float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
-        progress: bool | None = None, coordinates: Sequence[str] | None = None):
+        progress: bool | None = None, coordinates: Sequence[str] | None = None, outputs_only: bool = False):
     """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
 
-    Returns an :class:`xarray.DataTree` with every parameter (group ``prior``)
-    and every output (group ``prior_predictive``) of every draw, along one
-    dimension ``draw``; see :func:`overhang_jax.summary`.
+    Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
+    the parameters that vary (group ``prior``) and the outputs (group
+    ``prior_predictive``) of every draw along dims (chain, draw), one chain;
+    point-valued parameters once (group ``constant_data``). See
+    :func:`overhang_jax.summary`.
 
     ``priors`` is a :class:`Priors`, a path to a priors TOML file, or None
     for the shipped defaults. ``sampler`` is ``mc`` (Monte Carlo), ``sobol``
-    (scrambled Sobol) or ``lhs`` (Latin hypercube). ``checkpoint`` names a
-    directory where each finished chunk is saved; the same call resumes from
-    it. ``float64`` computes in double precision (always, for a model that
-    ``requires_float64``). ``method`` picks one of the
+    (scrambled Sobol) or ``lhs`` (Latin hypercube). ``chunk_size`` larger
+    than ``draws`` is clamped. ``checkpoint`` names a directory (its parent
+    must exist) where each finished chunk is saved; the same call resumes from
+    it, whatever the devices or the chunk size, and attribute
+    ``draws_from_checkpoint`` says how many draws were read rather than
+    computed. ``float64`` computes in double precision (always, for a model
+    that ``requires_float64``); priors whose draws overflow float32 need it.
+    ``method`` picks one of the
     model's methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``coordinates`` names the parameter of each unit-hypercube
     coordinate (default: the parameters that vary, in the model's order);
-    :func:`compare` passes the same list to both scenarios.
+    :func:`compare` passes the same list to both scenarios. ``outputs_only``
+    keeps no parameter per draw (for sweeps too large to keep them; the
+    seed and priors draw them again).
     """
     from ._results import to_datatree
 
@@ -282,41 +246,113 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
                            f"run has {len(coordinates)} and {draws}")
         sampler = repr(sampler)
     devices = list(devices) if devices is not None else jax.devices()
-    # Every device gets an equal share of a chunk, and a chunk is no longer than needed.
+    # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
+    # padding is never kept, so neither the chunk size nor the devices change the draws.
     chunk_size = min(chunk_size, draws)
-    chunk_size = math.ceil(chunk_size / len(devices)) * len(devices)
-    if draws + chunk_size > 2**31:  # draw indices, padding included, are int32 on every device
+    padded = math.ceil(chunk_size / len(devices)) * len(devices)
+    if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
-                       f"+ {chunk_size:,}")
+                       f"+ {padded:,}")
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
-    manifest = {
+    attrs = {
         "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
         "sampler": sampler, "chunk_size": chunk_size, "dtype": jnp.dtype(dtype).name,
         "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
     }
     if coordinates != priors.random_names:
-        manifest["unit_coordinates"] = ", ".join(coordinates)
-    store = _Checkpoint(Path(checkpoint), manifest) if checkpoint is not None else None
+        attrs["unit_coordinates"] = ", ".join(coordinates)
+    with jax.enable_x64(dtype == jnp.float64):
+        check_float_width(priors, dtype)
+    store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
+    saved = store.saved(draws) if store else {}
 
-    names = (*priors.random_names, *model.output_names)
+    kept = (*([] if outputs_only else priors.random_names), *model.output_names)
     with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
-        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in names}
+        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
         series = _empty_series(model, dtype, draws)
-        _sweep(model, method, priors, coordinates, sampler_, dtype, mesh, chunk_size, draws, columns, series, store,
-               progress if progress is not None else sys.stderr.isatty())
-    # A point value is the same in every draw: a read-only broadcast, no memory per draw.
-    for name, dist in priors.distributions.items():
-        if name not in columns:
-            columns[name] = np.broadcast_to(np.asarray(dist.point_value, jnp.dtype(dtype)), (draws,))
-    attrs = {**manifest, "priors_toml": priors.to_toml(), "priors_source": priors.source,
-             "priors_text": priors.text, "jax_version": jax.__version__,
-             "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
-             "process": jax.process_index()}
-    del attrs["priors_sha256"]
-    return to_datatree(model, columns, attrs, series)
+        resumed = _sweep(model, method, priors, coordinates, sampler_, dtype, mesh, _plan(draws, chunk_size, saved),
+                         padded, draws, columns, series, store, progress if progress is not None else sys.stderr.isatty())
+    constants = {name: dist.point_value for name, dist in priors.distributions.items()
+                 if name not in priors.random_names}
+    attrs.update({"priors_toml": priors.to_toml(), "priors_source": priors.source,
+                  "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
+                  "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
+                  "process": jax.process_index(), "draws_from_checkpoint": resumed})
+    return to_datatree(model, columns, constants, attrs, series)
+
+
+def _kept_priors_text(text: str) -> str:
+    """The user's priors text, or, beyond PRIORS_TEXT_LIMIT bytes, a note of its size and hash."""
+    data = text.encode()
+    if len(data) <= PRIORS_TEXT_LIMIT:
+        return text
+    return (f"# The priors file ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()}) is larger than "
+            f"the {PRIORS_TEXT_LIMIT:,} bytes kept in results; the resolved priors in the attribute priors_toml "
+            "reproduce the run.\n")
+
+
+def _plan(draws: int, chunk_size: int, saved: dict[int, int]) -> list[tuple[int, int, bool]]:
+    """(start, stop, saved) of each chunk: the saved chunks that tile the run from draw 0, and chunks of
+    at most ``chunk_size`` computed between them."""
+    starts = sorted(saved)
+    plan, position = [], 0
+    while position < draws:
+        if position in saved:
+            stop, from_store = position + saved[position], True
+        else:
+            later = bisect.bisect_right(starts, position)
+            stop = min(position + chunk_size, starts[later] if later < len(starts) else draws)
+            from_store = False
+        plan.append((position, stop, from_store))
+        position = stop
+    return plan
+
+
+def chunk_layout(model: Model, priors: Priors, dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays one chunk gives: per-draw columns (shape ``()``) and its share of the trajectory
+    summaries (their full shape), with their dtypes."""
+    layout = {name: ((), jnp.dtype(dtype)) for name in (*priors.random_names, *model.output_names)}
+    spec = model.trajectories
+    if spec is not None:
+        times = len(spec.coords)
+        for each in spec.series:
+            layout[f"{each.name}/counts"] = ((times, each.bins + 2), np.dtype(np.int32))
+            layout[f"{each.name}/kept"] = ((KEPT_TRAJECTORIES, times), jnp.dtype(dtype))
+    return layout
+
+
+def estimated_checkpoint_bytes(model: Model, priors: Priors, draws: int, chunk_size: int, float64: bool) -> int:
+    """Bytes of a run's whole checkpoint: every chunk's columns, summaries and file overhead."""
+    layout = chunk_layout(model, priors, np.float64 if float64 or model.requires_float64 else np.float32)
+    per_draw = sum(dtype.itemsize for shape, dtype in layout.values() if not shape)
+    per_chunk = sum(dtype.itemsize * math.prod(shape) for shape, dtype in layout.values() if shape)
+    chunks = math.ceil(draws / min(chunk_size, draws))
+    return draws * per_draw + chunks * (per_chunk + NPZ_OVERHEAD + 128 * len(layout))
+
+
+def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> None:
+    """Save a finished run as a checkpoint of one chunk, from which the same run (with this
+    checkpoint) gives its results without computing again."""
+    from ._results import TRAJECTORIES_GROUP, outputs, parameters
+
+    if results.attrs.get("outputs_only"):
+        raise ValueError("a run that keeps outputs only cannot be saved as a checkpoint: its parameters are gone")
+    model = get_model(results.attrs["model"])
+    columns = {**parameters(results).data_vars, **outputs(results).data_vars}
+    arrays = {}
+    for name, (shape, dtype) in chunk_layout(model, priors, results.attrs["dtype"]).items():
+        if not shape:
+            arrays[name] = np.asarray(columns[name].values, dtype)
+        elif name.endswith("/counts"):  # a chunk's counts are int32, as the devices give them
+            arrays[name] = np.asarray(results[TRAJECTORIES_GROUP][f"{name[:-len('/counts')]}_counts"].values, dtype)
+        else:  # the kept series, padded to KEPT_TRAJECTORIES rows as a chunk's are
+            kept = np.asarray(results[TRAJECTORIES_GROUP][name[:-len("/kept")]].values, dtype)
+            arrays[name] = np.zeros(shape, dtype)
+            arrays[name][: len(kept)] = kept
+    Checkpoint(directory, manifest_of(results.attrs)).save(0, arrays)
 
 
 def simulate_sets(model: str | Model, table: Mapping[str, Any], *, method: str | None = None,
@@ -385,24 +421,29 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
     return series
 
 
-def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size, draws, columns, series, store,
-           progress):
+def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, plan, padded, draws, columns, series, store,
+           progress) -> int:
+    """Compute or load every chunk of ``plan`` into ``columns`` and ``series``; return the number of
+    draws loaded from the checkpoint."""
     from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
 
-    chunk_fn = _chunk_function(model, method, priors, coordinates, sampler, dtype, mesh)
+    computed = any(not from_store for _, _, from_store in plan)
+    chunk_fn = _chunk_function(model, method, priors, coordinates, sampler, dtype, mesh) if computed else None
     points = priors.point_values().astype(jnp.dtype(dtype))
     key = sampler.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
+    layout = chunk_layout(model, priors, dtype)
 
     multi_process = jax.process_count() > 1
 
-    def dispatch(start):
-        index = np.arange(start, start + chunk_size, dtype=np.int32)
-        host = sampler.host_part(start, chunk_size)
+    def dispatch(start, stop):
+        index = np.arange(start, start + padded, dtype=np.int32)
+        host = sampler.host_part(start, padded)
         # Each process places only the slices its own devices hold (all of them, in one process).
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
-        return chunk_fn(key, index, host, np.int32(draws), points)
+        # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
+        return chunk_fn(key, index, host, np.int32(stop), points)
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""
@@ -412,10 +453,11 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
                        else multihost_utils.process_allgather(values, tiled=True))
                 for name, values in arrays.items()}
 
-    def collect(start, arrays):
-        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns."""
-        stop = min(start + chunk_size, draws)
+    def collect(start, stop, arrays):
+        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns kept."""
         for name, values in arrays.items():
+            if name not in columns and name not in series:
+                continue  # a parameter of a run that keeps outputs only
             if name in series:  # replicated on every device: one copy is enough
                 part = np.asarray(values.addressable_shards[0].data if isinstance(values, jax.Array) else values)
                 series[name] += part[: len(series[name])]
@@ -428,53 +470,55 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, chunk_size,
                 if first < last:
                     columns[name][first:last] = part[: last - first]
 
-    starts = list(range(0, draws, chunk_size))
-    # Which chunks are done is decided once, before any compute: in a jax.distributed run every
+    # Which chunks are done was decided once, before any compute: in a jax.distributed run every
     # process must dispatch the same chunks, while process 0 writes new ones.
-    saved_starts = {start for start in starts if store and store.has(start)}
     if multi_process:
         from jax.experimental import multihost_utils
 
         multihost_utils.sync_global_devices("overhang_jax: checkpoint listed")
     bar = tqdm(total=draws, unit="draw", disable=not progress or jax.process_index() > 0, smoothing=0.1)
-    pending = None  # (start, device arrays) dispatched but not yet copied back
+    pending = None  # (start, stop, device arrays) dispatched but not yet copied back
+    loaded = 0
     try:
-        for start in [*starts, None]:
+        for chunk in [*plan, None]:
             finished = pending
             pending = None
-            if start is not None:
-                saved = store.load(start) if start in saved_starts else None
-                if saved is not None and set(saved) != {*columns, *series}:
-                    raise RunError(f"checkpoint chunk {store._path(start)} does not hold this run's variables; "
-                                   "delete it to compute it again")
-                if saved is not None:
-                    collect(start, saved)
-                    bar.update(min(chunk_size, draws - start))
+            if chunk is not None:
+                start, stop, from_store = chunk
+                if from_store:
+                    collect(start, stop, store.load(start, stop - start, layout))
+                    loaded += stop - start
+                    bar.update(stop - start)
                 else:
-                    pending = (start, dispatch(start))
+                    pending = (start, stop, dispatch(start, stop))
             if finished is not None:
-                done_start, (params, outputs, summaries) = finished
+                start, stop, (params, outputs, summaries) = finished
                 arrays = {**params, **outputs, **summaries}
                 if multi_process:
                     arrays = gathered(arrays)
                 if store and jax.process_index() == 0:  # one writer; every process may read to resume
-                    store.save(done_start, {n: np.asarray(v) for n, v in arrays.items()})
-                collect(done_start, arrays)
-                bar.update(min(chunk_size, draws - done_start))
+                    store.save(start, {n: np.asarray(v)[: None if n in series else stop - start]
+                                       for n, v in arrays.items()})
+                collect(start, stop, arrays)
+                bar.update(stop - start)
     finally:
         bar.close()
+    return loaded
 
 
 def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
-            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int, **run_options):
+            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int,
+            checkpoint: str | os.PathLike | None = None, **run_options):
     """Run two scenarios on the same draws and take their per-draw differences.
 
     Common random numbers: both runs use the same seed and give every
     parameter the same unit-hypercube coordinate, so a parameter both
     scenarios leave uncertain takes the same value in draw i of each, and
     each difference B - A is paired. Returns a DataTree with the two runs
-    under ``a`` and ``b`` and the differences in ``difference``; see
-    :func:`overhang_jax.compare_summary`. ``run_options`` go to :func:`run`.
+    under ``a`` and ``b`` and the differences B - A in ``prior_predictive``; see
+    :func:`overhang_jax.compare_summary`. ``checkpoint`` names a directory
+    holding the checkpoints of both runs (``a`` and ``b`` in it);
+    ``run_options`` go to :func:`run`.
     """
     from ._results import paired_differences
 
@@ -482,5 +526,12 @@ def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
     loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in (priors_a, priors_b)]
     varying = {n for p in loaded for n in p.random_names}
     coordinates = tuple(n for n in model.parameter_names if n in varying)
-    runs = [run(model, p, draws=draws, seed=seed, coordinates=coordinates, **run_options) for p in loaded]
+    if checkpoint is not None:
+        try:
+            Path(checkpoint).mkdir(exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
+    runs = [run(model, p, draws=draws, seed=seed, coordinates=coordinates, **run_options,
+                checkpoint=None if checkpoint is None else Path(checkpoint) / label)
+            for label, p in zip("ab", loaded)]
     return paired_differences(model, *runs)

@@ -17,7 +17,6 @@ import jax
 import jax.extend.random
 import jax.numpy as jnp
 import numpy as np
-import scipy.stats
 
 # --------------------------------------------------------------------------
 # Unit-hypercube samplers. Draw i always gets the same point, whatever the
@@ -52,7 +51,9 @@ class Sampler:
     def host_part(self, start: int, count: int) -> np.ndarray:
         """Host-made data for draws [start, start + count) (an empty array for Monte Carlo)."""
         if self.kind == "sobol" and self.dimension:
-            engine = scipy.stats.qmc.Sobol(self.dimension, scramble=True, rng=np.random.default_rng(self.seed))
+            from scipy.stats import qmc  # imported here: scipy.stats takes about a second
+
+            engine = qmc.Sobol(self.dimension, scramble=True, rng=np.random.default_rng(self.seed))
             if start:
                 engine.fast_forward(start)
             with warnings.catch_warnings():

@@ -43,6 +43,7 @@ import numpy as np
 import scipy.stats
 import xarray as xr
 
+from . import _results
 from ._model import Model
 from ._priors import Priors, load_priors
 from ._runner import RunError, get_model, run
@@ -199,7 +200,10 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
     independent = dataclasses.replace(priors, correlations=())
     design = SaltelliDesign(int(seed), independent.dimension, tuple(varying.index(n) for n in parameters),
                             int(base_samples))
-    results = run(model, independent, draws=design.draws, seed=int(seed), sampler=design, **run_options)
+    # Only the outputs are needed: the design's parameters are known by index.
+    results = run(model, independent, draws=design.draws, seed=int(seed), sampler=design, outputs_only=True,
+                  **run_options)
+    evaluated = _results.outputs(results)
 
     rows = design.rows_per_base
     key = jax.random.key(int(seed) + 1)  # bootstrap resamples: a key of their own
@@ -208,7 +212,7 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
             ("S1", "S1_low", "S1_high", "ST", "ST_low", "ST_high")}
     dropped = []
     for k, output in enumerate(outputs):
-        values = np.asarray(results["prior_predictive"][output].values, np.float64).reshape(base_samples, rows)
+        values = np.asarray(evaluated[output].values, np.float64).reshape(base_samples, rows)
         finite = np.all(np.isfinite(values), axis=1)
         dropped.append(int(base_samples - finite.sum()))
         values = values[finite]
@@ -230,7 +234,7 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
     variables["dropped_base_samples"] = xr.Variable(("output",), np.asarray(dropped),
                                                     {"long_name": "base samples left out: a non-finite output"})
     attrs = {
-        "model": model.name, "kind": "sobol_indices", "base_samples": int(base_samples),
+        "model": model.name, "kind": "sobol_indices", "layout_version": _results.LAYOUT_VERSION, "base_samples": int(base_samples),
         "evaluations": design.draws, "seed": int(seed), "design": "Saltelli, scrambled Sobol base points",
         "estimators": "S1: Saltelli 2010; ST: Jansen 1999", "bootstrap": int(bootstrap),
         "confidence": float(confidence), "independence": INDEPENDENCE_NOTE
@@ -239,6 +243,16 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
         "devices": results.attrs["devices"], "version": results.attrs["version"],
     }
     return xr.Dataset(variables, coords={"output": outputs, "parameter": parameters}, attrs=attrs)
+
+
+def estimated_indices_bytes(priors: Priors, outputs: Sequence[str], parameters: Sequence[str]) -> int:
+    """Bytes of the file of :func:`sobol_indices`: six float64 tables (output x parameter), the
+    dropped counts, the names, the priors in the attributes and netCDF's headers (as a run's)."""
+    from ._results import NETCDF_FILE_BYTES, NETCDF_VARIABLE_BYTES
+
+    names = sum(len(n) for n in (*outputs, *parameters)) * 4  # fixed-width unicode
+    return (NETCDF_FILE_BYTES + 9 * NETCDF_VARIABLE_BYTES + 6 * 8 * len(outputs) * len(parameters)
+            + 8 * len(outputs) + names + len(priors.to_toml().encode()) + 4096)
 
 
 def ranked(indices: xr.Dataset, output: str):

@@ -1,38 +1,47 @@
 """The takeoff model: overhang pools and the maximum explosive takeoff speed.
 
-This is section 1 of MODELS.md. Three overhangs i in {investment, hardware,
+docs/takeoff.md is this model's page: every equation below (same labels, same
+symbols, same order), its units, defaults and sources, and where it departs
+from the original specification. Three overhangs i in {investment, hardware,
 software} are pools of S_i orders of magnitude (OOM); R_i is the fraction of
 pool i not yet consumed, R_i(0) = 1.
 
 Discretisation (both methods below follow it exactly):
 
-* step n = 0, 1, ..., N at year t_n = start_year + n * step_years, with
-  N = floor(horizon_years / step_years + 1e-3) (the offset absorbs rounding:
-  300 / 0.1 is 2999.9999999999995 in floating point);
-* S_inv(n) = size_investment + investment_pool_growth * n * step_years
-  (the other pools are fixed);
-* capability K_n = capability_start + sum_i S_i(n) * (1 - R_i(n));
-* pre-takeoff: takeoff starts at the first step T with K_T >= takeoff_threshold.
-  Before it, R_i(n+1) = R_i(n) * (1 - min(1, c0 * m_i(n))), where
-  m_i = pre_multiplier_i except m_sw = 0 at the steps inside the software
-  pause [software_pause_start, software_pause_end): steps k >= 0 with
-  ceil((year - start_year) / step_years - 1e-3) as each boundary's step;
-* explosive phase, steps n >= T: rate r_i(n) = min(1, c1 / delay_i * M_i(n)),
-  c1 = c0 * c1_over_c0, M_inv = M_hw = 1 and M_sw = the asymmetry multiplier
-  A_n when asymmetry = 1, else 1; speed v_n = sum_i S_i(n) R_i(n) r_i(n) / dt
-  (OOM/yr); then R_i(n+1) = R_i(n) * (1 - r_i(n));
-* the takeoff ends at the first step E > T where sum_i S_i(E) R_i(E) < end_remaining.
-
-Asymmetry multiplier A_n = scaffolding_factor * c2 * I ** (asymmetry_scaling *
-asymmetry_returns) with log10 I = investment_base + S_inv(n) * (1 - R_inv(n)),
-computed as the inference model's copies multiplier I ** asymmetry_scaling
-(see _inference.py) raised to asymmetry_returns.
+(T1) grid: step n = 0, 1, ..., N at year t_n = start_year + n dt, dt = step_years,
+     N = floor(horizon_years / dt + 1e-3) (the offset absorbs rounding: 300 / 0.1
+     is 2999.9999999999995 in floating point); N < MAX_STEPS, checked when the
+     priors load;
+(T2) pools: S_inv(n) = size_investment + investment_pool_growth * n dt; S_hw, S_sw fixed;
+(T3) capability: K_n = capability_start + sum_i S_i(n) (1 - R_i(n));
+(T4) rates: c0 and c1 = c0 * c1_over_c0 are shares of a pool per tenth of a year
+     (the source's unit). A pool consumed at r per tenth of a year keeps
+     k(r) = (1 - min(1, r)) ** (dt / 0.1) of itself over one step and loses
+     q(r) = 1 - k(r); at dt = 0.1, q = min(1, r);
+(T5) pre-takeoff, n < T: R_i(n+1) = R_i(n) k(c0 m_i(n)), with m_i = pre_multiplier_i,
+     except m_sw = 0 at the steps inside the software pause
+     [software_pause_start, software_pause_end) (steps k >= 0, each boundary at
+     step ceil((year - start_year) / dt - 1e-3));
+(T6) takeoff: T is the first step with K_T >= takeoff_threshold;
+(T7) explosive phase, n >= T: r_i(n) = c1 / d_i * M_i(n) per tenth of a year with
+     d_i = delay_i, M_inv = M_hw = 1, M_sw = A_n if asymmetry = 1 else 1;
+(T8) asymmetry multiplier: A_n = scaffolding_factor * c2 * I ** (asymmetry_scaling *
+     asymmetry_returns), log10 I = investment_base + S_inv(n) (1 - R_inv(n)),
+     computed as the inference model's copies multiplier I ** asymmetry_scaling
+     (see _inference.py) raised to asymmetry_returns;
+(T9) speed: v_n = sum_i S_i(n) R_i(n) q(r_i(n)) / dt, the OOM consumed over the
+     step, per year; then R_i(n+1) = R_i(n) k(r_i(n));
+(T10) end: E is the first step after T with sum_i S_i(E) R_i(E) < end_remaining.
 
 Outputs: takeoff_year = t_T; speed_at_start = v_T; max_speed = max of v_n over
 T <= n < E and max_speed_year the first year it is reached; takeoff_duration =
-(E - T) * step_years; remaining_<pool> = S_i(T) * R_i(T), the OOM left in each
-pool when takeoff starts; asymmetry_multiplier = the multiplier applied to
-the software rate at step T (1 with asymmetry off).
+(E - T) dt; remaining_<pool> = S_i(T) R_i(T), the OOM left in each pool when
+takeoff starts; asymmetry_multiplier = the multiplier applied to the software
+rate at step T (1 with asymmetry off); rate_clipped = 1 if a rate of (T5) or
+(T7) reached 1 per tenth of a year in a step whose result is used (pre-takeoff
+steps before min(T, N), explosive steps T <= n < E or to the horizon): the pool
+then goes within one step whatever its length, so that draw's speeds grow as
+1 / dt.
 
 A draw that does not take off by the horizon gets takeoff_year = +inf,
 max_speed_year = +inf, takeoff_duration = +inf and NaN for the quantities
@@ -40,15 +49,15 @@ that only exist once takeoff starts; one that takes off but has not ended by
 the horizon gets takeoff_duration = +inf. The runner counts both.
 
 Two methods give the same answers: ``stepped`` (the reference) iterates
-every step; ``closed_form`` uses R_i(n) = (1 - c0 m_i) ** (active steps
-before n) and finds T by bisection on the monotone K_n (the pools only
-shrink and S_inv only grows). Its explosive phase is in closed form too when
-the rates are constant (asymmetry off, investment_pool_growth = 0), and
-stepped otherwise.
+every step; ``closed_form`` uses R_i(n) = k_i ** (active steps before n) and
+finds T by bisection on the monotone K_n (the pools only shrink and S_inv
+only grows). Its explosive phase is in closed form too when the rates are
+constant (asymmetry off, investment_pool_growth = 0), and stepped otherwise.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -56,10 +65,13 @@ import jax
 import jax.numpy as jnp
 
 from . import _inference
-from ._model import Draw, Model, Ordered, Output, Parameter
+from ._model import Check, Draw, Model, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
-"""Largest horizon in steps (longer horizons are cut there)."""
+"""Steps are counted exactly in float32 up to here: a horizon of more steps (horizon_years /
+step_years) is refused when the priors load."""
+RATE_UNIT_YEARS = 0.1
+"""c0 and c1 are rates per tenth of a year, the source post's unit (its step)."""
 
 _INF = jnp.inf
 
@@ -73,7 +85,8 @@ PARAMETERS = (
               lower=0.0, lower_open=True),
     Parameter("delay_software", 1.0, "months", "relative delay of the software pool after takeoff",
               lower=0.0, lower_open=True),
-    Parameter("c0", 0.0037, "1/step", "pre-takeoff consumption rate", lower=0.0, upper=1.0, lower_open=True),
+    Parameter("c0", 0.0037, "1/(0.1 yr)", "pre-takeoff consumption rate, share of a pool per tenth of a year",
+              lower=0.0, upper=1.0, lower_open=True),
     Parameter("c1_over_c0", 100.0, "1", "post-takeoff rate (before dividing by the delay) over c0",
               lower=0.0, lower_open=True),
     Parameter("c2", 1 / 33, "1", "normalisation of the asymmetry multiplier", lower=0.0, lower_open=True),
@@ -97,21 +110,25 @@ PARAMETERS = (
     Parameter("horizon_years", 300.0, "yr", "simulated span after start_year", lower=0.0, lower_open=True),
 )
 
+# "worse" is the safety reading of comparisons: an earlier, faster, shorter takeoff, with more
+# overhang left to burn when it starts.
 OUTPUTS = (
-    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold"),
-    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff"),
-    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase"),
-    Output("max_speed_year", "year", "first year the maximum speed is reached"),
-    Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain"),
-    Output("remaining_investment", "OOM", "investment overhang left when takeoff starts"),
-    Output("remaining_hardware", "OOM", "hardware overhang left when takeoff starts"),
-    Output("remaining_software", "OOM", "software overhang left when takeoff starts"),
-    Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts"),
+    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold", "lower"),
+    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff", "higher"),
+    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase", "higher"),
+    Output("max_speed_year", "year", "first year the maximum speed is reached", "lower"),
+    Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain", "lower"),
+    Output("remaining_investment", "OOM", "investment overhang left when takeoff starts", "higher"),
+    Output("remaining_hardware", "OOM", "hardware overhang left when takeoff starts", "higher"),
+    Output("remaining_software", "OOM", "software overhang left when takeoff starts", "higher"),
+    Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts", "higher"),
+    Output("rate_clipped", "1", "1 if a pool's rate reached 1 per tenth of a year in a simulated step (consumed "
+           "whole within the step: max_speed then depends on step_years), else 0"),
 )
 
 
 # --------------------------------------------------------------------------
-# The equations, one function each; every name matches MODELS.md section 1.
+# The equations, one function each, named as in docs/takeoff.md.
 
 
 class Pools(NamedTuple):
@@ -163,9 +180,19 @@ def capability(p: Draw, step: jax.Array, remaining: Pools) -> jax.Array:
 
 
 def horizon_steps(p: Draw) -> jax.Array:
-    """N, the last step simulated."""
-    steps = jnp.floor(p["horizon_years"] * per(p["step_years"]) + 1e-3)
-    return jnp.minimum(steps, MAX_STEPS - 1).astype(jnp.int32)
+    """N, the last step simulated (at most MAX_STEPS - 1: checked when the priors load)."""
+    return jnp.floor(p["horizon_years"] * per(p["step_years"]) + 1e-3).astype(jnp.int32)
+
+
+def _horizon_within_step_limit(ranges) -> str | None:
+    """The longest horizon in steps must fit MAX_STEPS (a longer one would be cut short)."""
+    (_, horizon), (step, _) = ranges["horizon_years"], ranges["step_years"]
+    steps = math.floor(horizon / step + 1e-3)
+    if steps <= MAX_STEPS - 1:
+        return None
+    return (f"parameters 'horizon_years' (up to {horizon:g}) and 'step_years' (down to {step:g}) give up to "
+            f"{steps:,} steps; at most {MAX_STEPS - 1:,} are allowed (MAX_STEPS = 2**24, where float32 stops "
+            "counting steps exactly): raise step_years or shorten horizon_years")
 
 
 def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
@@ -177,44 +204,68 @@ def pause_steps(p: Draw) -> tuple[jax.Array, jax.Array]:
     return first_step_at(p["software_pause_start"]), first_step_at(p["software_pause_end"])
 
 
+def log_keep(p: Draw, rates: Pools) -> Pools:
+    """log k_i: a pool consumed at r_i per tenth of a year keeps k_i = (1 - min(1, r_i)) ** (dt / 0.1)
+    of itself over one step of dt years (the exact conversion: the decay compounds)."""
+    tenths = p["step_years"] * (1 / RATE_UNIT_YEARS)
+    return jax.tree.map(lambda rate: tenths * jnp.log1p(-jnp.minimum(rate, 1.0)), rates)
+
+
+def step_shares(log_keeps: Pools) -> Pools:
+    """q_i = 1 - k_i, the share of each pool consumed in one step."""
+    return jax.tree.map(lambda lk: -jnp.expm1(lk), log_keeps)
+
+
+def clipped(rates: Pools) -> jax.Array:
+    """Whether a rate reached 1 per tenth of a year (the pool goes within a step whatever its length)."""
+    return largest(rates) >= 1
+
+
 def pre_takeoff_rates(p: Draw) -> Pools:
-    """min(1, c0 * m_i) per step, outside any pause."""
+    """c0 * m_i per tenth of a year, outside any pause."""
     multipliers = Pools(p["pre_multiplier_investment"], p["pre_multiplier_hardware"], p["pre_multiplier_software"])
-    return jax.tree.map(lambda m: jnp.minimum(1.0, p["c0"] * m), multipliers)
+    return jax.tree.map(lambda m: p["c0"] * m, multipliers)
 
 
 def pre_takeoff_step(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
-    """R_i(n+1) = R_i(n) * (1 - c0 m_i(n)), with m_sw = 0 inside the pause."""
+    """R_i(n+1) = R_i(n) * k_i, with m_sw = 0 (k_sw = 1) inside the pause."""
     pause_start, pause_end = pause_steps(p)
     paused = (step >= pause_start) & (step < pause_end)
-    rates = pre_takeoff_rates(p)
-    rates = rates._replace(software=jnp.where(paused, 0.0, rates.software))
-    return jax.tree.map(lambda r, rate: r * (1 - rate), remaining, rates)
+    keep = jax.tree.map(jnp.exp, log_keep(p, pre_takeoff_rates(p)))
+    keep = keep._replace(software=jnp.where(paused, 1.0, keep.software))
+    return jax.tree.map(lambda r, k: r * k, remaining, keep)
+
+
+def active_steps(p: Draw, step: jax.Array) -> Pools:
+    """Pre-takeoff steps before step n in which each pool is consumed (software not in its pause)."""
+    pause_start, pause_end = pause_steps(p)
+    paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
+    return Pools(step, step, step - paused_before)
 
 
 def pre_takeoff_closed_form(p: Draw) -> Callable[[jax.Array], Pools]:
-    """Closed form of the pre-takeoff phase: step n -> R_i(n) = (1 - c0 m_i) ** (active steps before n).
+    """Closed form of the pre-takeoff phase: step n -> R_i(n) = k_i ** (active steps before n).
 
     The per-draw constants are computed once, outside the function that a
     search then calls at many steps.
     """
-    pause_start, pause_end = pause_steps(p)
-    log_factor = log_factors(pre_takeoff_rates(p))
+    log_factor = log_keep(p, pre_takeoff_rates(p))
 
     def remaining_at(step: jax.Array) -> Pools:
-        paused_before = jnp.clip(step, pause_start, pause_end) - pause_start
-        return decay(Pools(step, step, step - paused_before), log_factor)
+        return decay(active_steps(p, step), log_factor)
     return remaining_at
+
+
+def pre_takeoff_clipped(p: Draw, takeoff_step: jax.Array) -> jax.Array:
+    """Whether a pool consumed at c0 m_i >= 1 per tenth of a year before takeoff (or the horizon)."""
+    active = active_steps(p, jnp.minimum(takeoff_step, horizon_steps(p)))
+    return jnp.any(jnp.stack(jax.tree.leaves(jax.tree.map(lambda n, rate: (n > 0) & (rate >= 1), active,
+                                                            pre_takeoff_rates(p)))), axis=0)
 
 
 def pre_takeoff_remaining(p: Draw, step: jax.Array) -> Pools:
     """R_i at step n before takeoff, in closed form."""
     return pre_takeoff_closed_form(p)(step)
-
-
-def log_factors(rates: Pools) -> Pools:
-    """log(1 - r_i): a pool's remaining fraction shrinks by this (natural log) per step."""
-    return jax.tree.map(lambda rate: jnp.log1p(-rate), rates)
 
 
 def decay(steps: Pools, log_factor: Pools) -> Pools:
@@ -238,17 +289,17 @@ def asymmetry_multiplier(p: Draw, step: jax.Array, remaining: Pools) -> jax.Arra
 
 
 def explosive_rates(p: Draw, step: jax.Array, remaining: Pools) -> tuple[Pools, jax.Array]:
-    """r_i = min(1, c1 / d_i * M_i) per step, with the asymmetry multiplier on software."""
+    """r_i = c1 / d_i * M_i per tenth of a year, with the asymmetry multiplier on software."""
     c1 = p["c0"] * p["c1_over_c0"]
     multiplier = asymmetry_multiplier(p, step, remaining)
     rates = Pools(c1 * per(p["delay_investment"]), c1 * per(p["delay_hardware"]),
                   c1 * per(p["delay_software"]) * multiplier)
-    return jax.tree.map(lambda r: jnp.minimum(1.0, r), rates), multiplier
+    return rates, multiplier
 
 
-def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, rates: Pools) -> jax.Array:
-    """v = sum_i S_i R_i r_i / dt, in OOM per year."""
-    return total(jax.tree.map(lambda s, r, rate: s * r * rate, pool_sizes(p, step), remaining, rates)) * per(p["step_years"])
+def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, shares: Pools) -> jax.Array:
+    """v = sum_i S_i R_i q_i / dt: the OOM consumed over the step, per year."""
+    return total(jax.tree.map(lambda s, r, q: s * r * q, pool_sizes(p, step), remaining, shares)) * per(p["step_years"])
 
 
 def remaining_oom(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
@@ -279,9 +330,9 @@ def first_step_where(reached, low: jax.Array, high: jax.Array, guess_low: jax.Ar
     return jax.lax.while_loop(lambda b: b[0] < b[1], halve, bracket)[0]
 
 
-def _steps_to_fall(fraction: jax.Array, rate: jax.Array) -> jax.Array:
-    """Steps n for (1 - rate) ** n to fall to ``fraction``, as a float (inf if never)."""
-    steps = jnp.log(jnp.maximum(fraction, 0.0)) / jnp.log1p(-jnp.minimum(rate, 1.0))
+def _steps_to_fall(fraction: jax.Array, log_keep_: jax.Array) -> jax.Array:
+    """Steps n for k ** n to fall to ``fraction`` (log k = ``log_keep_``), as a float (inf if never)."""
+    steps = jnp.log(jnp.maximum(fraction, 0.0)) / log_keep_
     return jnp.where(fraction >= 1.0, 0.0, jnp.where(jnp.isnan(steps), jnp.inf, steps))
 
 
@@ -290,11 +341,11 @@ def _guess_to_step(x: jax.Array, margin: int = 2) -> jax.Array:
     return (jnp.clip(jnp.floor(x), -1.0, float(MAX_STEPS)) + margin).astype(jnp.int32)
 
 
-def _steps_until_below(p: Draw, left: Pools, rates: Pools, fraction: float) -> jax.Array:
+def _steps_until_below(p: Draw, left: Pools, log_keeps: Pools, fraction: float) -> jax.Array:
     """Steps until every pool holds less than ``fraction`` * end_remaining at constant rates."""
     return largest(jax.tree.map(
-        lambda oom, rate: jnp.where(oom > 0, _steps_to_fall(fraction * p["end_remaining"] / oom, rate), 0.0),
-        left, rates))
+        lambda oom, lk: jnp.where(oom > 0, _steps_to_fall(fraction * p["end_remaining"] / oom, lk), 0.0),
+        left, log_keeps))
 
 
 # --------------------------------------------------------------------------
@@ -310,6 +361,8 @@ class ExplosiveState(NamedTuple):
     max_speed_step: jax.Array
     end_step: jax.Array
     """-1 until the takeoff ends."""
+    clipped: jax.Array
+    """Whether a rate reached 1 per tenth of a year in a step of the phase."""
     done: jax.Array
 
 
@@ -331,15 +384,17 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: Pools,
         ends = (s.step > takeoff_step) & (s.step <= last_step) & (left < p["end_remaining"])
         done = ends | (s.step > last_step)
         rates, _ = explosive_rates(p, s.step, s.remaining)
-        speed = takeoff_speed(p, s.step, s.remaining, rates)
+        log_keeps = log_keep(p, rates)
+        speed = takeoff_speed(p, s.step, s.remaining, step_shares(log_keeps))
         faster = ~done & (speed > s.max_speed)
         return ExplosiveState(
             step=jnp.where(done, s.step, s.step + 1),
-            remaining=jax.tree.map(lambda r, rate: jnp.where(done, r, r * (1 - rate)), s.remaining, rates),
+            remaining=jax.tree.map(lambda r, lk: jnp.where(done, r, r * jnp.exp(lk)), s.remaining, log_keeps),
             speed_at_start=jnp.where(s.step == takeoff_step, speed, s.speed_at_start),
             max_speed=jnp.where(faster, speed, s.max_speed),
             max_speed_step=jnp.where(faster, s.step, s.max_speed_step),
             end_step=jnp.where(ends, s.step, s.end_step),
+            clipped=s.clipped | (~done & clipped(rates)),
             done=done,
         )
 
@@ -353,6 +408,7 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: Pools,
         max_speed=jnp.full_like(p["c0"], -_INF),
         max_speed_step=takeoff_step,
         end_step=jnp.full_like(takeoff_step, -1),
+        clipped=jnp.zeros_like(never),
         done=never | skip,
     )
     return jax.lax.while_loop(cond, body, init)
@@ -367,7 +423,7 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Poo
     """
     last_step = horizon_steps(p)
     rates, _ = explosive_rates(p, takeoff_step, remaining)
-    log_factor = log_factors(rates)
+    log_factor = log_keep(p, rates)
     left = remaining_oom(p, takeoff_step, remaining)
 
     def decayed(k):
@@ -382,9 +438,9 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Poo
     # below end_remaining (a lower bound on k) and below a third of it (enough).
     steps_left = last_step - takeoff_step
     k_end = first_step_where(ended, jnp.ones_like(takeoff_step), steps_left + 1,
-                             _guess_to_step(_steps_until_below(p, left, rates, 1.0), -2),
-                             _guess_to_step(_steps_until_below(p, left, rates, 1 / 3), 2))
-    speed = takeoff_speed(p, takeoff_step, remaining, rates)
+                             _guess_to_step(_steps_until_below(p, left, log_factor, 1.0), -2),
+                             _guess_to_step(_steps_until_below(p, left, log_factor, 1 / 3), 2))
+    speed = takeoff_speed(p, takeoff_step, remaining, step_shares(log_factor))
     return ExplosiveState(
         step=takeoff_step + k_end,
         remaining=decayed(k_end),
@@ -392,6 +448,7 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Poo
         max_speed=speed,
         max_speed_step=takeoff_step,
         end_step=jnp.where(k_end <= steps_left, takeoff_step + k_end, -1),
+        clipped=clipped(rates),
         done=jnp.ones_like(takeoff_step, dtype=bool),
     )
 
@@ -450,11 +507,11 @@ def _takeoff_step_bounds(p: Draw) -> tuple[jax.Array, jax.Array]:
     threshold closes soonest (latest). Equal when the multipliers are equal,
     which spares the halvings in the common case.
     """
-    rates = pre_takeoff_rates(p)
+    log_keeps = log_keep(p, pre_takeoff_rates(p))
     gap = p["takeoff_threshold"] - p["capability_start"]
     last_step = horizon_steps(p)
-    soonest = _steps_to_fall(1 - gap / total(pool_sizes(p, last_step)), largest(rates))
-    latest = _steps_to_fall(1 - gap / total(pool_sizes(p, jnp.zeros_like(last_step))), smallest(rates))
+    soonest = _steps_to_fall(1 - gap / total(pool_sizes(p, last_step)), smallest(log_keeps))
+    latest = _steps_to_fall(1 - gap / total(pool_sizes(p, jnp.zeros_like(last_step))), largest(log_keeps))
     return soonest, latest
 
 
@@ -482,6 +539,7 @@ def _outputs(p: Draw, takeoff_step: jax.Array, remaining: Pools, phase: Explosiv
         "remaining_hardware": if_took_off(left.hardware),
         "remaining_software": if_took_off(left.software),
         "asymmetry_multiplier": if_took_off(multiplier),
+        "rate_clipped": (pre_takeoff_clipped(p, takeoff_step) | (took_off & phase.clipped)).astype(dtype),
     }
 
 
@@ -509,7 +567,7 @@ def explosive_steps_estimate(p: Draw, takeoff_step: jax.Array, remaining: Pools)
     """Roughly how many steps the explosive phase lasts: until every pool is below end_remaining / 3
     at its rate when takeoff starts (the asymmetry multiplier only grows, so this overestimates)."""
     rates, _ = explosive_rates(p, takeoff_step, remaining)
-    steps = _steps_until_below(p, remaining_oom(p, takeoff_step, remaining), rates, 1 / 3)
+    steps = _steps_until_below(p, remaining_oom(p, takeoff_step, remaining), log_keep(p, rates), 1 / 3)
     return jnp.minimum(steps, horizon_steps(p).astype(steps.dtype))
 
 
@@ -536,11 +594,11 @@ def work_estimate_closed_form(p: Draw) -> jax.Array:
 
 TAKEOFF = Model(
     name="takeoff",
-    description="overhang pools and the maximum explosive takeoff speed (MODELS.md section 1)",
+    description="overhang pools and the maximum explosive takeoff speed (docs/takeoff.md)",
     parameters=PARAMETERS,
     outputs=OUTPUTS,
     methods={"closed_form": takeoff_closed_form, "stepped": takeoff_stepped},
     default_priors="takeoff.toml",
-    constraints=(Ordered("software_pause_start", "software_pause_end"),),
+    constraints=(Ordered("software_pause_start", "software_pause_end"), Check(_horizon_within_step_limit)),
     work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
 )

@@ -164,10 +164,149 @@ def test_nonfinite_draws_are_listed_by_index():
     assert 0 < oj.nonfinite_draws(results, "takeoff_year").size < 500
 
 
-@pytest.mark.parametrize("args,message", [
-    (["run", "takeoff", "--draws", "100", "--chunk-size", "200"], "larger than --draws"),
-    (["compare", "no_policy", "full_catch_up", "--draws", "100", "--chunk-size", "200"], "larger than --draws"),
-])
-def test_chunk_larger_than_draws_is_a_clear_error(capsys, args, message):
+def test_a_chunk_larger_than_the_draws_is_clamped(tmp_path, capsys):
+    # The chunk size never changes the results, so a large one is no reason to refuse a run.
+    out = tmp_path / "r.nc"
+    code, _, stderr = run_cli(capsys, "run", "takeoff", "--draws", "100", "--chunk-size", "200", "--seed", "2",
+                              "--out", str(out), "--no-plots")
+    assert code == 0, stderr
+    direct = oj.run("takeoff", draws=100, seed=2, chunk_size=100)
+    assert np.array_equal(oj.load(out)["prior_predictive"]["max_speed"].values,
+                          direct["prior_predictive"]["max_speed"].values, equal_nan=True)
+    code, _, stderr = run_cli(capsys, "compare", "no_policy", "full_catch_up", "--draws", "100", "--chunk-size",
+                              "200", "--out", str(tmp_path / "c.nc"), "--no-plots")
+    assert code == 0, stderr
+
+
+def test_a_resumed_run_reports_the_speed_of_what_it_computed(tmp_path, capsys, monkeypatch):
+    from overhang_jax import _checkpoint
+
+    args = ["run", "takeoff", "--draws", "4000", "--chunk-size", "1000", "--checkpoint", str(tmp_path / "ckpt"),
+            "--out", str(tmp_path / "r.nc"), "--no-plots"]
+    real_save = _checkpoint.Checkpoint.save
+    saved = []
+
+    def save_then_die(self, start, arrays):
+        real_save(self, start, arrays)
+        saved.append(start)
+        if len(saved) == 3:
+            raise KeyboardInterrupt
+
+    monkeypatch.setattr(_checkpoint.Checkpoint, "save", save_then_die)
     code, _, stderr = run_cli(capsys, *args)
-    assert code == 2 and message in stderr and stderr.count("\n") == 1
+    assert code == 130 and "resume" in stderr
+    monkeypatch.undo()
+    code, stdout, stderr = run_cli(capsys, *args)
+    assert code == 0, stderr
+    assert "3,000 draws read from the checkpoint" in stdout
+    assert "1,000 draws computed in" in stdout and "4,000 draws in" not in stdout
+    code, stdout, stderr = run_cli(capsys, *args)  # everything saved: nothing computed, no speed to report
+    assert code == 0 and "all 4,000 draws read from the checkpoint" in stdout and "draws/s" not in stdout
+
+
+def foreign_netcdf(path):
+    import xarray as xr
+
+    xr.Dataset({"x": ("t", np.arange(3.0))}, attrs={"model": "takeoff"}).to_netcdf(path, engine="h5netcdf")
+
+
+def truncated_results(path):
+    oj.save(oj.run("takeoff", draws=2000, seed=0), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])  # what a kill in the middle of a non-atomic copy leaves
+
+
+def truncated_comparison(path):
+    oj.save(oj.compare("trajectory", None, None, draws=200, seed=0), path)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) * 2 // 3])
+
+
+def results_without_outputs(path):
+    import h5py
+
+    oj.save(oj.run("takeoff", draws=100, seed=0), path)
+    with h5py.File(path, "a") as f:
+        del f["prior_predictive"]
+
+
+def results_with_a_damaged_attribute(path):
+    import h5py
+
+    oj.save(oj.run("takeoff", draws=100, seed=0), path)
+    with h5py.File(path, "a") as f:
+        f.attrs["draws"] = "a hundred"
+
+
+@pytest.mark.parametrize("make", [foreign_netcdf, truncated_results, truncated_comparison, results_without_outputs,
+                                  results_with_a_damaged_attribute])
+def test_summary_of_any_damaged_or_foreign_file_is_one_error_line(tmp_path, capsys, make):
+    path = tmp_path / "r.nc"
+    make(path)
+    code, stdout, stderr = run_cli(capsys, "summary", str(path))
+    assert code == 2 and stderr.startswith("overhang-jax: error: ") and stderr.count("\n") == 1, stderr
+    assert str(path) in stderr and "Traceback" not in stderr
+
+
+def test_summary_of_a_sensitivity_file_prints_its_indices(tmp_path, capsys):
+    out = tmp_path / "s.nc"
+    code, _, stderr = run_cli(capsys, "sensitivity", "takeoff", "--output", "max_speed", "--base-samples", "64",
+                              "--bootstrap", "20", "--out", str(out), "--no-plots")
+    assert code == 0, stderr
+    code, stdout, stderr = run_cli(capsys, "summary", str(out))
+    assert code == 0, stderr
+    assert "Sobol indices of max_speed" in stdout and "ST_high" in stdout and "size_software" in stdout
+
+
+INFINITE_TRAINING = 'model = "inference"\n[params]\ncluster_flop_per_second = 1e37\n'  # training FLOP > 3.4e38
+
+
+@pytest.mark.parametrize("model,text,output", [
+    ("inference", INFINITE_TRAINING, "training_flop"),
+    ("takeoff", 'model = "takeoff"\n[params]\ntakeoff_threshold = 1e30\n', "takeoff_year"),  # never reached
+    ("trajectory", 'model = "trajectory"\n[params]\nE_tai = 200\nphi = 0\n', "tai_year_default"),
+])
+@pytest.mark.filterwarnings("error::UserWarning")  # a warning would be a second line on a terminal
+def test_plots_of_an_output_that_is_never_finite_exit_3_not_a_crash(tmp_path, capsys, model, text, output):
+    from overhang_jax._plots import default_plot_paths
+
+    priors = tmp_path / "never.toml"
+    priors.write_text(text)
+    out = tmp_path / "r.nc"
+    code, stdout, stderr = run_cli(capsys, "run", model, "--priors", str(priors), "--draws", "300", "--out", str(out))
+    assert code == 3, stderr
+    assert f"{output} 300 (100%)" in stderr and stderr.count("\n") == 1, stderr  # no warnings either
+    for path in default_plot_paths(model, tmp_path / "r"):
+        assert path.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_sensitivity_over_the_nonfinite_share_exits_3_after_writing(tmp_path, capsys):
+    priors = tmp_path / "huge.toml"
+    priors.write_text(INFINITE_TRAINING)
+    out = tmp_path / "s.nc"
+    args = ["sensitivity", "inference", "--priors", str(priors), "--output", "training_flop", "--base-samples",
+            "32", "--bootstrap", "10", "--out", str(out)]
+    code, stdout, stderr = run_cli(capsys, *args)
+    assert code == 3 and stderr.count("\n") == 1 and "32 of the 32 base samples" in stderr, stderr
+    assert out.exists() and out.with_suffix(".png").exists()
+    code, _, stderr = run_cli(capsys, *args, "--max-nonfinite-share", "1")
+    assert code == 0, stderr
+
+
+def test_large_priors_text_is_capped_in_the_results(tmp_path, capsys):
+    from overhang_jax._runner import PRIORS_TEXT_LIMIT
+
+    priors = tmp_path / "big.toml"
+    priors.write_text('model = "takeoff"\n' + "# a long note\n" * 800_000 + "[params]\nc0 = 0.004\n")
+    assert priors.stat().st_size > 10 * 2**20
+    out = tmp_path / "r.nc"
+    code, _, stderr = run_cli(capsys, "run", "takeoff", "--priors", str(priors), "--draws", "200", "--out", str(out),
+                              "--no-plots")
+    assert code == 0, stderr
+    assert out.stat().st_size < 2**20
+    results = oj.load(out)
+    text = results.attrs["priors_text"]
+    assert len(text.encode()) <= PRIORS_TEXT_LIMIT + 500 and "sha256" in text and "priors_toml" in text
+    # The resolved priors, always kept whole, still reproduce the run.
+    again = oj.run("takeoff", oj.load_priors(oj.TAKEOFF, text=results.attrs["priors_toml"]), draws=200, seed=0)
+    assert np.array_equal(again["prior"]["c0"].values, results["prior"]["c0"].values)

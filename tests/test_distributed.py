@@ -57,3 +57,18 @@ def test_two_processes_give_the_single_process_result(model, tmp_path):
     assert distributed.attrs["processes"] == 2 and distributed.attrs["devices"].count("cpu") == 8
     single = oj.run(model, draws=DRAWS, seed=5, chunk_size=CHUNK)  # 8 devices in this process (conftest)
     assert_same_data(distributed, single)
+
+
+@pytest.mark.parametrize("process_id", [0, 1])
+def test_a_process_whose_peers_never_come_gives_up_with_one_line(tmp_path, process_id):
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=2"}
+    out = tmp_path / "r.nc"
+    proc = subprocess.run([str(SCRIPT), "run", "takeoff", "--draws", "100", "--out", str(out), "--no-plots",
+                           "--coordinator", f"127.0.0.1:{free_port()}", "--num-processes", "2",
+                           "--process-id", str(process_id), "--distributed-timeout", "3"],
+                          capture_output=True, text=True, env=env, timeout=120)
+    assert proc.returncode == 2, proc.stderr[-3000:]
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("overhang-jax: error:")]
+    assert len(errors) == 1 and "Check failure" not in proc.stderr, proc.stderr[-3000:]
+    assert "within 3 s" in errors[0] and "--distributed-timeout" in errors[0]
+    assert not out.exists()

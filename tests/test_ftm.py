@@ -321,12 +321,12 @@ def small_run():
 
 def test_runner_computes_in_float64_and_agrees_with_direct_evaluation(small_run):
     assert small_run.attrs["dtype"] == "float64"
-    params = small_run["prior"].to_dataset()
+    params = oj.parameters(small_run)
     direct = simulate_sets("ftm", {name: params[name].values for name in params.data_vars})
     # Two compiled programs may fuse a multiply-add differently: the grid metrics agree exactly,
     # continuous values to rounding.
     for name in _ftm.FTM.output_names:
-        ours = small_run["prior_predictive"][name].values
+        ours = oj.outputs(small_run)[name].values
         if name == "peak_gwp_growth":
             np.testing.assert_allclose(ours, direct[name], rtol=1e-12, err_msg=name)
         else:
@@ -344,7 +344,7 @@ def test_same_bits_whatever_the_chunk_size(small_run):
 
 def test_histograms_leave_out_inadmissible_draws(small_run):
     counts = small_run["trajectories"]["largest_training_run_counts"].values
-    admissible = int(np.sum(small_run["prior_predictive"]["inadmissible"].values == 0))
+    admissible = int(np.sum(oj.outputs(small_run)["inadmissible"].values == 0))
     assert np.all(counts.sum(axis=1) == admissible)
     assert small_run["trajectories"]["gwp_growth_counts"].attrs["units"] == "%/yr"
 
@@ -363,5 +363,5 @@ def test_cli_compares_the_shipped_cap_scenarios(small_run, tmp_path, capsys):
     for name in _ftm.FTM.output_names:
         np.testing.assert_array_equal(comparison["a"]["prior_predictive"][name].values,
                                       small_run["prior_predictive"][name].values, err_msg=name)
-    delay = comparison["difference"]["agi_year"].values
+    delay = oj.outputs(comparison)["agi_year"].values
     assert np.all(delay[np.isfinite(delay)] >= 0) and np.any(delay > 0)

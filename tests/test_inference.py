@@ -1,4 +1,4 @@
-"""The inference model (MODELS.md section 3) and the code it shares with the takeoff model."""
+"""The inference model (docs/inference.md) and the code it shares with the takeoff model."""
 
 import math
 
@@ -28,7 +28,7 @@ def reference_params(n=1, **changes):
 
 
 def test_reference_case_by_hand():
-    # MODELS.md: 1e21 FLOP/s (a quarter of 2023's ~4e21) for a year, H = 1, r = 20.
+    # docs/inference.md: 1e21 FLOP/s (a quarter of 2023's ~4e21) for a year, H = 1, r = 20.
     flop = 1e21 * 365.25 * 24 * 3600                       # 3.15576e28 FLOP
     params = math.sqrt(flop / (6 * 20 * 1))                # C = 6 N D H, D = 20 N
     tokens = 1e21 / (2 * params)                           # 2 FLOP per parameter per token
@@ -39,7 +39,7 @@ def test_reference_case_by_hand():
     assert out["tokens_per_second"][0] == pytest.approx(tokens, rel=1e-12)
     assert out["parallel_streams"][0] == pytest.approx(tokens / 50, rel=1e-12)
     assert out["copies_multiplier"][0] == pytest.approx(1.0, rel=1e-12)
-    # The figures MODELS.md quotes: ~1.6e13 parameters, ~3e7 tokens/s, hundreds of thousands of streams.
+    # The figures docs/inference.md quotes: ~1.6e13 parameters, ~3e7 tokens/s, hundreds of thousands of streams.
     assert 1.55e13 < out["params_count"][0] < 1.65e13
     assert 2.9e7 < out["tokens_per_second"][0] < 3.2e7
     assert 1e5 < out["parallel_streams"][0] < 1e6
@@ -48,8 +48,8 @@ def test_reference_case_by_hand():
 @pytest.fixture(scope="module")
 def random_draws():
     results = oj.run("inference", draws=2000, seed=3, float64=True)
-    params = {k: results["prior"][k].values for k in oj.INFERENCE.parameter_names}
-    return params, {k: results["prior_predictive"][k].values for k in oj.INFERENCE.output_names}
+    params = {k: oj.parameters(results)[k].values for k in oj.INFERENCE.parameter_names}
+    return params, {k: oj.outputs(results)[k].values for k in oj.INFERENCE.output_names}
 
 
 def test_against_a_plain_numpy_implementation(random_draws):

@@ -66,8 +66,8 @@ def test_rank_correlations_find_what_drives_takeoff(results):
     assert year["c0"] < -0.5 and year["takeoff_threshold"] > 0.3
     assert abs(year["delay_hardware"]) < 0.1
     # The same numbers as scipy on the raw arrays.
-    x = results["prior"]["delay_software"].values
-    y = results["prior_predictive"]["max_speed"].values
+    x = oj.parameters(results)["delay_software"].values
+    y = oj.outputs(results)["max_speed"].values
     assert table.loc["delay_software", "max_speed"] == pytest.approx(scipy.stats.spearmanr(x, y).statistic)
 
 
@@ -80,9 +80,10 @@ def test_tornado_puts_the_strongest_parameter_on_top(results, tmp_path):
 
 
 def test_difference_plot_of_a_model_without_worse_directions(tmp_path):
-    # Takeoff outputs declare no "worse" direction: every output is drawn, and P(B worse) is NaN.
-    comparison = oj.compare("takeoff", None, oj.load_priors(oj.TAKEOFF, text="[params]\nc0 = 0.005\n"),
-                            draws=400, seed=1)
+    # Inference outputs declare no "worse" direction: every output is drawn, and P(B worse) is NaN.
+    # (Takeoff outputs have directions now: a faster takeoff is worse.)
+    comparison = oj.compare("inference", None,
+                            oj.load_priors(oj.INFERENCE, text="[params]\nutilisation = 0.5\n"), draws=400, seed=1)
     fig = oj.plots.plot_differences(comparison, tmp_path / "d.png")
-    assert len([ax for ax in fig.axes if ax.get_visible()]) == len(oj.TAKEOFF.outputs)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == len(oj.INFERENCE.outputs)
     assert (tmp_path / "d.png").exists()

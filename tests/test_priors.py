@@ -652,6 +652,24 @@ ERRORS = [
      ["c0", "outside the allowed range", "(0, 1]"]),
     ("skewed_missing_median", '[params]\nc0 = { dist = "skewed_loguniform", lo = 0.1, hi = 0.3 }\n',
      ["c0", "needs median"]),
+    ("integer_beyond_float_range", "[params]\nsize_hardware = " + "9" * 401 + "\n",
+     ["size_hardware", "'value'", "beyond the float range"]),
+    ("integer_beyond_float_range_in_a_field", '[params]\ncapability_start = { dist = "normal", mean = 1'
+     + "0" * 400 + ", sd = 1 }\n", ["capability_start", "'mean'", "beyond the float range"]),
+    ("uniform_overflows", '[params]\ncapability_start = { dist = "uniform", lo = -1e308, hi = 1e308 }\n',
+     ["capability_start", "overflow"]),
+    ("normal_interval_overflows", '[params]\ncapability_start = { dist = "normal", lo = 1e308, hi = 1.7e308 }\n',
+     ["capability_start", "overflow"]),
+    ("normal_sd_overflows", '[params]\ncapability_start = { dist = "normal", mean = 0, sd = 1e308 }\n',
+     ["capability_start", "overflow"]),
+    ("lognormal_overflows", '[params]\nsize_hardware = { dist = "lognormal", lo = 1e300, hi = 1e307 }\n',
+     ["size_hardware", "overflow"]),
+    ("correlation_pair_twice", '[[correlations]]\nparams = ["size_hardware", "size_software"]\nrank = 0.8\n'
+     '[[correlations]]\nparams = ["size_hardware", "size_software"]\nrank = -0.8\n',
+     ["correlation 2", "size_hardware", "size_software", "correlation 1"]),
+    ("correlation_pair_twice_reversed", '[[correlations]]\nparams = ["size_hardware", "size_software"]\n'
+     'rank = 0.5\n[[correlations]]\nparams = ["size_software", "size_hardware"]\nrank = 0.5\n',
+     ["correlation 2", "size_hardware", "size_software", "correlation 1"]),
 ]
 
 
@@ -928,3 +946,23 @@ def test_correlation_with_a_point_warns_and_has_no_effect():
         priors = load_text(text)
     assert priors.correlations == ()
     assert priors.to_toml() == load_text("").to_toml()
+
+
+@pytest.mark.parametrize("name,spec", [
+    ("size_hardware", "1e39"),
+    ("size_hardware", '{ dist = "loguniform", lo = 1, hi = 1e39 }'),
+    ("capability_start", '{ dist = "uniform", lo = -3e38, hi = 3e38 }'),  # values fit, hi - lo does not
+    ("size_hardware", '{ dist = "mixture", components = [1, 1e39, 2], weights = [0.45, 0.1, 0.45] }'),
+])
+def test_values_beyond_float32_are_refused_in_a_float32_run_only(name, spec):
+    priors = load_priors(TAKEOFF, text=f"[params]\n{name} = {spec}\n")  # fine in float64
+    with pytest.raises(PriorsError, match=rf"'{name}'.*float32.*--float64"):
+        overhang_jax.run("takeoff", priors, draws=16, seed=0)
+    results = overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)
+    assert np.all(np.isfinite(results["prior"][name].values))
+
+
+def test_the_largest_float32_values_still_run_in_float32():
+    priors = load_priors(TAKEOFF, text='[params]\nsize_hardware = { dist = "uniform", lo = 0, hi = 3e38 }\n')
+    results = overhang_jax.run("takeoff", priors, draws=64, seed=0)
+    assert np.all(np.isfinite(results["prior"]["size_hardware"].values))

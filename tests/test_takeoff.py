@@ -1,7 +1,7 @@
 """The takeoff model against an independent plain-Python reference.
 
-``takeoff_reference`` below is written from MODELS.md section 1 and the
-discretisation pinned down in the docstring of ``overhang_jax/_takeoff.py``
+``takeoff_reference`` below is written from the equations (T1)-(T10) of
+docs/takeoff.md, which the docstring of ``overhang_jax/_takeoff.py`` repeats
 (not from the JAX code): it steps n = 0, 1, ... with Python floats (float64).
 
 What is compared with it, draw by draw, in both methods ("closed_form" and
@@ -38,7 +38,8 @@ from overhang_jax._runner import run
 
 OUTPUTS = oj.TAKEOFF.output_names
 STEP_OUTPUTS = ("takeoff_year", "max_speed_year", "takeoff_duration")
-CONTINUOUS_OUTPUTS = tuple(name for name in OUTPUTS if name not in STEP_OUTPUTS)
+FLAG_OUTPUTS = ("rate_clipped",)
+CONTINUOUS_OUTPUTS = tuple(name for name in OUTPUTS if name not in STEP_OUTPUTS + FLAG_OUTPUTS)
 TAKEOFF_ONLY_OUTPUTS = ("speed_at_start", "max_speed", "remaining_investment", "remaining_hardware",
                         "remaining_software", "asymmetry_multiplier")
 POOLS = ("investment", "hardware", "software")
@@ -50,10 +51,14 @@ RTOL64 = 1e-9
 
 
 def takeoff_reference(params: dict[str, float]) -> dict[str, float]:
-    """One draw of the takeoff model, written from MODELS.md and the _takeoff docstring."""
+    """One draw of the takeoff model, written from (T1)-(T10) of docs/takeoff.md."""
     p = {name: float(value) for name, value in params.items()}
     t0, dt = p["start_year"], p["step_years"]
     last = math.floor(p["horizon_years"] / dt + 1e-3)  # N, the last step simulated
+    tenths = dt / 0.1  # c0 and c1 are rates per tenth of a year
+
+    def kept(rate):  # share of a pool kept over one step: the rate's decay compounded over the step
+        return (1.0 - min(1.0, rate)) ** tenths
 
     def grid_step(year):
         # A year snapped to the step grid: the first step k at or after it.
@@ -68,26 +73,30 @@ def takeoff_reference(params: dict[str, float]) -> dict[str, float]:
     def year(n):
         return t0 + n * dt
 
-    # Pre-takeoff: R_i(n+1) = R_i(n) (1 - min(1, c0 m_i(n))), until K_n >= K_star.
+    # Pre-takeoff: R_i(n+1) = R_i(n) (1 - min(1, c0 m_i(n))) ** (dt / 0.1), until K_n >= K_star.
     multipliers = [p["pre_multiplier_investment"], p["pre_multiplier_hardware"], p["pre_multiplier_software"]]
     remaining = [1.0, 1.0, 1.0]
     takeoff = None
+    clipped = False  # a rate of 1 or more per tenth of a year in a step whose result is used
     for n in range(last + 1):
         s = sizes(n)
         k = p["capability_start"] + sum(s[i] * (1.0 - remaining[i]) for i in range(3))
         if k >= p["takeoff_threshold"]:
             takeoff = n
             break
+        if n == last:
+            break
         m = list(multipliers)
         if pause_first <= n < pause_stop:
             m[2] = 0.0
-        remaining = [remaining[i] * (1.0 - min(1.0, p["c0"] * m[i])) for i in range(3)]
+        clipped |= any(p["c0"] * mi >= 1 and mi > 0 for mi in m)
+        remaining = [remaining[i] * kept(p["c0"] * m[i]) for i in range(3)]
 
     nan, inf = math.nan, math.inf
     if takeoff is None:
         return {"takeoff_year": inf, "speed_at_start": nan, "max_speed": nan, "max_speed_year": inf,
                 "takeoff_duration": inf, "remaining_investment": nan, "remaining_hardware": nan,
-                "remaining_software": nan, "asymmetry_multiplier": nan}
+                "remaining_software": nan, "asymmetry_multiplier": nan, "rate_clipped": float(clipped)}
 
     s_start = sizes(takeoff)
     out = {f"remaining_{pool}": s_start[i] * remaining[i] for i, pool in enumerate(POOLS)}
@@ -108,17 +117,19 @@ def takeoff_reference(params: dict[str, float]) -> dict[str, float]:
             multiplier = p["scaffolding_factor"] * p["c2"] * 10.0 ** (exponent * log10_investment)
         else:
             multiplier = 1.0
-        rates = [min(1.0, c1 / delays[i] * (multiplier if i == 2 else 1.0)) for i in range(3)]
-        speed = sum(s[i] * remaining[i] * rates[i] for i in range(3)) / dt
+        rates = [c1 / delays[i] * (multiplier if i == 2 else 1.0) for i in range(3)]  # per tenth of a year
+        clipped |= max(rates) >= 1
+        shares = [1.0 - kept(r) for r in rates]  # consumed in this step
+        speed = sum(s[i] * remaining[i] * shares[i] for i in range(3)) / dt
         if n == takeoff:
             out["speed_at_start"] = speed
             out["asymmetry_multiplier"] = multiplier
         if speed > max_speed:  # the first step the maximum is reached
             max_speed, max_step = speed, n
-        remaining = [remaining[i] * (1.0 - rates[i]) for i in range(3)]
+        remaining = [remaining[i] * (1.0 - shares[i]) for i in range(3)]
 
     out.update(takeoff_year=year(takeoff), max_speed=max_speed, max_speed_year=year(max_step),
-               takeoff_duration=inf if end is None else (end - takeoff) * dt)
+               takeoff_duration=inf if end is None else (end - takeoff) * dt, rate_clipped=float(clipped))
     return out
 
 
@@ -191,8 +202,8 @@ def run_of(name: str, method: str, float64: bool = True):
     draws = MIXED_DRAWS if name == "mixed" else DRAWS
     res = run("takeoff", priors(name), draws=draws, seed=SEED, float64=float64, method=method,
               chunk_size=min(draws, 512))
-    params = {n: res["prior"][n].values for n in oj.TAKEOFF.parameter_names}
-    outputs = {n: res["prior_predictive"][n].values for n in OUTPUTS}
+    params = {n: oj.parameters(res)[n].values for n in oj.TAKEOFF.parameter_names}
+    outputs = {n: oj.outputs(res)[n].values for n in OUTPUTS}
     return params, outputs, res
 
 
@@ -304,8 +315,12 @@ def mismatches(a: dict, b: dict, indices, rtol: float) -> dict[str, list[int]]:
     bad = {}
     for name in OUTPUTS:
         x, y = np.asarray(a[name], np.float64)[indices], np.asarray(b[name], np.float64)[indices]
-        if name in STEP_OUTPUTS:  # equal, the same +inf (and NaN) pattern
-            wrong = ~((x == y) | (np.isnan(x) & np.isnan(y)))
+        if name in FLAG_OUTPUTS:
+            wrong = x != y
+        elif name in STEP_OUTPUTS:  # the same grid step, the same +inf (and NaN) pattern
+            # t0 + n dt up to its last bit: XLA fuses it into one FMA in vectorised loops only.
+            with np.errstate(invalid="ignore"):
+                wrong = ~((x == y) | (np.isnan(x) & np.isnan(y)) | np.isclose(x, y, rtol=1e-14, atol=0.0))
         else:  # NaN where the other is NaN, else within rtol
             with np.errstate(invalid="ignore"):
                 wrong = ~np.isclose(x, y, rtol=rtol, atol=0.0, equal_nan=True)
@@ -652,15 +667,16 @@ def test_unreachable_threshold_gives_inf_and_nan_and_is_counted():
     draws = 64
     res = run("takeoff", oj.load_priors(oj.TAKEOFF, text=UNREACHABLE), draws=draws, seed=SEED, float64=True,
               method="closed_form", chunk_size=draws)
-    out = {n: res["prior_predictive"][n].values for n in OUTPUTS}
+    out = {n: oj.outputs(res)[n].values for n in OUTPUTS}
     for name in STEP_OUTPUTS:
         assert np.all(out[name] == np.inf), name
     for name in TAKEOFF_ONLY_OUTPUTS:
         assert np.all(np.isnan(out[name])), name
+    assert np.all(out["rate_clipped"] == 0)  # defined without a takeoff: no rate reached 1
     counts = {n: res["prior_predictive"][n].attrs["nonfinite_count"] for n in OUTPUTS}
-    assert counts == dict.fromkeys(OUTPUTS, draws)
+    assert counts == {**dict.fromkeys(OUTPUTS, draws), "rate_clipped": 0}
     assert oj.nonfinite_counts(res) == counts
-    ref = takeoff_reference({n: float(res["prior"][n].values[0]) for n in oj.TAKEOFF.parameter_names})
+    ref = takeoff_reference({n: float(oj.parameters(res)[n].values[0]) for n in oj.TAKEOFF.parameter_names})
     assert ref["takeoff_year"] == math.inf and math.isnan(ref["speed_at_start"])
 
 
@@ -681,5 +697,119 @@ def test_unreachable_draws_among_others_are_inf_nan_and_counted(method):
     counts = oj.nonfinite_counts(res)
     for name in OUTPUTS:
         assert counts[name] == res["prior_predictive"][name].attrs["nonfinite_count"]
-        assert counts[name] == int((~np.isfinite(out[name])).sum()) >= never.sum(), name
+        assert counts[name] == int((~np.isfinite(out[name])).sum()), name
+        assert counts[name] >= (never.sum() if name not in FLAG_OUTPUTS else 0), name
     assert counts["takeoff_duration"] > counts["takeoff_year"]  # horizons that end mid-takeoff
+
+
+# --------------------------------------------------------------------------
+# 5. The step is numerical: rates per tenth of a year, a refused horizon beyond the step limit.
+
+
+def reference_case_at(step_years: float) -> dict[str, float]:
+    """The reference case at another step, in float64 (closed form; jit of one draw)."""
+    with jax.enable_x64(True):
+        p = {n: jnp.asarray(v, jnp.float64) for n, v in {**oj.TAKEOFF.reference_draw(),
+                                                          "step_years": step_years}.items()}
+        return {n: float(v) for n, v in jax.jit(_takeoff.takeoff_closed_form)(p).items()}
+
+
+@pytest.mark.parametrize("step_years", [0.05, 0.02, 0.01])
+def test_takeoff_year_does_not_depend_on_the_step(step_years):
+    # c0 is per tenth of a year (the source post's unit): the pools decay by the same factor per
+    # year whatever the step, so the takeoff year moves by less than one 0.1-year step.
+    coarse, fine = reference_case_at(0.1), reference_case_at(step_years)
+    assert coarse["takeoff_year"] == pytest.approx(2039.7, abs=1e-9)  # the reference figure, unchanged
+    assert abs(fine["takeoff_year"] - coarse["takeoff_year"]) <= 0.1 + 1e-9
+    # The pools left at takeoff are the same to first order in the step.
+    for pool in POOLS:
+        assert fine[f"remaining_{pool}"] == pytest.approx(coarse[f"remaining_{pool}"], rel=0.02), pool
+
+
+def test_clipped_rates_are_flagged():
+    # r_sw = c1 / d_sw per tenth of a year reaches 1 at d_sw = c1 = 0.37 months: the software pool is
+    # then consumed within one step whatever its length, so the speed grows as 1 / step_years.
+    delays = np.linspace(0.2, 0.6, DRAWS)
+    params = {n: np.full(DRAWS, v, np.float64) for n, v in oj.TAKEOFF.reference_draw().items()}
+    params["delay_software"] = delays
+    at_step = {dt: evaluate("closed_form", {**params, "step_years": np.full(DRAWS, dt)})
+               for dt in (0.1, 0.0125, 0.00625)}
+    c1 = 0.0037 * 100
+    clipped = c1 / delays >= 1
+    assert 0.3 < clipped.mean() < 0.7
+    for out in at_step.values():  # the flag does not depend on the step
+        np.testing.assert_array_equal(out["rate_clipped"], clipped.astype(np.float64))
+    # Halving a fine step: a flagged draw's speed nearly doubles; the others' converges.
+    ratio = at_step[0.00625]["speed_at_start"] / at_step[0.0125]["speed_at_start"]
+    assert np.all(ratio[clipped] > 1.9) and np.all(ratio[~clipped] < 1.5)
+    assert np.median(ratio[~clipped]) < 1.1
+
+
+@pytest.mark.parametrize("text", [
+    "step_years = 1e-5",  # 300 years of 1e-5-year steps: 3e7 steps
+    "horizon_years = 1e7",  # 1e8 steps of 0.1 years
+    'step_years = { dist = "loguniform", lo = 1e-6, hi = 0.1 }',  # some draws beyond the limit
+])
+def test_horizon_beyond_the_step_limit_is_refused_before_compute(text):
+    with pytest.raises(oj.PriorsError, match=r"horizon_years.*step_years.*16,777,215.*MAX_STEPS"):
+        oj.load_priors(oj.TAKEOFF, text=f'model = "takeoff"\n[params]\n{text}\n')
+
+
+def test_horizon_at_the_step_limit_is_accepted():
+    oj.load_priors(oj.TAKEOFF, text='model = "takeoff"\n[params]\nstep_years = 0.001\nhorizon_years = 16000\n')
+
+
+# Halving the step from 0.1 to 0.05 years moves each output's median by less than this (float64,
+# the defaults' draws with asymmetry on in every other one). Years move by less than the coarse
+# step; the pools by hundredths of an OOM; speeds are averages over a step (the OOM consumed in
+# it, per year), so they converge at first order: about 11% from 0.1 to 0.05, half that next.
+CONVERGENCE_TOLERANCE = {"takeoff_year": 0.1, "max_speed_year": 0.1, "takeoff_duration": 0.1,
+                         "remaining_investment": 0.02, "remaining_hardware": 0.02, "remaining_software": 0.02,
+                         "asymmetry_multiplier": 0.02, "rate_clipped": 0.005}
+SPEED_TOLERANCE = 0.15  # relative
+
+
+@functools.cache
+def converging_run(step_years: float) -> dict[str, np.ndarray]:
+    params = dict(variation_params("defaults"))
+    params["asymmetry"] = (_K % 2).astype(np.float64)
+    params["step_years"] = np.full(DRAWS, step_years)
+    return evaluate("closed_form", params)
+
+
+def medians(outputs: dict[str, np.ndarray]) -> dict[str, float]:
+    # A flag's "median" is its share of draws (its median is 0 or 1).
+    return {n: float(np.mean(v) if n in FLAG_OUTPUTS else np.median(v[np.isfinite(v)])) for n, v in outputs.items()}
+
+
+def test_halving_the_step_moves_every_median_by_less_than_its_tolerance():
+    coarse, fine, finer = (medians(converging_run(dt)) for dt in (0.1, 0.05, 0.025))
+    assert set(CONVERGENCE_TOLERANCE) | {"speed_at_start", "max_speed"} == set(OUTPUTS)
+    for name, tolerance in CONVERGENCE_TOLERANCE.items():
+        assert abs(fine[name] - coarse[name]) < tolerance, (name, coarse[name], fine[name])
+    for name in ("speed_at_start", "max_speed"):
+        first, second = fine[name] / coarse[name] - 1, finer[name] / fine[name] - 1
+        assert abs(first) < SPEED_TOLERANCE, (name, coarse[name], fine[name])
+        assert 0.3 < second / first < 0.7, (name, first, second)  # first order: the change halves
+
+
+def test_the_docs_page_states_the_equations_of_the_code():
+    # docs/takeoff.md carries the docstring's (T1)-(T10) verbatim: one set of equations, two places.
+    from pathlib import Path
+
+    doc = _takeoff.__doc__
+    block = doc[doc.index("(T1) grid"):doc.index("\n\n", doc.index("(T10)"))]
+    page = (Path(__file__).resolve().parents[1] / "docs" / "takeoff.md").read_text(encoding="utf-8")
+    assert block in page
+    assert "MODELS.md" not in doc and "MODELS.md" not in page
+
+
+def test_the_cli_refuses_a_horizon_beyond_the_step_limit_in_one_line(tmp_path, capsys):
+    from overhang_jax._cli import main
+
+    priors = tmp_path / "fine.toml"
+    priors.write_text('model = "takeoff"\n[params]\nstep_years = 1e-5\n')
+    code = main(["run", "takeoff", "--priors", str(priors), "--draws", "100", "--out", str(tmp_path / "r.nc")])
+    _, err = capsys.readouterr()
+    assert code == 2 and err.count("\n") == 1 and "MAX_STEPS" in err and "step_years" in err
+    assert not (tmp_path / "r.nc").exists()

@@ -1,0 +1,19 @@
+"""The models the package ships, by name, and the runner's defaults: known without importing JAX,
+so the command line's help answers at once."""
+
+from __future__ import annotations
+
+import importlib
+
+MODEL_MODULES = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
+                 "inference": ("._inference", "INFERENCE"), "ftm": ("._ftm", "FTM")}
+"""Model name -> (module, the Model object's name in it)."""
+
+DEFAULT_CHUNK_SIZE = 2**16
+"""Draws per chunk: large enough to amortise dispatch and host copies."""
+
+
+def load_model(name: str):
+    """The Model called ``name`` (its module is imported now)."""
+    module, attribute = MODEL_MODULES[name]
+    return getattr(importlib.import_module(module, __package__), attribute)
