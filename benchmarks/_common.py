@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import os
+import time
+from pathlib import Path
 
 import jax
 
@@ -47,3 +50,33 @@ def add_run_arguments(parser: argparse.ArgumentParser, default_chunk_size: int) 
                         "overhang_jax's default; numpy uses the same dtype)")
     parser.add_argument("--jax-chunk-size", type=count, default=default_chunk_size,
                         help="draws per JAX chunk (default: the runner's, %(default)s)")
+
+
+class OtherLoad:
+    """CPU time other processes used while timing (from /proc/stat, minus this process), in cores on average.
+
+    The figures are only comparable on an otherwise idle machine: a non-zero value flags a contended run.
+    """
+
+    def __enter__(self):
+        self.start = (time.perf_counter(), self._busy(), self._own())
+        return self
+
+    def __exit__(self, *exc):
+        wall, busy, own = (b - a for a, b in zip(self.start, (time.perf_counter(), self._busy(), self._own())))
+        self.cores = max(busy - own, 0.0) / wall if wall > 0 else 0.0
+
+    @staticmethod
+    def _busy() -> float:
+        """Seconds all CPUs spent busy since boot (0 where /proc/stat is missing)."""
+        try:
+            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
+        except OSError:
+            return 0.0
+        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
+        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+    @staticmethod
+    def _own() -> float:
+        t = os.times()
+        return t.user + t.system + t.children_user + t.children_system

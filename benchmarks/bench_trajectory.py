@@ -61,7 +61,7 @@ import numpy as np  # noqa: E402
 import overhang_jax as oj  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _common import CompileClock, add_run_arguments, count, cpu_name  # noqa: E402
+from _common import CompileClock, OtherLoad, add_run_arguments, count, cpu_name  # noqa: E402
 import numpy_trajectory  # noqa: E402
 
 MODEL = "trajectory"
@@ -90,36 +90,6 @@ def machine() -> list[str]:
         f"numpy {np.__version__}, overhang_jax {oj.__version__}",
         f"JAX devices: {len(devices)} ({', '.join(str(d) for d in devices)}); numpy runs on one core",
     ]
-
-
-class OtherLoad:
-    """CPU time other processes used while timing (from /proc/stat, minus this process), in cores on average.
-
-    The figures are only comparable on an otherwise idle machine: a non-zero value flags a contended run.
-    """
-
-    def __enter__(self):
-        self.start = (time.perf_counter(), self._busy(), self._own())
-        return self
-
-    def __exit__(self, *exc):
-        wall, busy, own = (b - a for a, b in zip(self.start, (time.perf_counter(), self._busy(), self._own())))
-        self.cores = max(busy - own, 0.0) / wall if wall > 0 else 0.0
-
-    @staticmethod
-    def _busy() -> float:
-        """Seconds all CPUs spent busy since boot (0 where /proc/stat is missing)."""
-        try:
-            fields = Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]
-        except OSError:
-            return 0.0
-        user, nice, system, idle, iowait, irq, softirq, steal = (int(x) for x in fields[:8])
-        return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
-
-    @staticmethod
-    def _own() -> float:
-        t = os.times()
-        return t.user + t.system + t.children_user + t.children_system
 
 
 def time_jax(draws: int, args) -> tuple[float, float, float]:

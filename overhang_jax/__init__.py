@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 _EXPORTS = {
+    "FTM": "._ftm",
     "INFERENCE": "._inference",
     "copies_multiplier": "._inference",
     "Model": "._model",
@@ -51,6 +52,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from . import plots
     from ._analysis import (compare_summary, comparison_findings, format_summary, rank_correlations, summary,
                             trajectory_bands)
+    from ._ftm import FTM
     from ._inference import INFERENCE, copies_multiplier
     from ._model import Model, Output, Parameter
     from ._priors import Priors, PriorsError, PriorsWarning, load_priors

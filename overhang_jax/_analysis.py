@@ -216,11 +216,13 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
     A quantile below the histogram's range is -inf, above it +inf.
     """
     data = results[TRAJECTORIES_GROUP].to_dataset()
-    width, lower = float(data.attrs["bin_width"]), float(data.attrs["lower"])
     out = {}
     for name in data.data_vars:
         if not name.endswith("_counts"):
             continue
+        # The range is the variable's own (or, when every series shares one, the dataset's).
+        attrs = {**data.attrs, **data[name].attrs}
+        width, lower = float(attrs["bin_width"]), float(attrs["lower"])
         counts = np.asarray(data[name].values)
         cumulative = np.cumsum(counts, axis=1, dtype=np.int64)
         total = cumulative[:, -1:]
@@ -229,7 +231,8 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
         index = np.stack([np.searchsorted(row, r) for row, r in zip(cumulative, ranks)])
         mid = lower + (index - 1 + 0.5) * width
         mid = np.where(index == 0, -np.inf, np.where(index == counts.shape[1] - 1, np.inf, mid))
+        mid = np.where(total == 0, np.nan, mid)  # a time where no draw has a value (NaN is not counted)
         base = name[: -len("_counts")]
-        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": data.attrs["units"]})
+        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": attrs["units"]})
     dim = next(iter(out.values())).dims[0]
     return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})

@@ -17,7 +17,6 @@ from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
-DEFAULT_NONFINITE_SHARE = 0.01
 DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
 """Seconds a process of a distributed run waits for the others (JAX's own default)."""
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
@@ -266,6 +265,11 @@ def _share(text: str) -> float:
     return value
 
 
+def _nonfinite_limit(args, model) -> float:
+    """--max-nonfinite-share, or the model's own default."""
+    return args.max_nonfinite_share if args.max_nonfinite_share is not None else model.nonfinite_share_limit
+
+
 def _out_path(value: str | None, default: str) -> Path:
     if value is not None:
         return Path(value)
@@ -352,7 +356,7 @@ def _cmd_run(args) -> None:
     _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
     priors = load_priors(model, priors_path)  # validated here, before any compute
     planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
-    _check_space([(out, estimated_bytes(planned, args.max_nonfinite_share)),
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
                   *([(checkpoint, _checkpoint_bytes(model, priors, args, checkpoint))] if checkpoint else [])])
     _use_all_cpu_cores()
@@ -373,7 +377,7 @@ def _cmd_run(args) -> None:
                        f"the results are in '{out}'")
         for path in plots:
             print(f"wrote {path}")
-    _check_nonfinite(results, args.max_nonfinite_share)
+    _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
 def _scenario_model(path: Path) -> str:
@@ -403,7 +407,7 @@ def _print_comparison(comparison) -> None:
 
 
 def _cmd_compare(args) -> None:
-    from ._plots import default_plots
+    from ._plots import comparison_figure_names, default_plots
     from ._priors import load_priors
     from ._results import estimated_bytes, planned_comparison
     from ._runner import DEFAULT_CHUNK_SIZE, compare, get_model
@@ -415,13 +419,12 @@ def _cmd_compare(args) -> None:
     model = get_model(names.pop())
     out = _out_path(args.out, f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
-    # The differences, and for a model with trajectories scenario B's fan chart (default_figures)
-    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png") for name in
-                                      ("differences", *(["fan_chart_b"] if model.trajectories is not None else []))]
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
+                                      for name in comparison_figure_names(model.name)]
     _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
     priors = [load_priors(model, path) for path in paths]  # validated before any compute
     planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
-    _check_space([(out, estimated_bytes(planned, args.max_nonfinite_share)),
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
                   *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / label)
                                       for label, p in zip("ab", priors)))] if checkpoint else [])])
@@ -445,7 +448,7 @@ def _cmd_compare(args) -> None:
         for path in plots:
             print(f"wrote {path}")
     for label in ("a", "b"):
-        _check_nonfinite(comparison[label], args.max_nonfinite_share, f"scenario {label.upper()}: ")
+        _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
 
 
 def _print_indices(indices) -> None:
@@ -498,11 +501,12 @@ def _cmd_sensitivity(args) -> None:
                        f"the indices are in '{out}'")
         print(f"wrote {plot}")
     dropped = int(indices["dropped_base_samples"].values[0])
-    if dropped > args.max_nonfinite_share * args.base_samples:
+    limit = _nonfinite_limit(args, model)
+    if dropped > limit * args.base_samples:
         share = dropped / args.base_samples
         raise TooManyNonfinite(f"{dropped:,} of the {args.base_samples:,} base samples ({100 * share:.3g}%) gave a "
                                f"non-finite {args.output} and were left out of the indices, more than "
-                               f"--max-nonfinite-share {args.max_nonfinite_share:g} allows")
+                               f"--max-nonfinite-share {limit:g} allows")
 
 
 RESULTS_LAYOUT = {
@@ -623,9 +627,10 @@ def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite
 
 
 def _add_nonfinite_option(parser: argparse.ArgumentParser, scope: str) -> None:
-    parser.add_argument("--max-nonfinite-share", type=_share, default=DEFAULT_NONFINITE_SHARE, metavar="SHARE",
+    parser.add_argument("--max-nonfinite-share", type=_share, default=None, metavar="SHARE",
                         help=f"exit with status 3 (results still written) if more than this share of {scope} "
-                             f"is NaN or infinite (default {DEFAULT_NONFINITE_SHARE})")
+                             "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not "
+                             "reached by 2100 and an inadmissible parameter set are common answers)")
 
 
 def build_parser() -> argparse.ArgumentParser:

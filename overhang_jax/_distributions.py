@@ -284,6 +284,75 @@ class Mixture(Distribution):
         return self.components[0].point_value
 
 
+SKEW_TRANSFORMS = ("pos", "neg", "frac", "inv_frac")
+
+
+@dataclasses.dataclass(frozen=True)
+class SkewedLogUniform(Distribution):
+    """Half the probability on each side of the median, each half uniform in z = ln t(x).
+
+    The marginal of epoch-research/ftm's Monte Carlo (its ``SkewedLogUniform``), given
+    by the smallest, the median and the largest value. The transform t makes z
+    unbounded: ``pos`` t(x) = x (x > 0), ``neg`` -x (x < 0), ``frac`` x / (1 - x)
+    (0 < x < 1), ``inv_frac`` 1 / (x - 1) (x > 1, the original's (1/x) / (1 - 1/x)).
+    """
+
+    lo: float
+    median: float
+    hi: float
+    transform: str = "pos"
+    kind: ClassVar[str] = "skewed_loguniform"
+    keys: ClassVar[tuple[str, ...]] = ("lo", "median", "hi", "transform")
+
+    def _z(self, x):
+        t = {"pos": lambda v: v, "neg": lambda v: -v, "frac": lambda v: v / (1 - v),
+             "inv_frac": lambda v: 1 / (v - 1)}[self.transform]
+        return np.log(t(np.asarray(x, np.float64)))
+
+    def _anchors(self) -> tuple[float, float, float]:
+        return tuple(float(self._z(v)) for v in (self.lo, self.median, self.hi))
+
+    def _from_z(self, z, exp):
+        y = exp(z)
+        return {"pos": lambda: y, "neg": lambda: -y, "frac": lambda: y / (1 + y),
+                "inv_frac": lambda: 1 / (y / (1 + y))}[self.transform]()
+
+    def ppf(self, u):
+        low, mid, high = self._anchors()
+        z = jnp.where(u <= 0.5, low + 2 * u * (mid - low), mid + 2 * (u - 0.5) * (high - mid))
+        return self._from_z(z, jnp.exp)
+
+    def scipy(self):
+        return _SkewedLogUniformScipy(self)
+
+
+class _SkewedLogUniformScipy:
+    """CDF and inverse CDF of a :class:`SkewedLogUniform` in numpy."""
+
+    def __init__(self, dist: SkewedLogUniform):
+        self.dist = dist
+        self.low, self.mid, self.high = dist._anchors()
+
+    def cdf(self, x):
+        x = np.asarray(x, np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            z = self.dist._z(np.clip(x, self.dist.lo, self.dist.hi))
+        # z runs from low to high as x runs from lo to hi (decreasing for neg and inv_frac).
+        below = 0.5 * (z - self.low) / (self.mid - self.low)
+        above = 0.5 + 0.5 * (z - self.mid) / (self.high - self.mid)
+        inside = np.where((z - self.mid) * (self.high - self.mid) <= 0, below, above)
+        return np.where(x < self.dist.lo, 0.0, np.where(x >= self.dist.hi, 1.0, np.clip(inside, 0.0, 1.0)))
+
+    def sf(self, x):
+        return 1.0 - self.cdf(x)
+
+    def ppf(self, q):
+        q = np.asarray(q, np.float64)
+        z = np.where(q <= 0.5, self.low + 2 * q * (self.mid - self.low),
+                     self.mid + 2 * (q - 0.5) * (self.high - self.mid))
+        return self.dist._from_z(z, np.exp)
+
+
 class _TruncatedScipy:
     """The few scipy methods the checks and tests use, for a truncated law."""
 
@@ -330,11 +399,13 @@ class _MixtureScipy:
 
 
 DISTRIBUTIONS: dict[str, type[Distribution]] = {
-    cls.kind: cls for cls in (Point, Uniform, LogUniform, Normal, LogNormal, Beta, Mixture)
+    cls.kind: cls for cls in (Point, Uniform, LogUniform, Normal, LogNormal, Beta, SkewedLogUniform, Mixture)
 }
 
 
 def _toml_value(x: Any) -> str:
+    if isinstance(x, str):
+        return f'"{x}"'
     if isinstance(x, float):
         if math.isinf(x):
             return "inf" if x > 0 else "-inf"

@@ -120,8 +120,18 @@ class Model(NamedTuple):
     and steps them in groups of similar length, so one slow draw does not
     hold a whole batch's loop. Results do not depend on it.
     """
+    fixed_length_loops: bool = False
+    """Every draw's loops take the same number of steps (scans). The runner then steps a
+    device's draws in groups of a fixed size, which keeps a group's state in the cache, in
+    draw order: no work estimate is needed."""
     trajectories: Trajectories | None = None
     """Time series the methods return as well (see :class:`Trajectories`)."""
+    requires_float64: bool = False
+    """Computes in float64 whatever the run asks for (its values pass float32's range)."""
+    nonfinite_share_limit: float = 0.01
+    """Share of an output's draws that may be NaN or infinite before the command line exits
+    with status 3 (its default for ``--max-nonfinite-share``). A model for which "not reached
+    by the end of the horizon" or "a draw it leaves out" are common answers sets it higher."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -157,14 +167,48 @@ class Trajectories(NamedTuple):
     The runner never keeps them for every draw: it adds each chunk to per-time
     histograms of fixed-width bins on [lower, upper) (with one underflow and
     one overflow bin), from which quantile bands are read to within one bin
-    width, and keeps the full series of the first draws only.
+    width, and keeps the full series of the first draws only. ``units``,
+    ``lower``, ``upper`` and ``bin_width`` are one value for every series or a
+    tuple with one value per series (see :attr:`series`).
     """
 
     names: tuple[str, ...]
     docs: tuple[str, ...]
-    units: str
+    units: str | tuple[str, ...]
     dim: str
     coords: tuple[float, ...]
+    lower: float | tuple[float, ...]
+    upper: float | tuple[float, ...]
+    bin_width: float | tuple[float, ...]
+
+    @property
+    def shared_range(self) -> bool:
+        """Whether every series has the same units and histogram bins."""
+        return not any(isinstance(v, tuple) for v in (self.units, self.lower, self.upper, self.bin_width))
+
+    @property
+    def bins(self) -> int:
+        """Bins of the histogram when every series shares one range."""
+        if not self.shared_range:
+            raise ValueError("the series have their own ranges: use Trajectories.series")
+        return round((self.upper - self.lower) / self.bin_width)
+
+    @property
+    def series(self) -> tuple[Series, ...]:
+        """Each series with its own units and histogram range."""
+        def each(value):
+            return value if isinstance(value, tuple) else (value,) * len(self.names)
+
+        return tuple(Series(*fields) for fields in zip(self.names, self.docs, each(self.units), each(self.lower),
+                                                        each(self.upper), each(self.bin_width)))
+
+
+class Series(NamedTuple):
+    """One time series of a model's :class:`Trajectories`, with its histogram range."""
+
+    name: str
+    doc: str
+    units: str
     lower: float
     upper: float
     bin_width: float

@@ -57,7 +57,8 @@ def _label(results: xr.DataTree, name: str) -> str:
 
 
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
-    fig.tight_layout()
+    # Leave room for a figure title above the panels' own.
+    fig.tight_layout(rect=(0, 0, 1, 1 - 0.4 / fig.get_figheight()) if fig.get_suptitle() else None)
     if path is not None:
         from ._io import write_atomic
 
@@ -256,6 +257,39 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     return _finish(fig, path)
 
 
+SERIES_COLOURS = ("tab:blue", "tab:red", "tab:green", "tab:purple")
+
+
+def plot_series_bands(results: xr.DataTree, path: str | os.PathLike | None = None,
+                      names: list[str] | None = None) -> plt.Figure:
+    """One panel per time series of the run (default: all): median, 50% and 90% bands over
+    all draws, from the streamed histograms (exact to half a bin; a band beyond the
+    histogram's range is left out)."""
+    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+
+    data = results[TRAJECTORIES_GROUP]
+    bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
+    names = names or list(bands.data_vars)
+    dim = bands[names[0]].dims[0]
+    years = bands[dim].values
+    fig, axes = plt.subplots(len(names), 1, figsize=(8, 2.6 * len(names)), sharex=True, squeeze=False)
+    for ax, name, colour in zip(axes[:, 0], names, SERIES_COLOURS * len(names)):
+        q = np.where(np.isfinite(bands[name].values), bands[name].values, np.nan)
+        ax.fill_between(years, q[:, 0], q[:, 4], color=colour, alpha=0.15, label="90% of draws")
+        ax.fill_between(years, q[:, 1], q[:, 3], color=colour, alpha=0.3, label="50% of draws")
+        ax.plot(years, q[:, 2], color=colour, label="median")
+        ax.set_ylabel(f"{name.replace('_', ' ')}\n({data[name].attrs['units']})")
+        ax.grid(alpha=0.3)
+    axes[0, 0].legend(loc="upper left", fontsize=8)
+    axes[-1, 0].set_xlabel(dim)
+    axes[-1, 0].set_xlim(years[0], years[-1])
+    counted = int(data[f"{names[0]}_counts"].values[0].sum())
+    draws = int(results.attrs.get("draws", counted))
+    fig.suptitle(f"{results.attrs.get('model', '')}: {counted:,} draws per year"
+                 + (f" of {draws:,} (the others have no value)" if counted != draws else ""), fontsize=10)
+    return _finish(fig, path)
+
+
 def plot_paired_distributions(results: xr.DataTree, names: list[str], path: str | os.PathLike | None = None,
                               bins: int = 80) -> plt.Figure:
     """Overlaid histograms of outputs in the same units (say, the danger band default vs policy)."""
@@ -284,10 +318,11 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
 
     table = compare_summary(comparison)
     data = outputs(comparison)
-    # By default the outputs with a "worse" direction (all of them if none has one, as in takeoff),
-    # less those the same in A and B in every draw (their panel would be one bar at zero).
+    # By default the model's headline outputs, or those with a "worse" direction (all of them if none
+    # has one), less those the same in A and B in every draw (their panel would be one bar at zero).
     changed = [n for n in table.index if table.loc[n, "p_equal"] < 1 or table.loc[n, "nonfinite"]]
-    names = names or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
+    headline = [n for n in HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()) if n in changed]
+    names = names or headline or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
     columns = 2
     rows = math.ceil(len(names) / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(10, 2.8 * rows), squeeze=False)
@@ -361,6 +396,11 @@ def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, C
             ("streams_vs_compute", plot_streams_vs_compute, {}),
             ("distributions", plot_distributions, {"names": ["parallel_streams", "params_count"]}),
         ]
+    if model == "ftm":
+        return [
+            ("bands", plot_series_bands, {}),
+            ("distributions", plot_distributions, {"names": list(HEADLINE_OUTPUTS["ftm"])}),
+        ]
     if model == "trajectory":
         return [
             ("fan_chart", plot_fan_chart, {}),
@@ -374,13 +414,11 @@ def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, C
 
 def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
     """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
-    from ._results import TRAJECTORIES_GROUP
-
     if results.attrs.get("kind") == "comparison":
-        figures = [("differences", plot_differences, {})]
-        if TRAJECTORIES_GROUP in results["b"].children:  # both worlds of scenario B
-            return [*_bound(results, figures), ("fan_chart_b", functools.partial(plot_fan_chart, results["b"]))]
-        return _bound(results, figures)
+        figures = _bound(results, [("differences", plot_differences, {})])
+        if "fan_chart_b" in comparison_figure_names(results.attrs.get("model")):  # both worlds of scenario B
+            figures.append(("fan_chart_b", functools.partial(plot_fan_chart, results["b"])))
+        return figures
     figures = _figures(results.attrs.get("model"), bool(results.attrs.get("outputs_only")))
     names = list(outputs(results).data_vars)
     return _bound(results, [(name, plot, {"names": names} if kwargs.get("names", ()) is None else kwargs)
@@ -391,9 +429,21 @@ def _bound(results, figures) -> list[tuple[str, Callable[..., plt.Figure]]]:
     return [(name, functools.partial(plot, results, **kwargs)) for name, plot, kwargs in figures]
 
 
+def comparison_figure_names(model: str | None) -> list[str]:
+    """Names of the default figures of a comparison of runs of ``model``."""
+    return ["differences", *(["fan_chart_b"] if model == "trajectory" else [])]
+
+
 def default_plot_paths(model: str | None, stem: str | os.PathLike, outputs_only: bool = False) -> list[Path]:
     """Where :func:`default_plots` writes the figures of a run of ``model``: ``<stem>_<figure>.png``."""
     return [Path(f"{stem}_{name}.png") for name, _, _ in _figures(model, outputs_only)]
+
+
+HEADLINE_OUTPUTS = {
+    "ftm": ("automation_goods_20_year", "agi_year", "takeoff_goods_years", "sub_agi_to_agi_years",
+            "rnd_output_2x_to_10x_years", "peak_gwp_growth"),
+}
+"""Per model, the outputs its figures show first (all of them when a model has none here)."""
 
 
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:

@@ -22,8 +22,8 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._distributions import (DISTRIBUTIONS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal, LogUniform,
-                             Mixture, Normal, Point, Truncated, Uniform, unit_margin)
+from ._distributions import (DISTRIBUTIONS, SKEW_TRANSFORMS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal,
+                             LogUniform, Mixture, Normal, Point, SkewedLogUniform, Truncated, Uniform, unit_margin)
 from ._model import Model, Parameter
 
 class PriorsError(ValueError):
@@ -145,6 +145,22 @@ def _parse_base(where: _Where, kind: str, spec: dict[str, Any]) -> Distribution:
         if sd <= 0:
             raise where.error(f"dist = \"normal\" needs sd > 0, got sd = {sd:g}")
         return Normal(mean, sd)
+    if kind == "skewed_loguniform":
+        _expect_keys(where, kind, spec, ["lo", "median", "hi"], ["transform"])
+        lo, median, hi = (_number(where, spec, key) for key in ("lo", "median", "hi"))
+        transform = spec.get("transform", "pos")
+        if transform not in SKEW_TRANSFORMS:
+            raise where.error(f"dist = \"skewed_loguniform\" has transform {transform!r}; choose one of "
+                              f"{', '.join(SKEW_TRANSFORMS)}")
+        if not lo < median < hi:
+            raise where.error(f"dist = \"skewed_loguniform\" needs lo < median < hi, got lo = {lo:g}, "
+                              f"median = {median:g}, hi = {hi:g}")
+        domain = {"pos": (lo > 0, "lo > 0"), "neg": (hi < 0, "hi < 0"), "frac": (lo > 0 and hi < 1, "0 < lo, hi < 1"),
+                  "inv_frac": (lo > 1, "lo > 1")}[transform]
+        if not domain[0]:
+            raise where.error(f"dist = \"skewed_loguniform\" with transform = \"{transform}\" needs {domain[1]}, "
+                              f"got lo = {lo:g}, hi = {hi:g}")
+        return SkewedLogUniform(lo, median, hi, transform)
     if kind == "beta":
         _expect_keys(where, kind, spec, ["a", "b"], ["lo", "hi"])
         a = _number(where, spec, "a", positive=True)
@@ -248,14 +264,31 @@ class Priors:
             matrix[i, j] = matrix[j, i] = pearson
         return np.linalg.cholesky(matrix)
 
-    def transform(self, u: jax.Array, coordinates: Sequence[str] | None = None) -> dict[str, jax.Array]:
+    @property
+    def point_names(self) -> tuple[str, ...]:
+        return tuple(n for n, d in self.distributions.items() if d.is_point)
+
+    def point_values(self) -> np.ndarray:
+        """The fixed values, in the order of ``point_names`` (float64)."""
+        return np.array([self.distributions[n].point_value for n in self.point_names], np.float64)
+
+    def structure_key(self) -> tuple:
+        """What :meth:`transform` compiles to when the fixed values are passed in: the
+        distributions of the parameters that vary, the correlations and which are fixed."""
+        return (tuple((n, self.distributions[n].to_toml()) for n in self.random_names),
+                tuple(dataclasses.astuple(c) for c in self.correlations), self.point_names)
+
+    def transform(self, u: jax.Array, coordinates: Sequence[str] | None = None,
+                  points: jax.Array | None = None) -> dict[str, jax.Array]:
         """Map unit-hypercube points ``u`` (..., len(coordinates)) to parameter values.
 
         ``coordinates`` names the parameter of each coordinate (default:
         ``random_names``). It may name more parameters than vary here: two
         scenarios run with the same coordinates give each parameter the same
         random numbers (common random numbers). Point parameters come back as
-        arrays of the batch shape too, so every draw carries every parameter.
+        arrays of the batch shape too, so every draw carries every parameter:
+        from ``points`` (their values in the order of ``point_names``, an
+        argument rather than a constant of the compiled code) if given.
         """
         if coordinates is not None:
             column = {n: i for i, n in enumerate(coordinates)}
@@ -277,11 +310,14 @@ class Priors:
             z = jnp.stack(rows, axis=-1)
             u = jnp.clip(jax.scipy.special.ndtr(z), margin, 1 - margin)
         coordinate = {n: i for i, n in enumerate(self.random_names)}
+        fixed = {n: i for i, n in enumerate(self.point_names)}
         batch = u.shape[:-1]
         values = {}
         for name, dist in self.distributions.items():
             if name in coordinate:
                 values[name] = _inside(self.model.parameter(name), dist.ppf(u[..., coordinate[name]]))
+            elif points is not None:
+                values[name] = jnp.broadcast_to(points[fixed[name]].astype(u.dtype), batch)
             else:
                 values[name] = jnp.full(batch, dist.point_value, u.dtype)
         return values

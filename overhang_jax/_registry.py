@@ -6,7 +6,7 @@ from __future__ import annotations
 import importlib
 
 MODEL_MODULES = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
-          "inference": ("._inference", "INFERENCE")}
+                 "inference": ("._inference", "INFERENCE"), "ftm": ("._ftm", "FTM")}
 """Model name -> (module, the Model object's name in it)."""
 
 DEFAULT_CHUNK_SIZE = 2**16

@@ -122,25 +122,34 @@ def _nonfinite_draws(model: Model, columns: Mapping[str, np.ndarray],
     return xr.Dataset(variables)
 
 
-def _trajectories_dataset(spec, series: Mapping[str, np.ndarray]) -> xr.Dataset:
-    """Histogram counts per time (all draws) and the full series of the first draws."""
-    edges = spec.lower + spec.bin_width * np.arange(spec.bins + 1)
-    variables = {}
-    for name, doc in zip(spec.names, spec.docs):
+def _trajectories_dataset(spec, series: dict[str, np.ndarray]) -> xr.Dataset:
+    """Histogram counts per time (all draws) and the full series of the first draws.
+
+    Series sharing one range share the bin dimension ``bin`` (and the range is in the
+    dataset's attributes); otherwise each has its own ``<name>_bin``. Every counts variable
+    carries its range in its attributes.
+    """
+    shared = spec.shared_range
+    variables, coords = {}, {spec.dim: np.asarray(spec.coords)}
+    for each in spec.series:
+        name = each.name
+        bin_dim = "bin" if shared else f"{name}_bin"
+        edges = each.lower + each.bin_width * np.arange(each.bins + 1)
+        coords[f"{bin_dim}_lower"] = (bin_dim, np.concatenate([[-np.inf], edges]))
         variables[name] = xr.Variable(("kept_draw", spec.dim), series[f"{name}/kept"],
-                                      {"units": spec.units, "long_name": f"{doc} (first draws, in full)"})
-        # A bin never holds more draws than a run has (fewer than 2**31): int32 is exact.
+                                      {"units": each.units, "long_name": f"{each.doc} (first draws, in full)"})
         variables[f"{name}_counts"] = xr.Variable(
-            (spec.dim, "bin"), series[f"{name}/counts"].astype(np.int32),
-            {"long_name": f"draws per bin of {name}; bin 0 is below bin_lower[1], the last bin is at or above "
-                          "upper (or NaN)"})
-    kept = len(series[f"{spec.names[0]}/kept"])
-    coords = {spec.dim: np.asarray(spec.coords), "kept_draw": np.arange(kept),
-              "bin_lower": ("bin", np.concatenate([[-np.inf], edges]))}
-    attrs = {"lower": spec.lower, "upper": spec.upper, "bin_width": spec.bin_width, "units": spec.units,
-             "band_error": f"quantiles read from the counts are within {spec.bin_width / 2:g} {spec.units} "
-                           "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
-    return xr.Dataset(variables, coords=coords, attrs=attrs)
+            (spec.dim, bin_dim), series[f"{name}/counts"].astype(np.int32),
+            {"long_name": f"draws per bin of {name}; bin 0 is below {bin_dim}_lower[1], the last bin is at or "
+                          "above upper; NaN values are not counted", **_range_attrs(each)})
+    coords["kept_draw"] = np.arange(len(series[f"{spec.names[0]}/kept"]))
+    return xr.Dataset(variables, coords=coords, attrs=_range_attrs(spec.series[0]) if shared else {})
+
+
+def _range_attrs(series) -> dict[str, Any]:
+    return {"lower": series.lower, "upper": series.upper, "bin_width": series.bin_width, "units": series.units,
+            "band_error": f"quantiles read from the counts are within {series.bin_width / 2:g} {series.units} "
+                          "(half a bin) of the exact quantile of all draws, inside [lower, upper)"}
 
 
 def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataTree:
@@ -288,7 +297,7 @@ def planned_results(model: Model, priors, draws: int, *, float64: bool = False,
     Built by the same code as the real results, so :func:`estimated_bytes`
     of it counts what the file will really hold.
     """
-    dtype = np.dtype(np.float64 if float64 else np.float32)
+    dtype = np.dtype(np.float64 if float64 or model.requires_float64 else np.float32)
     zeros = np.broadcast_to(np.zeros((), dtype), (draws,))
     names = [*([] if outputs_only else priors.random_names), *model.output_names]
     constants = {name: dist.point_value for name, dist in priors.distributions.items()
@@ -298,10 +307,11 @@ def planned_results(model: Model, priors, draws: int, *, float64: bool = False,
         from ._runner import KEPT_TRAJECTORIES
 
         spec = model.trajectories
-        for name in spec.names:
-            series[f"{name}/counts"] = np.broadcast_to(np.zeros((), np.int32), (len(spec.coords), spec.bins + 2))
-            series[f"{name}/kept"] = np.broadcast_to(np.zeros((), dtype),
-                                                     (min(KEPT_TRAJECTORIES, draws), len(spec.coords)))
+        for each in spec.series:
+            series[f"{each.name}/counts"] = np.broadcast_to(np.zeros((), np.int32),
+                                                            (len(spec.coords), each.bins + 2))
+            series[f"{each.name}/kept"] = np.broadcast_to(np.zeros((), dtype),
+                                                          (min(KEPT_TRAJECTORIES, draws), len(spec.coords)))
     attrs = {"seed": 0, "draws": draws, "sampler": "", "dtype": dtype.name, "version": "",
              "priors_source": priors.source, "priors_toml": priors.to_toml(), "priors_text": priors.text}
     return to_datatree(model, {name: zeros for name in names}, constants, attrs, series)

@@ -15,11 +15,12 @@ the previous one is copied back, so the host work overlaps the compute.
 from __future__ import annotations
 
 import bisect
+import difflib
 import hashlib
 import math
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -51,6 +52,7 @@ PRIORS_TEXT_LIMIT = 2**16
 """Bytes of the user's priors text kept in the results (a larger file is named by its hash; the
 resolved priors, which reproduce the run, are always kept whole)."""
 
+
 def get_model(model: str | Model) -> Model:
     """The model called ``model`` (or ``model`` itself)."""
     if isinstance(model, Model):
@@ -75,10 +77,11 @@ notebook or a comparison going back and forth between scenarios."""
 def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...], sampler: Sampler,
                     dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
     """The jitted function of one chunk, reused across runs with the same set-up."""
-    # The seed enters as an argument, so it is not part of the key; only a Latin
-    # hypercube's points depend on the draw count.
+    # The seed and the fixed parameter values enter as arguments, so they are not part of
+    # the key (scenarios that differ only in fixed values share one compilation); only a
+    # Latin hypercube's points depend on the draw count.
     sampler_key = (sampler.kind, sampler.dimension, sampler.draws if sampler.kind == "lhs" else None)
-    cache_key = (model.name, method, priors.to_toml(), coordinates, sampler_key, jnp.dtype(dtype).name,
+    cache_key = (model.name, method, priors.structure_key(), coordinates, sampler_key, jnp.dtype(dtype).name,
                  tuple(mesh.devices.flat))
     if cache_key in _COMPILED:
         _COMPILED[cache_key] = _COMPILED.pop(cache_key)  # now the most recently used
@@ -102,36 +105,47 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates
     work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
-    def batched(key, index, host, draws):
-        uncertain, outputs = simulated(key, index, host)
+    def batched(key, index, host, draws, points):
+        uncertain, outputs = simulated(key, index, host, points)
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
         return uncertain, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
-    def simulated(key, index, host):
-        params = priors.transform(sampler.unit_points(key, index, host, dtype), coordinates)
-        groups = index.shape[0] // group_size
+    def simulated(key, index, host, points):
+        # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
+        # would otherwise compute on a broadcast fixed value once, in scalar code that can round
+        # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
+        params = jax.lax.optimization_barrier(
+            priors.transform(sampler.unit_points(key, index, host, dtype), coordinates, points))
+        count = index.shape[0]
+        groups = -(-count // group_size)
         # Only uncertain parameters come back; point values are filled in on the host.
         uncertain = {n: params[n] for n in priors.random_names}
-        if work_estimate is None or groups < 2 or index.shape[0] % group_size:
+        if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
             return uncertain, jax.vmap(simulate)(params)
-        work = jax.vmap(work_estimate)(params)
 
-        def in_groups(params):
-            # Step draws of similar length together: sort by the estimated work,
-            # run the groups one after another, and put the outputs back in order.
-            order = jnp.argsort(work)
-            grouped = jax.tree.map(lambda a: a[order].reshape(groups, group_size), params)
+        def in_groups(params, order):
+            # Run the draws in groups, in ``order`` (the last group padded with copies of its
+            # last draw), one group after another, and put the outputs back in order.
+            padded = jnp.concatenate([order, jnp.full(groups * group_size - count, order[-1])])
+            grouped = jax.tree.map(lambda a: a[padded].reshape(groups, group_size), params)
             outputs = jax.lax.map(jax.vmap(simulate), grouped)
-            return jax.tree.map(lambda a: jnp.zeros_like(a.reshape(-1)).at[order].set(a.reshape(-1)), outputs)
+            return jax.tree.map(lambda a: jnp.zeros((count, *a.shape[2:]), a.dtype).at[order].set(
+                a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
 
-        # No loop work on this device (say, every draw in closed form): skip the sorting.
-        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate), in_groups, params)
+        if work_estimate is None:  # every draw takes the same steps: groups in draw order
+            return uncertain, in_groups(params, jnp.arange(count))
+        # Step draws of similar length together, sorted by the estimated work; with no loop
+        # work on this device (say, every draw in closed form), skip the sorting.
+        work = jax.vmap(work_estimate)(params)
+        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+                                       lambda params: in_groups(params, jnp.argsort(work)), params)
 
     draws = PartitionSpec("draws")
     # check_vma=False: point parameters are the same on every device, so loop
     # carries built from them are not "varying". The only collective is the
     # psum of the trajectory histograms, replicated on every device.
-    sharded = jax.shard_map(batched, mesh=mesh, in_specs=(PartitionSpec(), draws, draws, PartitionSpec()),
+    sharded = jax.shard_map(batched, mesh=mesh,
+                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec()),
                             out_specs=(draws, draws, PartitionSpec()), check_vma=False)
     return jax.jit(sharded)
 
@@ -149,16 +163,19 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
     kept = (index < KEPT_TRAJECTORIES) & valid
     slot = jnp.where(kept, index, 0)
     summaries = {}
-    for name, values in series.items():  # values: (draws, times)
+    for each in spec.series:
+        name, values = each.name, series[each.name]  # values: (draws, times)
         times = values.shape[1]
-        # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow (and NaN).
-        position = jnp.floor((values - spec.lower) * (1 / spec.bin_width))
-        position = jnp.where(jnp.isnan(position), spec.bins, jnp.clip(position, -1, spec.bins))
+        # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow. A NaN (a draw the
+        # model gives no value, such as a parameter set it leaves out) is not counted.
+        position = jnp.floor((values - each.lower) * (1 / each.bin_width))
+        position = jnp.where(jnp.isnan(position), each.bins, jnp.clip(position, -1, each.bins))
         bins = position.astype(jnp.int32) + 1
+        counted = valid[:, None] & ~jnp.isnan(values)
         # One flat scatter-add over (time, bin) cells: ~3x faster on CPU than a 2-D one.
-        cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (spec.bins + 2) + bins
-        counts = jnp.zeros(times * (spec.bins + 2), jnp.int32).at[cells.ravel()].add(
-            jnp.broadcast_to(valid[:, None], bins.shape).astype(jnp.int32).ravel()).reshape(times, -1)
+        cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (each.bins + 2) + bins
+        counts = jnp.zeros(times * (each.bins + 2), jnp.int32).at[cells.ravel()].add(
+            counted.astype(jnp.int32).ravel()).reshape(times, -1)
         series_kept = jnp.zeros((KEPT_TRAJECTORIES, times), values.dtype).at[slot].add(
             jnp.where(kept[:, None], values, 0))
         summaries[f"{name}/counts"] = jax.lax.psum(counts, "draws")
@@ -185,8 +202,9 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     must exist) where each finished chunk is saved; the same call resumes from
     it, whatever the devices or the chunk size, and attribute
     ``draws_from_checkpoint`` says how many draws were read rather than
-    computed. ``float64`` computes in double precision; priors whose draws
-    overflow float32 need it. ``method`` picks one of the
+    computed. ``float64`` computes in double precision (always, for a model
+    that ``requires_float64``); priors whose draws overflow float32 need it.
+    ``method`` picks one of the
     model's methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``coordinates`` names the parameter of each unit-hypercube
@@ -235,7 +253,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
                        f"+ {padded:,}")
-    dtype = jnp.float64 if float64 else jnp.float32
+    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
     attrs = {
         "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
@@ -244,13 +262,13 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     }
     if coordinates != priors.random_names:
         attrs["unit_coordinates"] = ", ".join(coordinates)
-    with jax.enable_x64(float64):
+    with jax.enable_x64(dtype == jnp.float64):
         check_float_width(priors, dtype)
     store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
     saved = store.saved(draws) if store else {}
 
     kept = (*([] if outputs_only else priors.random_names), *model.output_names)
-    with jax.enable_x64(float64):
+    with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
@@ -300,15 +318,15 @@ def chunk_layout(model: Model, priors: Priors, dtype: Any) -> dict[str, tuple[tu
     spec = model.trajectories
     if spec is not None:
         times = len(spec.coords)
-        for name in spec.names:
-            layout[f"{name}/counts"] = ((times, spec.bins + 2), np.dtype(np.int32))
-            layout[f"{name}/kept"] = ((KEPT_TRAJECTORIES, times), jnp.dtype(dtype))
+        for each in spec.series:
+            layout[f"{each.name}/counts"] = ((times, each.bins + 2), np.dtype(np.int32))
+            layout[f"{each.name}/kept"] = ((KEPT_TRAJECTORIES, times), jnp.dtype(dtype))
     return layout
 
 
 def estimated_checkpoint_bytes(model: Model, priors: Priors, draws: int, chunk_size: int, float64: bool) -> int:
     """Bytes of a run's whole checkpoint: every chunk's columns, summaries and file overhead."""
-    layout = chunk_layout(model, priors, np.float64 if float64 else np.float32)
+    layout = chunk_layout(model, priors, np.float64 if float64 or model.requires_float64 else np.float32)
     per_draw = sum(dtype.itemsize for shape, dtype in layout.values() if not shape)
     per_chunk = sum(dtype.itemsize * math.prod(shape) for shape, dtype in layout.values() if shape)
     chunks = math.ceil(draws / min(chunk_size, draws))
@@ -337,6 +355,59 @@ def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> No
     Checkpoint(directory, manifest_of(results.attrs)).save(0, arrays)
 
 
+def simulate_sets(model: str | Model, table: Mapping[str, Any], *, method: str | None = None,
+                  float64: bool = False) -> dict[str, np.ndarray]:
+    """The model's outputs (and trajectories) for given parameter sets, set i in row i.
+
+    ``table`` maps parameter names to equal-length sequences, one value per set;
+    parameters it leaves out take their defaults. No priors and no sampling: the
+    values are used as given, after the same checks as a priors file's (a known
+    name, a number in the parameter's allowed range).
+    """
+    model = get_model(model)
+    method = method or model.default_method
+    if method not in model.methods:
+        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
+    columns = {}
+    for name, values in table.items():
+        if name not in model.parameter_names:
+            hint = difflib.get_close_matches(name, model.parameter_names, n=1)
+            raise RunError(f"unknown parameter '{name}' for model '{model.name}'"
+                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        try:
+            columns[name] = np.asarray(values, np.float64).reshape(-1)
+        except (TypeError, ValueError):
+            raise RunError(f"parameter '{name}' must be numbers") from None
+    sizes = {len(v) for v in columns.values()}
+    if len(sizes) > 1 or not sizes or 0 in sizes:
+        raise RunError(f"the parameter sets must be one or more and all the same length, got lengths {sorted(sizes)}")
+    count = sizes.pop()
+    for name, values in columns.items():
+        param = model.parameter(name)
+        bad = [v for v in values if not param.contains(float(v))]
+        if bad:
+            raise RunError(f"parameter '{name}' must be {param.allowed()}, got {bad[0]:g}")
+    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
+    key = (model.name, method)
+    if key not in _SET_FUNCTIONS:
+        _SET_FUNCTIONS[key] = jax.jit(jax.vmap(model.methods[method]))
+    # Blocks of one size (the last padded with copies of the last set): one compilation
+    # serves every table, and memory does not grow with the table.
+    padded = -(-count // SET_BLOCK) * SET_BLOCK
+    table = {p.name: np.resize(columns.get(p.name, np.full(count, p.default)), padded) for p in model.parameters}
+    blocks = []
+    with jax.enable_x64(dtype == jnp.float64):
+        for start in range(0, padded, SET_BLOCK):
+            params = {name: jnp.asarray(values[start:start + SET_BLOCK], dtype) for name, values in table.items()}
+            blocks.append(jax.device_get(_SET_FUNCTIONS[key](params)))
+    return {name: np.concatenate([block[name] for block in blocks])[:count] for name in blocks[0]}
+
+
+SET_BLOCK = 128
+"""Parameter sets :func:`simulate_sets` evaluates per call of the compiled model."""
+_SET_FUNCTIONS: dict[tuple[str, str], Callable] = {}
+
+
 def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]:
     """Accumulators of the trajectory histograms (int64) and kept series."""
     spec = model.trajectories
@@ -344,9 +415,9 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
         return {}
     times = len(spec.coords)
     series = {}
-    for name in spec.names:
-        series[f"{name}/counts"] = np.zeros((times, spec.bins + 2), np.int64)
-        series[f"{name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), times), jnp.dtype(dtype))
+    for each in spec.series:
+        series[f"{each.name}/counts"] = np.zeros((times, each.bins + 2), np.int64)
+        series[f"{each.name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), times), jnp.dtype(dtype))
     return series
 
 
@@ -358,6 +429,7 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, plan, padde
 
     computed = any(not from_store for _, _, from_store in plan)
     chunk_fn = _chunk_function(model, method, priors, coordinates, sampler, dtype, mesh) if computed else None
+    points = priors.point_values().astype(jnp.dtype(dtype))
     key = sampler.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
     layout = chunk_layout(model, priors, dtype)
@@ -371,7 +443,7 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, plan, padde
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
         # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
-        return chunk_fn(key, index, host, np.int32(stop))
+        return chunk_fn(key, index, host, np.int32(stop), points)
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""

@@ -329,6 +329,78 @@ def test_point_values_fill_the_batch():
 
 
 # --------------------------------------------------------------------------
+# 1b. The skewed log-uniform of epoch-research/ftm's Monte Carlo. Reference: ln t(X) is an
+# equal mixture of a uniform between the transformed smallest value and median and one
+# between the median and the largest value (scipy.stats.uniform), for each transform t.
+
+SKEW_TRANSFORMS = {  # t, and whether it increases with x
+    "pos": (lambda x: x, True),
+    "neg": (lambda x: -x, False),
+    "frac": (lambda x: x / (1 - x), True),
+    "inv_frac": (lambda x: (1 / x) / (1 - 1 / x), False),  # the original's form
+}
+SKEWED = [  # (takeoff parameter, lo, median, hi, transform)
+    ("delay_software", 0.3, 1.0, 6.0, "pos"),
+    ("investment_base", -3.0, -1.0, -0.2, "neg"),
+    ("c0", 0.001, 0.004, 0.02, "frac"),
+    ("c1_over_c0", 1.5, 10.0, 300.0, "inv_frac"),
+]
+
+
+class SkewedRef:
+    def __init__(self, lo, median, hi, transform):
+        self.t, self.increasing = SKEW_TRANSFORMS[transform]
+        self.lo, self.hi = lo, hi
+        z = [math.log(self.t(v)) for v in (lo, median, hi)]
+        self.halves = [scipy.stats.uniform(min(a, b), abs(b - a)) for a, b in ((z[0], z[1]), (z[1], z[2]))]
+
+    def cdf(self, x):
+        x = np.clip(np.asarray(x, np.float64), self.lo, self.hi)
+        z = np.log(self.t(x))
+        below = 0.5 * self.halves[0].cdf(z) + 0.5 * self.halves[1].cdf(z)  # P(ln t(X) <= z)
+        return below if self.increasing else 1 - below
+
+
+def skewed_spec(lo, median, hi, transform):
+    return f'{{ dist = "skewed_loguniform", lo = {lo!r}, median = {median!r}, hi = {hi!r}, transform = "{transform}" }}'
+
+
+@pytest.mark.parametrize(("name", "lo", "median", "hi", "transform"), SKEWED, ids=[s[-1] for s in SKEWED])
+def test_skewed_loguniform_inverts_the_reference_cdf(name, lo, median, hi, transform):
+    dist = load_param(name, skewed_spec(lo, median, hi, transform)).distributions[name]
+    ref = SkewedRef(lo, median, hi, transform)
+    x = jax_ppf64(dist, U_GRID)
+    np.testing.assert_allclose(ref.cdf(x), U_GRID, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(jax_ppf64(dist, np.array([0.5])), [median], rtol=1e-14)
+    assert np.all(np.diff(x) > 0) and lo < x[0] and x[-1] < hi
+    np.testing.assert_allclose(dist.scipy().cdf(x), U_GRID, rtol=1e-9, atol=1e-12)  # the package's twin
+    x = sample64(name, skewed_spec(lo, median, hi, transform))
+    assert scipy.stats.kstest(x, ref.cdf).pvalue > KS_MIN_P
+    assert abs(np.mean(x <= median) - 0.5) < SIGMAS * math.sqrt(0.25 / x.size)
+
+
+def test_skewed_loguniform_reproduces_the_original_monte_carlo_draws():
+    """The oracle drew sets from the original's marginals at recorded unit points; the shipped ftm
+    priors give the same values there (the same marginals, with the transforms of docs/ftm.md)."""
+    import gzip
+    import json
+
+    from overhang_jax import _ftm
+
+    oracle = json.loads(gzip.open(Path(__file__).parent / "fixtures" / "ftm" / "sets.json.gz", "rt").read())
+    priors = load_priors(_ftm.FTM)
+    names = oracle["uncertain_parameters"]
+    assert set(names) == set(priors.random_names)
+    joint = [s for s in oracle["sets"] if "unit_point" in s]
+    assert len(joint) == 48
+    for name, column in zip(names, np.array([s["unit_point"] for s in joint]).T):
+        dist = priors.distributions[name]
+        expected = np.array([s["params"][name] for s in joint])
+        np.testing.assert_array_equal(dist.scipy().ppf(column), expected, err_msg=name)
+        np.testing.assert_allclose(jax_ppf64(dist, column), expected, rtol=4e-16, err_msg=name)
+
+
+# --------------------------------------------------------------------------
 # 2. The Gaussian copula
 
 N_COPULA = 50_000
@@ -566,6 +638,20 @@ ERRORS = [
     ("correlation_missing_rank", '[[correlations]]\nparams = ["size_hardware", "size_software"]\n',
      ["<priors text>", "rank"]),
     ("correlations_not_tables", "correlations = 3\n", ["<priors text>", "correlations"]),
+    ("skewed_unordered", '[params]\nc0 = { dist = "skewed_loguniform", lo = 0.01, median = 0.001, hi = 0.1 }\n',
+     ["c0", "lo < median < hi", "0.001"]),
+    ("skewed_transform", '[params]\nc0 = { dist = "skewed_loguniform", lo = 0.001, median = 0.01, hi = 0.1, '
+     'transform = "log" }\n', ["c0", "'log'", "pos, neg, frac, inv_frac"]),
+    ("skewed_frac_domain", '[params]\nc1_over_c0 = { dist = "skewed_loguniform", lo = 0.5, median = 2, hi = 3, '
+     'transform = "frac" }\n', ["c1_over_c0", "0 < lo, hi < 1"]),
+    ("skewed_neg_domain", '[params]\ninvestment_base = { dist = "skewed_loguniform", lo = -1, median = 1, hi = 2, '
+     'transform = "neg" }\n', ["investment_base", "hi < 0"]),
+    ("skewed_inv_frac_domain", '[params]\nc1_over_c0 = { dist = "skewed_loguniform", lo = 1, median = 2, hi = 3, '
+     'transform = "inv_frac" }\n', ["c1_over_c0", "lo > 1"]),
+    ("skewed_outside_range", '[params]\nc0 = { dist = "skewed_loguniform", lo = 0.5, median = 2, hi = 3 }\n',
+     ["c0", "outside the allowed range", "(0, 1]"]),
+    ("skewed_missing_median", '[params]\nc0 = { dist = "skewed_loguniform", lo = 0.1, hi = 0.3 }\n',
+     ["c0", "needs median"]),
     ("integer_beyond_float_range", "[params]\nsize_hardware = " + "9" * 401 + "\n",
      ["size_hardware", "'value'", "beyond the float range"]),
     ("integer_beyond_float_range_in_a_field", '[params]\ncapability_start = { dist = "normal", mean = 1'
@@ -720,6 +806,8 @@ takeoff_threshold = { dist = "mixture", components = [{ dist = "normal", mean = 
 asymmetry = { dist = "mixture", components = [0, 1], weights = [0.4, 0.6] }
 scaffolding_factor = { dist = "mixture", components = [0.5], weights = [1] }
 step_years = 0.1
+delay_software = { dist = "skewed_loguniform", lo = 0.3, median = 1.0, hi = 6.0, transform = "pos" }
+c1_over_c0 = { dist = "skewed_loguniform", lo = 1.5, median = 10.0, hi = 300.0, transform = "inv_frac", max = 200.0 }
 [[correlations]]
 params = ["size_hardware", "size_software"]
 rank = 0.5
