@@ -314,7 +314,7 @@ def _headline_sentence(comparison: xr.DataTree, headline) -> str | None:
              for phrase, chosen in ((headline.worse, difference.worse() & finite),
                                     (headline.better, difference.better() & finite)) if chosen.any()]
     moves.sort(key=lambda move: -move[0])  # the larger share first
-    tail = _left_out_tail(int(selected.sum()) - count)
+    tail = _left_out_tail(int(selected.sum()) - count, difference.undefined)
     if not moves:
         return (f"{opening} changes {headline.output} by at most {difference.text(difference.tolerance)} in every "
                 f"draw.{tail}")
@@ -358,20 +358,23 @@ def _output_sentence(difference: _Difference) -> str:
             f"{difference.text(float(np.median(finite)))}.{tail}")
 
 
-def _left_out_tail(count: int) -> str:
+def _left_out_tail(count: int, why: str = "") -> str:
+    """The note on draws left out of a sentence, with why an output can have no value (say, no evaders)."""
     if not count:
         return ""
     one = count == 1
-    return f" ({count:,} {'draw' if one else 'draws'} without a finite difference {'is' if one else 'are'} left out.)"
+    because = f": {why}" if why else ""
+    return (f" ({count:,} {'draw' if one else 'draws'} without a finite difference {'is' if one else 'are'} left "
+            f"out{because}.)")
 
 
 def _percent(share: float) -> str:
-    """A share as a percentage a reader can quote: 1.3%, 0.04%, 100%."""
+    """A share as a percentage a reader can quote: 1.3%, 0.13%, 0.04%, 100%."""
     percent = 100 * share
     if percent in (0, 100):
         return f"{percent:.0f}%"
-    if percent < 0.1:
-        return f"{percent:.1g}%"
+    if percent < 1:
+        return f"{percent:.2g}%"
     if percent > 99.9:
         return "over 99.9%"
     return f"{percent:.1f}%"

@@ -159,9 +159,10 @@ def _sensitivity(tree: xr.DataTree) -> str:
 def _provenance(attrs) -> str:
     rows = [("model", f"{attrs.get('model')} ({attrs.get('method', '')})"),
             ("written by", f"overhang_jax {attrs.get('version')}, JAX {attrs.get('jax_version', '')}"),
-            ("seed", attrs.get("seed")), ("draws", f"{int(attrs.get('draws', 0)):,}"),
-            ("sampler", attrs.get("sampler")), ("float width", attrs.get("dtype")),
-            ("priors", attrs.get("priors_source")), ("devices", attrs.get("devices", "")),
+            ("seed", attrs.get("seed", "none: the parameter sets were given")),
+            ("draws", f"{int(attrs.get('draws', 0)):,}"), ("sampler", attrs.get("sampler")),
+            ("float width", attrs.get("dtype")), ("priors", attrs.get("priors_source")),
+            ("devices", attrs.get("devices", "")),
             ("kept per draw", "outputs only" if attrs.get("outputs_only") else "parameters and outputs")]
     body = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return f'<table class="provenance">{body}</table>'
