@@ -694,11 +694,13 @@ def build_parser() -> argparse.ArgumentParser:
     compare_ = commands.add_parser(
         "compare", help="run two scenarios on the same draws and compare them draw by draw",
         description="Run scenarios A and B with the same seed and the same random numbers for every parameter "
-                    "(common random numbers), so each draw's difference B - A is paired. Prints the distribution "
-                    "of each difference and the probability that B is worse; writes both runs and the differences "
-                    "to one netCDF file, and a plot of the differences beside it.")
-    compare_.add_argument("scenario_a", metavar="FILE_A", help="priors file or shipped scenario name (A)")
-    compare_.add_argument("scenario_b", metavar="FILE_B", help="priors file or shipped scenario name (B)")
+                    "(common random numbers), so each draw's difference B - A is paired. Prints what it says (how "
+                    "often and by how much B is worse or better on the model's headline outputs, and the backfire "
+                    "share), then each output's paired difference with its unit, which way is worse and the "
+                    "shares of draws where B is worse, the same within a tolerance, or better; writes both runs "
+                    "and the differences to one netCDF file, and a plot of the differences beside it.")
+    compare_.add_argument("scenario_a", metavar="A", help="shipped scenario name or priors file: the reference")
+    compare_.add_argument("scenario_b", metavar="B", help="shipped scenario name or priors file: the scenario")
     _add_sweep_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
                        "either scenario's draws of any output")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
