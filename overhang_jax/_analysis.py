@@ -68,8 +68,8 @@ UNIT_WORDS = {"yr": "years", "year": "years", "1": ""}
 class _Difference:
     """One output's paired differences B - A in a comparison, with what the model declares about it."""
 
-    def __init__(self, comparison: xr.DataTree, name: str):
-        variable = outputs(comparison)[name]
+    def __init__(self, comparison: xr.DataTree, name: str, differences: xr.Dataset | None = None):
+        variable = (outputs(comparison) if differences is None else differences)[name]
         declared = _declared_output(comparison, name)
         self.name = name
         self.values = np.asarray(variable.values, np.float64).ravel()
@@ -83,9 +83,8 @@ class _Difference:
                 for label in ("a", "b")]
         self.a, self.b = runs
 
-    def finite(self, where: np.ndarray | None = None) -> np.ndarray:
-        chosen = np.isfinite(self.values) if where is None else where & np.isfinite(self.values)
-        return self.values[chosen]
+    def finite(self) -> np.ndarray:
+        return self.values[np.isfinite(self.values)]
 
     def higher(self) -> np.ndarray:
         """Draws where B is above A by more than the tolerance (NaN: not)."""
@@ -176,7 +175,7 @@ def compare_summary(comparison: xr.DataTree) -> pd.DataFrame:
     names = list(differences.data_vars)
     headline = [h.output for h in _headlines(comparison) if h.output in names]
     left_out, kept, unchanged = {}, {}, set()
-    everything = {name: _Difference(comparison, name) for name in names}
+    everything = {name: _Difference(comparison, name, differences) for name in names}
     for name in [*headline, *(n for n in names if n not in headline)]:  # headline rows win a duplicate
         difference = everything[name]
         if difference.same_in_every_draw() and difference.without_policy:
@@ -268,7 +267,8 @@ def comparison_findings(comparison: xr.DataTree) -> list[str]:
     differences = outputs(comparison)
     headlines = [h for h in _headlines(comparison) if h.output in differences]
     sentences = []
-    moved = [(d.name, d.changed_share()) for d in (_Difference(comparison, n) for n in differences.data_vars)
+    moved = [(d.name, d.changed_share()) for d in (_Difference(comparison, n, differences)
+                                                   for n in differences.data_vars)
              if d.without_policy and not d.same_in_every_draw()]
     if moved:
         listed = ", ".join(f"{name} in {_percent(share)} of draws" for name, share in moved)
