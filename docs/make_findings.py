@@ -98,24 +98,28 @@ def trajectory_section(results) -> list[str]:
 def comparison_section(comparison) -> list[str]:
     attrs = comparison.attrs
     table = oj.compare_summary(comparison)
-    rows = [name for name in table.index if np.isfinite(table.loc[name, "p_b_worse"])]
+    shown = table[table["left_out"] == ""]
     lines = [
         "## Does a hard cap, suddenly repealed, cause faster progress later?",
         "",
-        f"`compare no_policy hard_cap_sudden_end`: A = {Path(str(attrs['scenario_a'])).stem}, "
-        f"B = {Path(str(attrs['scenario_b'])).stem}, {int(attrs['draws']):,} paired draws (seed {attrs['seed']}); "
-        "each difference B − A is the effect of the cap alone in that draw.",
+        f"`compare no_policy hard_cap_sudden_end`: A = {attrs['scenario_a']}, B = {attrs['scenario_b']}, "
+        f"{int(attrs['draws']):,} paired draws (seed {attrs['seed']}); each difference B − A is the effect of the cap "
+        "alone in that draw. A difference within an output's tolerance counts as none.",
         "",
         *[f"- {sentence}" for sentence in oj.comparison_findings(comparison)],
         "",
-        "| output | units | median B − A | 5% | 95% | P(B worse) | P(same) |",
-        "| --- | --- | --- | --- | --- | --- | --- |",
+        "| output | units | worse if | same within | median B − A | 5% | 95% | P(B worse) | P(same) | P(B better) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
-    for name in rows:
-        row = table.loc[name]
-        lines.append(f"| `{name}` | {row['units']} | {number(row['q50'])} | {number(row['q5'])} | "
-                     f"{number(row['q95'])} | {row['p_b_worse']:.3f} | {row['p_equal']:.3f} |")
-    lines.append("")
+    for name, row in shown.iterrows():
+        scored = bool(row["worse"])
+        lines.append(f"| `{name}` | {row['units']} | {row['worse'] or 'n/a'} | {row['tolerance']:g} | "
+                     f"{number(row['q50'])} | {number(row['q5'])} | {number(row['q95'])} | "
+                     f"{row['p_b_worse']:.3f} | {row['p_equal']:.3f} | {row['p_b_better']:.3f} |" if scored else
+                     f"| `{name}` | {row['units']} | n/a | {row['tolerance']:g} | {number(row['q50'])} | "
+                     f"{number(row['q5'])} | {number(row['q95'])} | n/a | {row['p_equal']:.3f} | n/a |")
+    lines += ["", "Not in the table: " + "; ".join(f"`{note.split(':', 1)[0]}` ({note.split(': ', 1)[1]})"
+                                                    for note in oj.comparison_notes(table)) + ".", ""]
     return lines
 
 

@@ -25,6 +25,8 @@ _EXPORTS = {
     "PriorsError": "._priors",
     "PriorsWarning": "._priors",
     "load_priors": "._priors",
+    "evaluate": "._evaluate",
+    "scenarios": "._scenarios",
     "RunError": "._runner",
     "compare": "._runner",
     "get_model": "._runner",
@@ -40,6 +42,8 @@ _EXPORTS = {
     "save": "._results",
     "compare_summary": "._analysis",
     "comparison_findings": "._analysis",
+    "comparison_notes": "._analysis",
+    "format_comparison": "._analysis",
     "format_summary": "._analysis",
     "rank_correlations": "._analysis",
     "summary": "._analysis",
@@ -50,8 +54,9 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
-    from ._analysis import (compare_summary, comparison_findings, format_summary, rank_correlations, summary,
-                            trajectory_bands)
+    from ._analysis import (compare_summary, comparison_findings, comparison_notes, format_comparison,
+                            format_summary, rank_correlations, summary, trajectory_bands)
+    from ._evaluate import evaluate
     from ._ftm import FTM
     from ._inference import INFERENCE, copies_multiplier
     from ._model import Model, Output, Parameter
@@ -59,6 +64,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from ._report import write_report
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
     from ._runner import RunError, compare, get_model, run
+    from ._scenarios import scenarios
     from ._sensitivity import sobol_indices
     from ._takeoff import TAKEOFF
     from ._trajectory import TRAJECTORY

@@ -56,118 +56,325 @@ def format_summary(table: pd.DataFrame) -> str:
     return table.to_string(float_format=lambda x: f"{x:.5g}")
 
 
-def compare_summary(comparison: xr.DataTree) -> pd.DataFrame:
-    """Distribution of each paired difference B - A and the probability that B is worse.
+# --------------------------------------------------------------------------
+# Paired comparisons: the table and the headline sentences, from one set of
+# computed shares.
 
-    ``p_b_worse`` is the share of draws (where the difference is finite)
-    with B worse than A in the output's "worse" direction (its ``worse``
-    attribute: a shorter danger band, faster growth after the cap, ...);
-    ``p_equal`` the share where they are equal. Outputs without a direction
-    get NaN there.
-    """
-    differences = outputs(comparison)
-    table = summary(comparison)[["units", "mean", "q5", "q50", "q95", "nonfinite"]]
-    worse, equal = [], []
-    for name in table.index:
-        shares = _shares(differences[name])
-        equal.append(shares["equal"])
-        worse.append(shares.get("worse", np.nan))
-    table.insert(5, "p_b_worse", worse)
-    table.insert(6, "p_equal", equal)
-    return table
-
-
-def _shares(difference: xr.DataArray) -> dict[str, float]:
-    """Shares of the finite draws where B - A is above, below or at zero, and which of them is worse."""
-    values = np.asarray(difference.values)
-    finite = values[np.isfinite(values)]
-    n = max(finite.size, 1)
-    shares = {"higher": np.count_nonzero(finite > 0) / n, "lower": np.count_nonzero(finite < 0) / n,
-              "equal": np.count_nonzero(finite == 0) / n}
-    direction = difference.attrs.get("worse", "")
-    if direction in ("higher", "lower"):
-        shares["worse"] = shares[direction]
-    return shares
-
-
-# What "B worse" and "B better" than A mean for an output, as verb phrases with B as the subject.
-# Outputs not listed get a plain sentence from their name and direction.
-COMPARISON_PHRASES = {
-    "tai_delay": ("brings TAI earlier (a backfire)", "delays TAI"),
-    "overhang_at_end": ("leaves a bigger overhang when the cap ends", "leaves a smaller one"),
-    "max_growth_after_end": ("makes growth in the five years after the cap faster", "makes it slower"),
-    "danger_band_years_policy": ("shortens the time spent in the danger band", "lengthens it"),
-    "lead_at_tai": ("shrinks the leader's lead over evaders at TAI", "widens it"),
-}
+SIZE_QUANTILE = 0.95
+"""How large a move is, besides its median: this quantile of its size (the maximum can be absurd)."""
 UNIT_WORDS = {"yr": "years", "year": "years", "1": ""}
 
 
-def comparison_findings(comparison: xr.DataTree, names: list[str] | None = None) -> list[str]:
-    """Plain sentences on what B does relative to A, draw by draw, computed from a comparison.
+class _Difference:
+    """One output's paired differences B - A in a comparison, with what the model declares about it."""
 
-    One sentence per output in ``names`` (default: the outputs of
-    :data:`COMPARISON_PHRASES` when the model has any, otherwise every
-    output): how often B is worse and better, and by how much. Outputs equal
-    in every draw are named together in a last sentence.
+    def __init__(self, comparison: xr.DataTree, name: str, differences: xr.Dataset | None = None):
+        variable = (outputs(comparison) if differences is None else differences)[name]
+        declared = _declared_output(comparison, name)
+        self.name = name
+        self.values = np.asarray(variable.values, np.float64).ravel()
+        self.units = str(variable.attrs.get("units", ""))
+        # Files written before tolerances and the default world were declared: the model's table.
+        self.direction = str(variable.attrs.get("worse", getattr(declared, "worse", "") or ""))
+        self.tolerance = float(variable.attrs.get("tolerance", getattr(declared, "tolerance", 0.0)))
+        self.without_policy = bool(variable.attrs.get("without_policy", getattr(declared, "without_policy", False)))
+        self.undefined = getattr(declared, "undefined", "")
+        runs = [comparison[f"{label}/{OUTPUTS_GROUP}"][name].values.ravel() if label in comparison.children else None
+                for label in ("a", "b")]
+        self.a, self.b = runs
+
+    def finite(self) -> np.ndarray:
+        return self.values[np.isfinite(self.values)]
+
+    def higher(self) -> np.ndarray:
+        """Draws where B is above A by more than the tolerance (NaN: not)."""
+        with np.errstate(invalid="ignore"):
+            return self.values > self.tolerance
+
+    def lower(self) -> np.ndarray:
+        with np.errstate(invalid="ignore"):
+            return self.values < -self.tolerance
+
+    def worse(self) -> np.ndarray:
+        return self.higher() if self.direction == "higher" else self.lower()
+
+    def better(self) -> np.ndarray:
+        return self.lower() if self.direction == "higher" else self.higher()
+
+    def same_in_every_draw(self) -> bool:
+        """A and B give the same value in every draw (NaN where both are NaN)."""
+        if self.a is not None:
+            return bool(np.array_equal(self.a, self.b, equal_nan=True))
+        return bool(np.all((self.values == 0) | np.isnan(self.values)))
+
+    def changed_share(self) -> float:
+        """Share of draws where A and B differ."""
+        if self.a is None:
+            return float(np.mean(self.values != 0))
+        same = (self.a == self.b) | (np.isnan(self.a) & np.isnan(self.b))
+        return float(np.mean(~same))
+
+    def text(self, x: float) -> str:
+        return _quantity(x, UNIT_WORDS.get(self.units, self.units))
+
+    def same_text(self) -> str:
+        return f"within {self.text(self.tolerance)} of each other" if self.tolerance else "equal"
+
+
+def _declared_output(comparison: xr.DataTree, name: str):
+    """The model's Output called ``name``, or None (a comparison of a model this version does not know)."""
+    from ._registry import MODEL_MODULES, get_model
+
+    model = comparison.attrs.get("model")
+    if model not in MODEL_MODULES:
+        return None
+    return next((o for o in get_model(model).outputs if o.name == name), None)
+
+
+def _headlines(comparison: xr.DataTree) -> tuple:
+    from ._registry import MODEL_MODULES, get_model
+
+    model = comparison.attrs.get("model")
+    return get_model(model).headlines if model in MODEL_MODULES else ()
+
+
+def _duplicates(first: _Difference, second: _Difference) -> bool:
+    """Two rows that tell the same story: the same units and direction, and differences within a tenth of
+    the tolerance in every draw, a draw undefined in one (NaN) and unchanged in the other (0) agreeing.
+    (tai_delay's differences are tai_year_policy's when the default world is the same in A and B.)"""
+    if (first.units, first.direction) != (second.units, second.direction):
+        return False
+    x, y = (np.where(np.isnan(d.values), 0.0, d.values) for d in (first, second))
+    with np.errstate(invalid="ignore"):
+        close = (x == y) | (np.abs(x - y) <= max(first.tolerance, second.tolerance) / 10)
+    return bool(np.all(close))
+
+
+def compare_summary(comparison: xr.DataTree) -> pd.DataFrame:
+    """The paired differences B - A of a comparison, output by output, as shares a reader can act on.
+
+    Columns: ``units``; ``worse``, the direction that is worse from a safety
+    view (earlier TAI, faster growth, a bigger overhang, a shorter takeoff;
+    empty for flags and quantities that only describe a scenario); the
+    ``tolerance`` within which A and B count as the same, in the output's
+    units (declared with the output in the model's table); the distribution
+    of the difference (mean, q5, q50, q95); ``p_b_worse``, ``p_equal`` and
+    ``p_b_better``, the shares of the draws with a finite difference where B
+    is worse by more than the tolerance, within it, or better by more than it
+    (NaN worse and better for an output without a direction); ``nonfinite``,
+    draws whose difference is not finite (left out of the shares); and
+    ``left_out``, why the printed table leaves the row out (empty for the
+    rows it shows): an output of the world without the policy that is the
+    same in A and B in every draw (unchanged by construction, and not
+    scored: NaN worse and better), any output the same in every draw, an
+    output with no finite difference, or a duplicate of another row (say
+    ``tai_delay``, which is ``tai_year_policy``'s row when the default world
+    is unchanged; the headline outputs are the rows kept).
     """
     differences = outputs(comparison)
-    if names is None:
-        names = [n for n in COMPARISON_PHRASES if n in differences] or list(differences.data_vars)
-    sentences, unchanged = [], []
-    for name in names:
-        difference = differences[name]
-        values = np.asarray(difference.values, np.float64).ravel()
-        finite = values[np.isfinite(values)]
-        if finite.size and np.all(finite == 0):
-            unchanged.append(name)
-            continue
-        sentences.append(_finding(name, difference, finite, values.size))
-    if unchanged:
-        sentences.append(f"B and A give the same {', '.join(unchanged)} in every draw.")
+    names = list(differences.data_vars)
+    headline = [h.output for h in _headlines(comparison) if h.output in names]
+    left_out, kept, unchanged = {}, {}, set()
+    everything = {name: _Difference(comparison, name, differences) for name in names}
+    for name in [*headline, *(n for n in names if n not in headline)]:  # headline rows win a duplicate
+        difference = everything[name]
+        if difference.same_in_every_draw() and difference.without_policy:
+            unchanged.add(name)
+            left_out[name] = ("unchanged by construction: an output of the world without the policy, the same in A "
+                              "and B in every draw")
+        elif difference.same_in_every_draw():
+            left_out[name] = "the same in A and B in every draw"
+        elif not difference.finite().size:
+            left_out[name] = "no draw has a finite difference" + (f" ({difference.undefined})"
+                                                                  if difference.undefined else "")
+        elif (twin := next((k for k, other in kept.items() if _duplicates(difference, other)), None)) is not None:
+            left_out[name] = f"the same as {twin} in every draw"
+        else:
+            kept[name] = difference
+    table = summary(comparison)[["units", "mean", "q5", "q50", "q95", "nonfinite"]]
+    shares = {name: _shares(everything[name]) for name in names}
+    for name in unchanged:  # the default world, unchanged by construction: not scored
+        shares[name].update(p_b_worse=np.nan, p_b_better=np.nan)
+    table.insert(1, "worse", [everything[n].direction for n in names])
+    table.insert(2, "tolerance", [everything[n].tolerance for n in names])
+    for column in ("p_b_worse", "p_equal", "p_b_better"):
+        table.insert(len(table.columns) - 1, column, [shares[n][column] for n in names])
+    table["left_out"] = [left_out.get(n, "") for n in names]
+    return table
+
+
+def _shares(difference: _Difference) -> dict[str, float]:
+    """Shares of the finite draws where B is above A by more than the tolerance, below it, within it,
+    and which of those is worse and better (NaN for an output without a direction)."""
+    finite = np.isfinite(difference.values)
+    n = max(int(finite.sum()), 1)
+    higher = np.count_nonzero(difference.higher() & finite) / n
+    lower = np.count_nonzero(difference.lower() & finite) / n
+    shares = {"higher": higher, "lower": lower, "p_equal": 1 - higher - lower if finite.any() else np.nan,
+              "p_b_worse": np.nan, "p_b_better": np.nan}
+    if difference.direction in ("higher", "lower"):
+        worse, better = (higher, lower) if difference.direction == "higher" else (lower, higher)
+        shares.update(p_b_worse=worse, p_b_better=better)
+    return shares
+
+
+def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of :func:`compare_summary` a reader needs, as they read them: strings, shares as
+    percentages, "n/a" where an output has no direction."""
+    table = table[table["left_out"] == ""]
+    shown = pd.DataFrame(index=table.index)
+    shown["units"] = table["units"]
+    shown["worse if"] = [w or "n/a" for w in table["worse"]]
+    shown["same within"] = [f"{t:g}" if t else "0 (equal)" for t in table["tolerance"]]
+    for column, label in (("q50", "median"), ("q5", "5%"), ("q95", "95%")):
+        shown[label] = [f"{x:.4g}" for x in table[column]]
+    for column, label in (("p_b_worse", "B worse"), ("p_equal", "same"), ("p_b_better", "B better")):
+        shown[label] = ["n/a" if np.isnan(x) else _percent(x) for x in table[column]]
+    shown["not finite"] = [f"{int(x):,}" for x in table["nonfinite"]]
+    return shown
+
+
+def format_comparison(table: pd.DataFrame) -> str:
+    """The table of :func:`compare_summary` as text (:func:`comparison_display`), then the rows left
+    out and why."""
+    shown = comparison_display(table)
+    lines = [shown.to_string()] if len(shown) else ["(no output differs between A and B)"]
+    notes = comparison_notes(table)
+    if notes:
+        lines += ["Not in the table:", *(f"  {note}" for note in notes)]
+    return "\n".join(lines)
+
+
+def comparison_notes(table: pd.DataFrame) -> list[str]:
+    """The rows :func:`compare_summary` left out, one line each: ``name: why``."""
+    return [f"{name}: {reason}" for name, reason in table["left_out"].items() if reason]
+
+
+def comparison_findings(comparison: xr.DataTree) -> list[str]:
+    """Plain sentences on what B does relative to A, computed draw by draw: the headlines of a comparison.
+
+    For a model with headlines (``Model.headlines``): one sentence per
+    headline output, how often B moves it the worse and the better way by
+    more than its tolerance, by a median and a 95th-percentile amount, and
+    how often A and B are within the tolerance; then the backfire share,
+    the draws where B moves any backfire output the worse way (brings TAI
+    earlier, or makes growth after the cap faster). A first sentence says so
+    when A and B differ in the world without the policy too. For a model
+    without headlines, one sentence per output that differs. The command
+    line and the report print these sentences; the numbers are those of
+    :func:`compare_summary`'s shares.
+    """
+    differences = outputs(comparison)
+    headlines = [h for h in _headlines(comparison) if h.output in differences]
+    sentences = []
+    moved = [(d.name, d.changed_share()) for d in (_Difference(comparison, n, differences)
+                                                   for n in differences.data_vars)
+             if d.without_policy and not d.same_in_every_draw()]
+    if moved:
+        listed = ", ".join(f"{name} in {_percent(share)} of draws" for name, share in moved)
+        sentences.append(f"A and B differ in the world without the policy too ({listed}): they differ in more than "
+                         "their policy, and the sentences below mix the policy's effect with that difference.")
+    if not headlines:
+        table = compare_summary(comparison)
+        sentences += [_output_sentence(_Difference(comparison, name)) for name in table.index
+                      if not table.loc[name, "left_out"]]
+        return sentences or ["A and B give the same value of every output in every draw."]
+    backfires = [h for h in headlines if h.backfire]
+    for headline in headlines:
+        sentence = _headline_sentence(comparison, headline)
+        if sentence:
+            sentences.append(sentence)
+        if backfires and headline is backfires[-1]:
+            sentences.append(_backfire_sentence(comparison, backfires))
     return sentences
 
 
-def _finding(name: str, difference: xr.DataArray, finite: np.ndarray, draws: int) -> str:
-    units = difference.attrs.get("units", "")
-    units = UNIT_WORDS.get(units, units)
+def _size(values: np.ndarray, difference: _Difference) -> str:
+    """How large a set of moves is: the median and the 95th percentile of their size."""
+    magnitude = np.abs(values)
+    return (f"by a median {difference.text(float(np.median(magnitude)))}, {SIZE_QUANTILE:.0%} of them by at most "
+            f"{difference.text(float(np.quantile(magnitude, SIZE_QUANTILE)))}")
+
+
+def _headline_sentence(comparison: xr.DataTree, headline) -> str | None:
+    difference = _Difference(comparison, headline.output)
+    selected, opening, of = np.ones(difference.values.size, bool), "B", "of draws"
+    if headline.given and {"a", "b"} <= set(comparison.children):
+        given = [np.asarray(comparison[f"{label}/{OUTPUTS_GROUP}"][headline.given].values).ravel() == 1
+                 for label in ("a", "b")]
+        selected = given[0] & given[1]
+        opening = (f"Where {headline.given_phrase or headline.given} in both A and B "
+                   f"({_percent(float(np.mean(selected)))} of draws), B")
+        of = "of them"
+    finite = selected & np.isfinite(difference.values)
+    count = int(finite.sum())
+    if not count:
+        return None  # nothing to say (no evaders, say): the table says why
+    moves = [(np.count_nonzero(chosen) / count, phrase, chosen)
+             for phrase, chosen in ((headline.worse, difference.worse() & finite),
+                                    (headline.better, difference.better() & finite)) if chosen.any()]
+    moves.sort(key=lambda move: -move[0])  # the larger share first
+    tail = _left_out_tail(int(selected.sum()) - count, difference.undefined)
+    if not moves:
+        return (f"{opening} changes {headline.output} by at most {difference.text(difference.tolerance)} in every "
+                f"draw.{tail}")
+    parts = [f"{phrase} in {_percent(share)}{f' {of}' if k == 0 else ''} "
+             f"({_size(difference.values[chosen], difference)})" for k, (share, phrase, chosen) in enumerate(moves)]
+    same = 1 - sum(share for share, _, _ in moves)
+    same_part = f"; A and B are {difference.same_text()} in {_percent(same)}" if same > 1e-12 else ""
+    return f"{opening} {'; it '.join(parts)}{same_part}.{tail}"
+
+
+def _backfire_sentence(comparison: xr.DataTree, backfires) -> str:
+    """The draws where B moves any backfire output the worse way, and how far it moves each."""
+    moved, never, any_worse = [], [], None
+    for headline in backfires:
+        difference = _Difference(comparison, headline.output)
+        worse = difference.worse() & np.isfinite(difference.values)
+        any_worse = worse if any_worse is None else any_worse | worse
+        if worse.any():
+            share = np.count_nonzero(worse) / np.count_nonzero(np.isfinite(difference.values))
+            moved.append(f"{headline.worse} in {_percent(share)} of draws "
+                         f"({_size(difference.values[worse], difference)})")
+        else:
+            never.append(f"{headline.worse} by more than {difference.text(difference.tolerance)}")
+    draws = any_worse.size
+    if not moved:
+        return f"Backfire: in none of the {draws:,} draws does B {' or '.join(phrase for phrase in never)}."
+    tail = f", and never {' or '.join(never)}" if never else ""
+    return (f"Backfire: B {', or '.join(moved)}{tail}; one or more of these in "
+            f"{_percent(np.count_nonzero(any_worse) / draws)} of all {draws:,} draws.")
+
+
+def _output_sentence(difference: _Difference) -> str:
+    """One output of a model without headlines: how often B is higher, lower or the same."""
+    finite = difference.finite()
     shares = _shares(difference)
-    nonfinite = draws - finite.size
-    tail = f" ({nonfinite:,} draws without a finite difference are left out.)" if nonfinite else ""
-    direction = difference.attrs.get("worse", "")
-    if direction not in ("higher", "lower"):
-        label = name.replace("_", " ")
-        return (f"{label[0].upper()}{label[1:]} is higher with B than with A in {_percent(shares['higher'])} of "
-                f"draws and lower in {_percent(shares['lower'])}; the median change is "
-                f"{_quantity(float(np.median(finite)), units)}.{tail}")
+    higher, lower = shares["higher"], shares["lower"]
+    direction = f" ({difference.direction} is worse)" if difference.direction else ""
+    tail = _left_out_tail(difference.values.size - finite.size)
+    return (f"{difference.name}{direction}: higher with B than with A in {_percent(higher)} of draws, lower in "
+            f"{_percent(lower)}, {difference.same_text()} in {_percent(1 - higher - lower)}; the median change is "
+            f"{difference.text(float(np.median(finite)))}.{tail}")
 
-    def by_how_much(values: np.ndarray) -> str:
-        if not values.size:
-            return ""
-        magnitude = np.abs(values)
-        return (f", by up to {_quantity(magnitude.max(), units)} "
-                f"(median {_quantity(float(np.median(magnitude)), units)})")
 
-    worse_phrase, better_phrase = COMPARISON_PHRASES.get(
-        name, (f"makes {name.replace('_', ' ')} worse ({direction} is worse)", "makes it better"))
-    worse = finite > 0 if direction == "higher" else finite < 0
-    better = (finite != 0) & ~worse
-    n = max(finite.size, 1)
-    parts = [f"{phrase} in {_percent(np.count_nonzero(chosen) / n)} of draws{by_how_much(finite[chosen])}"
-             for phrase, chosen in ((worse_phrase, worse), (better_phrase, better)) if chosen.any()]
-    if shares["equal"]:
-        parts.append(f"changes nothing in {_percent(shares['equal'])}")
-    if not worse.any():
-        parts.insert(0, f"never {worse_phrase}")
-    return f"Compared with A, B {'; it '.join(parts)}.{tail}"
+def _left_out_tail(count: int, why: str = "") -> str:
+    """The note on draws left out of a sentence, with why an output can have no value (say, no evaders)."""
+    if not count:
+        return ""
+    one = count == 1
+    because = f": {why}" if why else ""
+    return (f" ({count:,} {'draw' if one else 'draws'} without a finite difference {'is' if one else 'are'} left "
+            f"out{because}.)")
 
 
 def _percent(share: float) -> str:
-    """A share as a percentage a reader can quote: 1.3%, 0.04%, 100%."""
+    """A share as a percentage a reader can quote: 1.3%, 0.13%, 0.04%, 100%."""
     percent = 100 * share
     if percent in (0, 100):
         return f"{percent:.0f}%"
-    if percent < 0.1:
-        return f"{percent:.1g}%"
+    if percent < 1:
+        return f"{percent:.2g}%"
     if percent > 99.9:
         return "over 99.9%"
     return f"{percent:.1f}%"
@@ -176,6 +383,8 @@ def _percent(share: float) -> str:
 def _quantity(x: float, units: str) -> str:
     """Two or three significant figures and the units: 1.9 years, 0.42 OOM, 2040 years."""
     number = f"{x:.2g}" if abs(x) < 10 else f"{x:.0f}"
+    if number == "1" and units == "years":
+        units = "year"
     return f"{number} {units}".strip()
 
 

@@ -1,4 +1,4 @@
-"""The command line: ``overhang-jax run | compare | sensitivity | summary | report | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | eval | sensitivity | summary | report | priors | scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -14,12 +14,13 @@ import time
 from pathlib import Path
 
 from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
+# Re-exported for code written when they lived here (the notebooks); they belong to _scenarios.
+from ._scenarios import shipped_scenarios  # noqa: F401
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
 DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
 """Seconds a process of a distributed run waits for the others (JAX's own default)."""
-SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 
 
 class CliError(Exception):
@@ -57,22 +58,16 @@ def _seconds(text: str) -> float:
     return value
 
 
-def shipped_scenarios() -> dict[str, Path]:
-    """Scenario files shipped with the package, by name (file name without .toml)."""
-    return {p.stem: p for p in sorted(SCENARIOS_DIR.glob("*.toml"))}
-
-
 def _resolve_priors(value: str | None) -> Path | None:
-    """A priors path, or the name of a shipped scenario."""
+    """A priors path, or the name of a shipped scenario: the file it names."""
+    from ._scenarios import resolve
+
     if value is None:
         return None
-    path = Path(value)
-    if path.exists():
-        return path
-    scenarios = shipped_scenarios()
-    if value in scenarios:
-        return scenarios[value]
-    raise CliError(f"priors file '{value}' not found (nor a shipped scenario; `overhang-jax scenarios` lists them)")
+    try:
+        return resolve(value)[0]
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
 
 
 def _check_paths(files: list[tuple[str, Path]], checkpoint: Path | None = None,
@@ -225,8 +220,12 @@ def _print_summary(results) -> None:
     from ._analysis import format_summary, summary
 
     attrs = results.attrs
-    print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
-          f"sampler {attrs['sampler']}, {attrs['dtype']}, priors: {attrs['priors_source']}")
+    if attrs["sampler"] == "given":  # parameter sets evaluated (overhang-jax eval): nothing sampled
+        print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} parameter sets given in "
+              f"{attrs['parameter_sets']} (set i is draw i), {attrs['dtype']}")
+    else:
+        print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
+              f"sampler {attrs['sampler']}, {attrs['dtype']}, priors: {attrs['priors_source']}")
     table = summary(results)
     print(format_summary(table))
     nonfinite = table["nonfinite"]
@@ -332,14 +331,15 @@ def _write_or_fail(what: str, write, kept: str) -> None:
         raise CliError(f"cannot write {what}: {err.strerror or err}; {kept}") from None
 
 
-def _report_speed(draws: int, resumed: int, elapsed: float, out: Path) -> None:
+def _report_speed(draws: int, resumed: int, elapsed: float, out: Path, noun: str = "draws") -> None:
     if resumed == draws:
-        print(f"all {draws:,} draws read from the checkpoint; wrote {out}")
+        print(f"all {draws:,} {noun} read from the checkpoint; wrote {out}")
         return
     computed = draws - resumed
-    read = f"{resumed:,} draws read from the checkpoint, " if resumed else ""
-    print(f"{read}{computed:,} draws computed in {elapsed:.2f} s, including JIT compilation "
-          f"({computed / elapsed:,.0f} draws/s); wrote {out}")
+    read = f"{resumed:,} {noun} read from the checkpoint, " if resumed else ""
+    rate = computed / elapsed
+    print(f"{read}{computed:,} {noun} computed in {elapsed:.2f} s, including JIT compilation "
+          f"({f'{rate:,.0f}' if rate >= 10 else f'{rate:.2g}'} {noun}/s); wrote {out}")
 
 
 def _cmd_run(args) -> None:
@@ -354,7 +354,7 @@ def _cmd_run(args) -> None:
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
     _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
-    priors = load_priors(model, priors_path)  # validated here, before any compute
+    priors = load_priors(model, args.priors)  # validated here, before any compute
     planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
     _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
@@ -394,16 +394,21 @@ def _scenario_model(path: Path) -> str:
 
 
 def _print_comparison(comparison) -> None:
-    from ._analysis import compare_summary, comparison_findings, format_summary
+    from ._analysis import compare_summary, comparison_findings, format_comparison
+    from ._results import scenario_name
 
     attrs = comparison.attrs
-    print(f"model {attrs['model']}, {int(attrs['draws']):,} paired draws, seed {attrs['seed']}, {attrs['dtype']}")
-    print(f"A: {attrs['scenario_a']}\nB: {attrs['scenario_b']}")
-    print("differences B - A per draw (same random numbers in both); p_b_worse = share of draws where B is worse "
-          "(less time, faster growth, bigger overhang, smaller lead):")
-    print(format_summary(compare_summary(comparison)))
+    print(f"{attrs['model']}: B = {scenario_name(attrs['scenario_b'])} against A = "
+          f"{scenario_name(attrs['scenario_a'])}, {int(attrs['draws']):,} paired draws (seed {attrs['seed']}, "
+          f"{attrs['dtype']}); draw i of A and of B share every random number, so each difference B - A is "
+          "what B changes in that draw.")
+    print("\nWhat it says (a difference within an output's tolerance, given in the table, counts as none):")
     for sentence in comparison_findings(comparison):
         print(f"- {sentence}")
+    print("\nPaired differences B - A. 'worse if': the direction that is worse from a safety view (earlier TAI, "
+          "faster growth, a bigger overhang, a shorter takeoff); 'B worse', 'same' (within the tolerance, in the "
+          "output's units) and 'B better': shares of the draws with a finite difference.")
+    print(format_comparison(compare_summary(comparison)))
 
 
 def _cmd_compare(args) -> None:
@@ -422,7 +427,7 @@ def _cmd_compare(args) -> None:
     plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
                                       for name in comparison_figure_names(model.name)]
     _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
-    priors = [load_priors(model, path) for path in paths]  # validated before any compute
+    priors = [load_priors(model, value) for value in (args.scenario_a, args.scenario_b)]  # before any compute
     planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
     _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
@@ -449,6 +454,31 @@ def _cmd_compare(args) -> None:
             print(f"wrote {path}")
     for label in ("a", "b"):
         _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
+
+
+def _cmd_eval(args) -> None:
+    from ._evaluate import evaluate, given_draws, read_parameter_sets
+    from ._results import estimated_bytes, planned_evaluation, save
+    from ._runner import get_model
+
+    model = get_model(args.model)
+    params = Path(args.params)
+    out = _out_path(args.out, f"results/{model.name}_{params.stem}.nc")
+    _check_paths([("--out", out)], None, (params,))
+    table = read_parameter_sets(params)
+    label = params.name
+    sets = given_draws(model, table, "float64" if args.float64 or model.requires_float64 else "float32", label)
+    _check_space([(out, estimated_bytes(planned_evaluation(model, sets, float64=args.float64),
+                                        _nonfinite_limit(args, model)))])
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    results = evaluate(model, table, method=args.method, float64=args.float64,
+                       chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, label=label)
+    elapsed = time.perf_counter() - started
+    _write_or_fail(f"'{out}'", lambda: save(results, out), f"re-run the same command once '{out}' can be written")
+    _print_summary(results)
+    _report_speed(len(sets.table), 0, elapsed, out, "parameter sets")
+    _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
 def _print_indices(indices) -> None:
@@ -483,7 +513,7 @@ def _cmd_sensitivity(args) -> None:
     plot = None if args.no_plots else out.with_suffix(".png")
     priors_path = _resolve_priors(args.priors)
     _check_paths([("--out", out), *([("plot", plot)] if plot else [])], None, (priors_path,))
-    priors = load_priors(model, priors_path)
+    priors = load_priors(model, args.priors)
     parameters = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
     _check_space([(out, estimated_indices_bytes(priors, [args.output], parameters or priors.random_names)),
                   *([(plot, PLOT_BYTES)] if plot else [])])
@@ -528,6 +558,8 @@ def _load_results(text: str):
     if kind not in RESULTS_LAYOUT:
         raise CliError(f"'{path}' is not an overhang-jax results file (unknown kind '{kind}')")
     attrs, groups = RESULTS_LAYOUT[kind]
+    if results.attrs.get("sampler") == "given":  # parameter sets evaluated: no seed
+        attrs = tuple(a for a in attrs if a != "seed")
     missing = [f"attribute '{a}'" for a in attrs if a not in results.attrs]
     missing += [f"group '{g}'" for g in groups if g not in results.children]
     if missing:
@@ -597,13 +629,17 @@ def _cmd_priors(args) -> None:
 
 
 def _cmd_scenarios(args) -> None:
-    import tomllib
+    from ._scenarios import scenario_headers
 
-    for name, path in shipped_scenarios().items():
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-        if args.model and document.get("model") != args.model:
-            continue
-        print(f"{name:32s} {document.get('description', '')}")
+    headers = scenario_headers(args.model)
+    if not headers:
+        print(f"no shipped scenarios for model '{args.model}': run it with its default priors, or with a priors "
+              f"file of your own (`overhang-jax priors {args.model}` prints the defaults to copy and edit)")
+        return
+    width = max(len(name) for name in headers)
+    print(f"{'scenario':{width}s}  {'model':10s}  description")
+    for name, (model, description, _) in headers.items():
+        print(f"{name:{width}s}  {model:10s}  {description}")
 
 
 def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
@@ -659,16 +695,34 @@ def build_parser() -> argparse.ArgumentParser:
     compare_ = commands.add_parser(
         "compare", help="run two scenarios on the same draws and compare them draw by draw",
         description="Run scenarios A and B with the same seed and the same random numbers for every parameter "
-                    "(common random numbers), so each draw's difference B - A is paired. Prints the distribution "
-                    "of each difference and the probability that B is worse; writes both runs and the differences "
-                    "to one netCDF file, and a plot of the differences beside it.")
-    compare_.add_argument("scenario_a", metavar="FILE_A", help="priors file or shipped scenario name (A)")
-    compare_.add_argument("scenario_b", metavar="FILE_B", help="priors file or shipped scenario name (B)")
+                    "(common random numbers), so each draw's difference B - A is paired. Prints what it says (how "
+                    "often and by how much B is worse or better on the model's headline outputs, and the backfire "
+                    "share), then each output's paired difference with its unit, which way is worse and the "
+                    "shares of draws where B is worse, the same within a tolerance, or better; writes both runs "
+                    "and the differences to one netCDF file, and a plot of the differences beside it.")
+    compare_.add_argument("scenario_a", metavar="A", help="shipped scenario name or priors file: the reference")
+    compare_.add_argument("scenario_b", metavar="B", help="shipped scenario name or priors file: the scenario")
     _add_sweep_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
                        "either scenario's draws of any output")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
     _add_cluster_options(compare_)
     compare_.set_defaults(func=_cmd_compare)
+
+    eval_ = commands.add_parser(
+        "eval", help="evaluate a model at given parameter sets (a CSV file, one set per line)",
+        description="Evaluate a model at parameter sets made elsewhere: a CSV file with a header of parameter "
+                    "names and one set per line; a parameter without a column takes its default (`overhang-jax "
+                    "priors MODEL` lists them). Draw i of the results is set i (line i + 2 of the file), computed "
+                    "as a run's draws are; prints the summary and writes the results (netCDF, a run's layout).")
+    eval_.add_argument("model", choices=models, help="model to evaluate")
+    eval_.add_argument("--params", required=True, metavar="FILE.csv", help="the parameter sets")
+    eval_.add_argument("--out", metavar="PATH", help="results file (default results/MODEL_FILE.nc)")
+    eval_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped)")
+    eval_.add_argument("--chunk-size", type=_count, default=None,
+                       help=f"sets per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    eval_.add_argument("--float64", action="store_true", help="compute in double precision")
+    _add_nonfinite_option(eval_, "any output's draws")
+    eval_.set_defaults(func=_cmd_eval)
 
     sensitivity_ = commands.add_parser(
         "sensitivity", help="Sobol indices of one output (Saltelli design)",

@@ -81,7 +81,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._model import Draw, Model, Output, Parameter, Trajectories
+from ._model import Draw, Headline, Model, Output, Parameter, Trajectories
 
 START_YEAR = 2022
 STEP_YEARS = 0.1
@@ -272,25 +272,41 @@ SAMPLING_PARAMETERS = (
               "0: it is computed like any other, as the original's model does", **_SWITCH),
 )
 
-# "worse" for comparisons: a faster takeoff is worse, so is an earlier date.
+# "worse" for comparisons: a faster takeoff is worse, so is an earlier date. Years lie on the
+# 0.1-year grid, so a tolerance of half a step counts any move of a step as a change.
+_YEARS = dict(tolerance=0.05)
 OUTPUTS = (
-    Output("automation_goods_20_year", "yr", "first year 20% of goods-and-services tasks are automated", "lower"),
-    Output("automation_goods_100_year", "yr", "first year all goods-and-services tasks are automated", "lower"),
-    Output("automation_rnd_20_year", "yr", "first year 20% of R&D tasks are automated", "lower"),
-    Output("automation_rnd_100_year", "yr", "first year all R&D tasks are automated", "lower"),
+    Output("automation_goods_20_year", "yr", "first year 20% of goods-and-services tasks are automated", "lower",
+           **_YEARS),
+    Output("automation_goods_100_year", "yr", "first year all goods-and-services tasks are automated", "lower",
+           **_YEARS),
+    Output("automation_rnd_20_year", "yr", "first year 20% of R&D tasks are automated", "lower", **_YEARS),
+    Output("automation_rnd_100_year", "yr", "first year all R&D tasks are automated", "lower", **_YEARS),
     Output("sub_agi_year", "yr", "year AI could automate 20% of goods tasks (without the runtime trade-off)",
-           "lower"),
-    Output("agi_year", "yr", "year AI could automate all goods tasks (without the runtime trade-off)", "lower"),
-    Output("wakeup_year", "yr", "year the share of goods tasks automated reaches rampup_trigger", "lower"),
-    Output("takeoff_goods_years", "yr", "years from >20% to 100% of goods tasks automated", "lower"),
-    Output("takeoff_rnd_years", "yr", "years from >20% to 100% of R&D tasks automated", "lower"),
-    Output("sub_agi_to_agi_years", "yr", "agi_year - sub_agi_year", "lower"),
+           "lower", **_YEARS),
+    Output("agi_year", "yr", "year AI could automate all goods tasks (without the runtime trade-off)", "lower",
+           **_YEARS),
+    Output("wakeup_year", "yr", "year the share of goods tasks automated reaches rampup_trigger", "lower", **_YEARS),
+    Output("takeoff_goods_years", "yr", "years from >20% to 100% of goods tasks automated", "lower", **_YEARS),
+    Output("takeoff_rnd_years", "yr", "years from >20% to 100% of R&D tasks automated", "lower", **_YEARS),
+    Output("sub_agi_to_agi_years", "yr", "agi_year - sub_agi_year", "lower", **_YEARS),
     Output("rnd_output_2x_to_10x_years", "yr",
-           "years from hardware R&D output 2x to 10x what it would be without automation", "lower"),
-    Output("gwp_growth_5_to_20_years", "yr", "years from annual GWP growth > 5% to > 20%", "lower"),
-    Output("peak_gwp_growth", "%/yr", "largest annual GWP growth by 2100 (100 ln(GWP_t / GWP_t-1yr))", "higher"),
+           "years from hardware R&D output 2x to 10x what it would be without automation", "lower", **_YEARS),
+    Output("gwp_growth_5_to_20_years", "yr", "years from annual GWP growth > 5% to > 20%", "lower", **_YEARS),
+    Output("peak_gwp_growth", "%/yr", "largest annual GWP growth by 2100 (100 ln(GWP_t / GWP_t-1yr))", "higher",
+           tolerance=0.1),
     # A flag, not a result: no direction to compare (a cap does not change admissibility).
     Output("inadmissible", "1", "1 if the original's Monte Carlo would redraw this parameter set"),
+)
+
+# What a comparison answers first: does B bring AGI earlier, or shorten the takeoff that follows
+# (the overhang worry: a cap that delays, then a faster takeoff)?
+HEADLINES = (
+    Headline("agi_year", worse="brings AGI earlier", better="delays AGI", backfire=True),
+    Headline("takeoff_goods_years", worse="shortens the takeoff (20% to 100% of goods tasks automated)",
+             better="lengthens the takeoff (20% to 100% of goods tasks automated)", backfire=True),
+    Headline("gwp_growth_5_to_20_years", worse="shortens the time from 5% to 20% a year of GWP growth",
+             better="lengthens the time from 5% to 20% a year of GWP growth"),
 )
 
 TRAJECTORIES = Trajectories(
@@ -1228,4 +1244,5 @@ FTM = Model(
     # About 18% of the default priors' draws are inadmissible (NaN) and some takeoffs do not
     # finish by 2100 (+inf): answers, not failures.
     nonfinite_share_limit=0.5,
+    headlines=HEADLINES,
 )

@@ -65,6 +65,31 @@ class Output(NamedTuple):
     undefined: str = ""
     """When the output is NaN by definition, not by failure (say "no evaders"). Its NaN draws are
     still counted and kept, but do not count against a run's limit on non-finite draws."""
+    tolerance: float = 0.0
+    """Differences within this (in the output's units) count as "the same" when two scenarios
+    are compared: 0.05 yr, 0.01 OOM; 0 for flags and counts."""
+    without_policy: bool = False
+    """An output of the world without the policy (the trajectory model's default world): two
+    scenarios that differ only in their policy give it the same value in every draw, so a
+    comparison shows it as unchanged by construction instead of scoring it."""
+
+
+class Headline(NamedTuple):
+    """A line that opens a comparison of scenario B with scenario A: how often, and by how much,
+    B moves one output the worse way and the better way (``Output.worse``)."""
+
+    output: str
+    worse: str
+    """What B does when it is worse, a verb phrase with B as its subject: "brings TAI earlier"."""
+    better: str
+    """The same when it is better: "delays TAI"."""
+    backfire: bool = False
+    """B moving this output the worse way is a backfire (the policy makes things worse)."""
+    given: str = ""
+    """A 0/1 output: only the draws where it is 1 in both A and B count (the overhang matters
+    only where the cap ends before TAI)."""
+    given_phrase: str = ""
+    """Those draws in words: "the cap ends before TAI"."""
 
 
 Ranges = Mapping[str, tuple[float, float]]
@@ -132,6 +157,8 @@ class Model(NamedTuple):
     """Share of an output's draws that may be NaN or infinite before the command line exits
     with status 3 (its default for ``--max-nonfinite-share``). A model for which "not reached
     by the end of the horizon" or "a draw it leaves out" are common answers sets it higher."""
+    headlines: tuple[Headline, ...] = ()
+    """The lines that open a comparison of two scenarios, answering the model's questions."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import math
+import os
 import reprlib
 import tomllib
 import warnings
@@ -240,8 +241,13 @@ class Priors:
     distributions: Mapping[str, Distribution]
     correlations: tuple[Correlation, ...] = ()
     source: str = "defaults"
+    """Where they came from, as error messages name it: a path, a shipped scenario's name,
+    "<priors text>" or "defaults"."""
     text: str = ""
     """The user's TOML text, as read (empty for the shipped defaults)."""
+    name: str = "defaults"
+    """What results and printouts call them: a shipped scenario's name, a file's stem,
+    "priors text" or "defaults"."""
 
     @property
     def random_names(self) -> tuple[str, ...]:
@@ -278,22 +284,15 @@ class Priors:
         return (tuple((n, self.distributions[n].to_toml()) for n in self.random_names),
                 tuple(dataclasses.astuple(c) for c in self.correlations), self.point_names)
 
-    def transform(self, u: jax.Array, coordinates: Sequence[str] | None = None,
-                  points: jax.Array | None = None) -> dict[str, jax.Array]:
-        """Map unit-hypercube points ``u`` (..., len(coordinates)) to parameter values.
+    def transform(self, u: jax.Array, points: jax.Array | None = None) -> dict[str, jax.Array]:
+        """Map unit-hypercube points ``u`` (..., dimension) to parameter values.
 
-        ``coordinates`` names the parameter of each coordinate (default:
-        ``random_names``). It may name more parameters than vary here: two
-        scenarios run with the same coordinates give each parameter the same
-        random numbers (common random numbers). Point parameters come back as
-        arrays of the batch shape too, so every draw carries every parameter:
-        from ``points`` (their values in the order of ``point_names``, an
-        argument rather than a constant of the compiled code) if given.
+        Column k of ``u`` is the coordinate of ``random_names[k]``. Point
+        parameters come back as arrays of the batch shape too, so every draw
+        carries every parameter: from ``points`` (their values in the order of
+        ``point_names``, an argument rather than a constant of the compiled
+        code) if given.
         """
-        if coordinates is not None:
-            column = {n: i for i, n in enumerate(coordinates)}
-            u = jnp.stack([u[..., column[n]] for n in self.random_names], axis=-1) if self.dimension \
-                else u[..., :0]
         margin = unit_margin(u.dtype)
         u = jnp.clip(u, margin, 1 - margin)
         cholesky = self.copula_cholesky()
@@ -448,12 +447,18 @@ def default_priors_path(model: Model) -> Path:
     return path if path.is_absolute() else Path(__file__).parent / "priors" / path
 
 
-def load_priors(model: Model, path: str | Path | None = None, *, text: str | None = None) -> Priors:
+def load_priors(model: Model | str, path: str | os.PathLike | None = None, *, text: str | None = None) -> Priors:
     """Load a priors file (or TOML text) for ``model`` on top of its shipped defaults.
 
-    Raises :class:`PriorsError` naming the file, the parameter and what is
-    allowed, before anything is computed.
+    ``model`` is a Model or a model's name; ``path`` a priors file or the
+    name of a shipped scenario (:func:`overhang_jax.scenarios`); both None
+    give the shipped defaults. Raises :class:`PriorsError` naming the file,
+    the parameter and what is allowed, before anything is computed.
     """
+    from ._registry import get_model
+    from ._scenarios import resolve
+
+    model = get_model(model)
     default_path = default_priors_path(model)
     defaults, default_corr = _parse_file(model, f"default priors {default_path.name}",
                                          default_path.read_text(encoding="utf-8"))
@@ -461,9 +466,15 @@ def load_priors(model: Model, path: str | Path | None = None, *, text: str | Non
     if missing:  # a packaging error, not a user error
         raise RuntimeError(f"default priors of '{model.name}' lack {missing}")
     distributions = {n: defaults[n] for n in model.parameter_names}
-    source, user_text, user_corr = "defaults", "", []
+    source, name, user_text, user_corr = "defaults", "defaults", "", []
     if path is not None or text is not None:
-        source = str(path) if path is not None else "<priors text>"
+        source, name = "<priors text>", "priors text"
+        if path is not None:
+            try:
+                path, name, shipped = resolve(path)
+            except FileNotFoundError as err:
+                raise PriorsError(str(err)) from None
+            source = name if shipped else str(path)
         if text is None:
             try:
                 raw = Path(path).read_bytes()
@@ -479,7 +490,7 @@ def load_priors(model: Model, path: str | Path | None = None, *, text: str | Non
     default_list = _parse_correlations(f"default priors {default_path.name}", default_corr, defaults)
     user_list = _parse_correlations(source, user_corr, distributions)
     priors = Priors(model, distributions, _merge_correlations(default_list, user_list, distributions),
-                    source, user_text)
+                    source, user_text, name)
     _check_constraints(priors)
     try:
         priors.copula_cholesky()

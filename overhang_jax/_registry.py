@@ -17,3 +17,14 @@ def load_model(name: str):
     """The Model called ``name`` (its module is imported now)."""
     module, attribute = MODEL_MODULES[name]
     return getattr(importlib.import_module(module, __package__), attribute)
+
+
+def get_model(model):
+    """The model called ``model`` (or ``model`` itself, a Model)."""
+    from ._model import Model, RunError
+
+    if isinstance(model, Model):
+        return model
+    if model not in MODEL_MODULES:
+        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODEL_MODULES)}")
+    return load_model(model)

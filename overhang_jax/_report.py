@@ -78,17 +78,19 @@ def _section(tree: xr.DataTree, source: str, index: int) -> tuple[str, str]:
         title = f"{tree.attrs['model']}: what drives {', '.join(map(str, tree.to_dataset()['output'].values))}"
         body = _sensitivity(tree)
     else:
-        title = f"{tree.attrs['model']}: {_scenario(tree.attrs['priors_source'])}"
+        title = f"{tree.attrs['model']}: {_scenario(_run_label(tree.attrs))}"
         body = _run(tree)
     where = f'<p class="note">File: <code>{html.escape(source)}</code></p>' if source else ""
     return title, f'<section id="section-{index}"><h2>{html.escape(title)}</h2>{where}{body}</section>\n'
 
 
 def _scenario(source: str) -> str:
-    """A priors source as a reader names it: the file's stem, 'default priors' or 'priors given as text'."""
-    source = str(source)
-    return {"defaults": "default priors", "": "default priors", "text": "priors given as text"}.get(
-        source, Path(source).stem)
+    """A scenario as a reader names it: 'default priors', 'priors given as text', or its name (a path
+    becomes its file's stem)."""
+    from ._results import scenario_name
+
+    name = scenario_name(source)
+    return {"defaults": "default priors", "priors text": "priors given as text"}.get(name, name)
 
 
 def _run(tree: xr.DataTree) -> str:
@@ -103,28 +105,38 @@ def _run(tree: xr.DataTree) -> str:
 
 
 def _comparison(tree: xr.DataTree) -> str:
-    from ._analysis import compare_summary, comparison_findings, summary
+    from ._analysis import compare_summary, comparison_display, comparison_findings, comparison_notes, summary
 
     attrs = tree.attrs
     a, b = _scenario(attrs["scenario_a"]), _scenario(attrs["scenario_b"])
     findings = "".join(f"<li>{html.escape(sentence)}</li>" for sentence in comparison_findings(tree))
+    table = compare_summary(tree)
+    notes = "".join(f"<li>{html.escape(note)}</li>" for note in comparison_notes(table))
     parts = [
         f"<p>A = <b>{html.escape(a)}</b>, B = <b>{html.escape(b)}</b>: {int(attrs['draws']):,} paired draws "
         f"(seed {attrs['seed']}, {attrs['dtype']}); draw <i>i</i> of A and of B share every random number, so "
-        "each difference B - A is the effect of the scenario alone.</p>",
+        "each difference B - A is what B changes in that draw.</p>",
         f'<h3>What it says</h3><ul class="findings">{findings}</ul>',
         "<h3>Paired differences B - A</h3>",
-        '<p class="note"><i>p_b_worse</i>: share of draws where B is worse than A from a safety view (earlier TAI, '
-        "a shorter danger band, faster growth after the cap, a bigger overhang, a smaller lead over evaders); "
-        "<i>p_equal</i>: share where they are the same.</p>",
-        _table(compare_summary(tree), attrs["draws"]), "<h3>Figures</h3>", _figures(tree),
+        '<p class="note"><i>worse if</i>: the direction that is worse from a safety view (earlier TAI, faster '
+        "growth after the cap, a bigger overhang, a shorter danger band or takeoff, a smaller lead over evaders; "
+        "n/a for quantities that only describe a scenario); <i>B worse</i>, <i>same</i> (within <i>same "
+        "within</i>, in the output's units) and <i>B better</i>: shares of the draws with a finite "
+        "difference.</p>",
+        _table(comparison_display(table)),
+        f'<p class="note">Not in the table:</p><ul class="note">{notes}</ul>' if notes else "",
+        "<h3>Figures</h3>", _figures(tree),
     ]
     for label in ("a", "b"):
         run = tree[label]
-        parts.append(f"<details><summary>Scenario {label.upper()} ({html.escape(_scenario(run.attrs['priors_source']))}"
+        parts.append(f"<details><summary>Scenario {label.upper()} ({html.escape(_scenario(_run_label(run.attrs)))}"
                      f"): provenance, summary and priors</summary>{_provenance(run.attrs)}"
                      f"{_table(summary(run), run.attrs['draws'])}{_priors(run.attrs)}</details>")
     return "".join(parts)
+
+
+def _run_label(attrs) -> str:
+    return str(attrs.get("scenario", attrs.get("priors_source", "")))
 
 
 def _sensitivity(tree: xr.DataTree) -> str:
@@ -147,9 +159,10 @@ def _sensitivity(tree: xr.DataTree) -> str:
 def _provenance(attrs) -> str:
     rows = [("model", f"{attrs.get('model')} ({attrs.get('method', '')})"),
             ("written by", f"overhang_jax {attrs.get('version')}, JAX {attrs.get('jax_version', '')}"),
-            ("seed", attrs.get("seed")), ("draws", f"{int(attrs.get('draws', 0)):,}"),
-            ("sampler", attrs.get("sampler")), ("float width", attrs.get("dtype")),
-            ("priors", attrs.get("priors_source")), ("devices", attrs.get("devices", "")),
+            ("seed", attrs.get("seed", "none: the parameter sets were given")),
+            ("draws", f"{int(attrs.get('draws', 0)):,}"), ("sampler", attrs.get("sampler")),
+            ("float width", attrs.get("dtype")), ("priors", attrs.get("priors_source")),
+            ("devices", attrs.get("devices", "")),
             ("kept per draw", "outputs only" if attrs.get("outputs_only") else "parameters and outputs")]
     body = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)
     return f'<table class="provenance">{body}</table>'

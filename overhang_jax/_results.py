@@ -163,9 +163,23 @@ def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataT
         values = np.where(left.values == right.values, 0.0, values).astype(left.dtype)
         differences[output.name] = xr.Variable(
             SAMPLE_DIMS, values, {"units": output.units, "long_name": f"B - A: {output.doc}",
-                                  "worse": output.worse or "",
+                                  "worse": output.worse or "", "tolerance": float(output.tolerance),
+                                  "without_policy": int(output.without_policy),
                                   "nonfinite_count": int(np.count_nonzero(~np.isfinite(values)))})
     return _comparison_tree(model, a, b, xr.Dataset(differences))
+
+
+def _label(attrs: Mapping[str, Any]) -> str:
+    """What a run's scenario is called: its name (a shipped scenario's, a file's stem), never a path."""
+    return scenario_name(attrs.get("scenario", attrs.get("priors_source", "")))
+
+
+def scenario_name(label: str) -> str:
+    """A scenario's name as a reader sees it; a path (in results written before runs kept their
+    scenario's name) becomes its file's stem."""
+    label = str(label)
+    return {"": "defaults", "<priors text>": "priors text"}.get(label, Path(label).stem if label.endswith(".toml")
+                                                             else label)
 
 
 def _comparison_tree(model: Model, a: xr.DataTree, b: xr.DataTree, differences: xr.Dataset) -> xr.DataTree:
@@ -173,7 +187,7 @@ def _comparison_tree(model: Model, a: xr.DataTree, b: xr.DataTree, differences: 
     attrs = {"model": model.name, "kind": "comparison", "layout_version": LAYOUT_VERSION,
              "seed": a.attrs["seed"], "draws": a.attrs["draws"], "sampler": a.attrs["sampler"],
              "dtype": a.attrs["dtype"], "version": a.attrs["version"],
-             "scenario_a": a.attrs["priors_source"], "scenario_b": b.attrs["priors_source"],
+             "scenario_a": _label(a.attrs), "scenario_b": _label(b.attrs),
              "nonfinite_counts": json.dumps(counts),
              "note": "draw i of a and b share its random numbers (common random numbers), so differences are "
                      "paired; prior_predictive holds the differences B - A"}
@@ -298,10 +312,25 @@ def planned_results(model: Model, priors, draws: int, *, float64: bool = False,
     of it counts what the file will really hold.
     """
     dtype = np.dtype(np.float64 if float64 or model.requires_float64 else np.float32)
-    zeros = np.broadcast_to(np.zeros((), dtype), (draws,))
-    names = [*([] if outputs_only else priors.random_names), *model.output_names]
     constants = {name: dist.point_value for name, dist in priors.distributions.items()
                  if name not in priors.random_names}
+    attrs = {"seed": 0, "draws": draws, "sampler": "", "dtype": dtype.name, "version": "", "scenario": priors.name,
+             "priors_source": priors.source, "priors_toml": priors.to_toml(), "priors_text": priors.text}
+    return _planned(model, [] if outputs_only else priors.random_names, constants, draws, dtype, attrs)
+
+
+def planned_evaluation(model: Model, sets, *, float64: bool = False) -> xr.DataTree:
+    """The DataTree :func:`overhang_jax.evaluate` will return for checked parameter ``sets``
+    (``_runner.GivenDraws``), as :func:`planned_results` does for a run."""
+    dtype = np.dtype(np.float64 if float64 or model.requires_float64 else np.float32)
+    draws = len(sets.table)
+    attrs = {"draws": draws, "sampler": "given", "dtype": dtype.name, "version": "", "scenario": "",
+             "priors_source": "", "parameter_sets": ""}
+    return _planned(model, sets.varying, sets.fixed, draws, dtype, attrs)
+
+
+def _planned(model: Model, varying, constants, draws: int, dtype: np.dtype, attrs) -> xr.DataTree:
+    zeros = np.broadcast_to(np.zeros((), dtype), (draws,))
     series = {}
     if model.trajectories is not None:
         from ._runner import KEPT_TRAJECTORIES
@@ -312,9 +341,7 @@ def planned_results(model: Model, priors, draws: int, *, float64: bool = False,
                                                             (len(spec.coords), each.bins + 2))
             series[f"{each.name}/kept"] = np.broadcast_to(np.zeros((), dtype),
                                                           (min(KEPT_TRAJECTORIES, draws), len(spec.coords)))
-    attrs = {"seed": 0, "draws": draws, "sampler": "", "dtype": dtype.name, "version": "",
-             "priors_source": priors.source, "priors_toml": priors.to_toml(), "priors_text": priors.text}
-    return to_datatree(model, {name: zeros for name in names}, constants, attrs, series)
+    return to_datatree(model, {name: zeros for name in (*varying, *model.output_names)}, constants, attrs, series)
 
 
 def planned_comparison(model: Model, priors_a, priors_b, draws: int, **options) -> xr.DataTree:

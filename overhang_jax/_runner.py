@@ -15,7 +15,6 @@ the previous one is copied back, so the host work overlaps the compute.
 from __future__ import annotations
 
 import bisect
-import difflib
 import hashlib
 import math
 import os
@@ -32,7 +31,7 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ._checkpoint import NPZ_OVERHEAD, Checkpoint, manifest_of
 from ._model import Model, RunError
 from ._priors import Priors, PriorsError, check_float_width, load_priors
-from ._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES, load_model
+from ._registry import DEFAULT_CHUNK_SIZE, get_model
 from ._sampling import SAMPLERS, Sampler
 from ._version import __version__
 
@@ -53,19 +52,63 @@ PRIORS_TEXT_LIMIT = 2**16
 resolved priors, which reproduce the run, are always kept whole)."""
 
 
-def get_model(model: str | Model) -> Model:
-    """The model called ``model`` (or ``model`` itself)."""
-    if isinstance(model, Model):
-        return model
-    if model not in MODEL_MODULES:
-        raise RunError(f"unknown model '{model}'; choose one of {', '.join(MODEL_MODULES)}")
-    return load_model(model)
-
-
 def _positive_int(name: str, value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise RunError(f"{name} must be a positive integer, got {value!r}")
     return int(value)
+
+
+class SampledDraws:
+    """Draws made from priors: draw i's unit point from the sampler, through the priors'
+    copula and inverse CDFs. ``sampler`` is a :class:`Sampler` or a design with its
+    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`)."""
+
+    def __init__(self, priors: Priors, sampler):
+        self.priors, self.sampler = priors, sampler
+        self.varying = priors.random_names
+        """Parameters with a value per draw, in the model's order."""
+        self.fixed = {name: priors.distributions[name].point_value for name in priors.point_names}
+        """The others, one value each."""
+
+    def cache_key(self) -> tuple:
+        return ("sampled", self.priors.structure_key(), self.sampler.cache_key())
+
+    def host_part(self, start: int, count: int) -> np.ndarray:
+        return self.sampler.host_part(start, count)
+
+    def key(self) -> jax.Array:
+        return self.sampler.key()
+
+    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
+        return self.priors.transform(self.sampler.unit_points(key, index, host, dtype), fixed_values)
+
+
+class GivenDraws:
+    """Parameter sets given as a table (:func:`evaluate`): draw i is row i.
+
+    ``table`` holds the values of ``varying`` (rows, len(varying)), float64;
+    ``fixed`` the value of every other parameter.
+    """
+
+    def __init__(self, varying: tuple[str, ...], table: np.ndarray, fixed: Mapping[str, float]):
+        self.varying, self.table, self.fixed = tuple(varying), table, dict(fixed)
+
+    def cache_key(self) -> tuple:
+        return ("given", self.varying, tuple(self.fixed))
+
+    def host_part(self, start: int, count: int) -> np.ndarray:
+        # Past the last set (a chunk's padding, never kept): that set again, a valid one.
+        rows = np.minimum(np.arange(start, start + count), len(self.table) - 1)
+        return self.table[rows]
+
+    def key(self) -> jax.Array:
+        return np.zeros(2, np.uint32)  # nothing is random
+
+    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
+        values = {name: host[..., k].astype(dtype) for k, name in enumerate(self.varying)}
+        values.update({name: jnp.broadcast_to(fixed_values[j].astype(dtype), index.shape)
+                       for j, name in enumerate(self.fixed)})
+        return values
 
 
 _COMPILED: dict[tuple, Callable] = {}
@@ -74,29 +117,26 @@ COMPILED_CACHE_SIZE = 16
 notebook or a comparison going back and forth between scenarios."""
 
 
-def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...], sampler: Sampler,
-                    dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
+def _chunk_function(model: Model, method: str, source, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
     """The jitted function of one chunk, reused across runs with the same set-up."""
     # The seed and the fixed parameter values enter as arguments, so they are not part of
-    # the key (scenarios that differ only in fixed values share one compilation); only a
-    # Latin hypercube's points depend on the draw count.
-    sampler_key = (sampler.kind, sampler.dimension, sampler.draws if sampler.kind == "lhs" else None)
-    cache_key = (model.name, method, priors.structure_key(), coordinates, sampler_key, jnp.dtype(dtype).name,
-                 tuple(mesh.devices.flat))
+    # the key (scenarios that differ only in fixed values share one compilation), except
+    # static ones, which are constants of the compiled function.
+    static = tuple((name, source.fixed[name]) for name in model.static_names)
+    cache_key = (model.name, method, source.cache_key(), static, jnp.dtype(dtype).name, tuple(mesh.devices.flat))
     if cache_key in _COMPILED:
         _COMPILED[cache_key] = _COMPILED.pop(cache_key)  # now the most recently used
     else:
         while len(_COMPILED) >= COMPILED_CACHE_SIZE:
             del _COMPILED[next(iter(_COMPILED))]  # the least recently used
-        _COMPILED[cache_key] = _build_chunk_function(model, method, priors, coordinates, sampler, dtype, mesh)
+        _COMPILED[cache_key] = _build_chunk_function(model, method, source, dtype, mesh)
     return _COMPILED[cache_key]
 
 
-def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates: tuple[str, ...],
-                          sampler: Sampler, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
+def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
     # Static parameters (point values, checked when the priors loaded) enter as Python floats:
-    # constants of this compiled function, whose cache key holds the priors text.
-    static = {name: priors.distributions[name].point_value for name in model.static_names}
+    # constants of this compiled function, whose cache key holds their values.
+    static = {name: source.fixed[name] for name in model.static_names}
 
     def with_static(fn):
         return None if fn is None else (lambda params: fn({**params, **static}))
@@ -106,22 +146,21 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
     def batched(key, index, host, draws, points):
-        uncertain, outputs = simulated(key, index, host, points)
+        varying, outputs = simulated(key, index, host, points)
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
-        return uncertain, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
+        return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
     def simulated(key, index, host, points):
         # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
         # would otherwise compute on a broadcast fixed value once, in scalar code that can round
         # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
-        params = jax.lax.optimization_barrier(
-            priors.transform(sampler.unit_points(key, index, host, dtype), coordinates, points))
+        params = jax.lax.optimization_barrier(source.parameters(key, index, host, points, dtype))
         count = index.shape[0]
         groups = -(-count // group_size)
-        # Only uncertain parameters come back; point values are filled in on the host.
-        uncertain = {n: params[n] for n in priors.random_names}
+        # Only the parameters that vary come back; fixed values are filled in on the host.
+        varying = {n: params[n] for n in source.varying}
         if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
-            return uncertain, jax.vmap(simulate)(params)
+            return varying, jax.vmap(simulate)(params)
 
         def in_groups(params, order):
             # Run the draws in groups, in ``order`` (the last group padded with copies of its
@@ -133,12 +172,12 @@ def _build_chunk_function(model: Model, method: str, priors: Priors, coordinates
                 a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
 
         if work_estimate is None:  # every draw takes the same steps: groups in draw order
-            return uncertain, in_groups(params, jnp.arange(count))
+            return varying, in_groups(params, jnp.arange(count))
         # Step draws of similar length together, sorted by the estimated work; with no loop
         # work on this device (say, every draw in closed form), skip the sorting.
         work = jax.vmap(work_estimate)(params)
-        return uncertain, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
-                                       lambda params: in_groups(params, jnp.argsort(work)), params)
+        return varying, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+                                     lambda params: in_groups(params, jnp.argsort(work)), params)
 
     draws = PartitionSpec("draws")
     # check_vma=False: point parameters are the same on every device, so loop
@@ -183,10 +222,15 @@ def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, 
     return summaries
 
 
-def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int,
+UNIT_COORDINATES = "one per model parameter, by its index in the model's list"
+"""How draws take their unit points (kept in a run's attributes and in its checkpoint's manifest, so a
+checkpoint of draws made another way is refused)."""
+
+
+def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int = 0,
         sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
         float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
-        progress: bool | None = None, coordinates: Sequence[str] | None = None, outputs_only: bool = False):
+        progress: bool | None = None, outputs_only: bool = False):
     """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
 
     Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
@@ -195,23 +239,24 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     point-valued parameters once (group ``constant_data``). See
     :func:`overhang_jax.summary`.
 
-    ``priors`` is a :class:`Priors`, a path to a priors TOML file, or None
-    for the shipped defaults. ``sampler`` is ``mc`` (Monte Carlo), ``sobol``
-    (scrambled Sobol) or ``lhs`` (Latin hypercube). ``chunk_size`` larger
-    than ``draws`` is clamped. ``checkpoint`` names a directory (its parent
-    must exist) where each finished chunk is saved; the same call resumes from
-    it, whatever the devices or the chunk size, and attribute
-    ``draws_from_checkpoint`` says how many draws were read rather than
-    computed. ``float64`` computes in double precision (always, for a model
-    that ``requires_float64``); priors whose draws overflow float32 need it.
-    ``method`` picks one of the
-    model's methods (default: its first). ``devices`` defaults to all of
+    ``priors`` is a :class:`Priors`, a path to a priors TOML file, the name
+    of a shipped scenario (:func:`overhang_jax.scenarios`), or None for the
+    shipped defaults. ``seed`` picks the random numbers: each parameter's are
+    a function of the seed, the draw and the parameter alone, so runs with
+    the same seed are paired draw for draw (a parameter two scenarios both
+    leave uncertain with the same prior takes the same value in draw i of
+    each). ``sampler`` is ``mc`` (Monte Carlo), ``sobol`` (scrambled Sobol)
+    or ``lhs`` (Latin hypercube). ``chunk_size`` larger than ``draws`` is
+    clamped. ``checkpoint`` names a directory (its parent must exist) where
+    each finished chunk is saved; the same call resumes from it, whatever the
+    devices or the chunk size, and attribute ``draws_from_checkpoint`` says
+    how many draws were read rather than computed. ``float64`` computes in
+    double precision (always, for a model that ``requires_float64``); priors
+    whose draws overflow float32 need it. ``method`` picks one of the model's
+    methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
-    terminal). ``coordinates`` names the parameter of each unit-hypercube
-    coordinate (default: the parameters that vary, in the model's order);
-    :func:`compare` passes the same list to both scenarios. ``outputs_only``
-    keeps no parameter per draw (for sweeps too large to keep them; the
-    seed and priors draw them again).
+    terminal). ``outputs_only`` keeps no parameter per draw (for sweeps too
+    large to keep them; the seed and priors draw them again).
     """
     from ._results import to_datatree
 
@@ -221,67 +266,70 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     elif priors.model.name != model.name:
         raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
     draws = _positive_int("draws", draws)
-    chunk_size = _positive_int("chunk_size", chunk_size)
+    chunk_size = min(_positive_int("chunk_size", chunk_size), draws)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
         raise RunError(f"seed must be an integer in [0, 2**32), got {seed!r}")
-    method = method or model.default_method
-    if method not in model.methods:
-        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
-    if coordinates is None:
-        coordinates = priors.random_names
-    coordinates = tuple(coordinates)
-    missing = [n for n in priors.random_names if n not in coordinates]
-    unknown = [n for n in coordinates if n not in model.parameter_names]
-    if missing or unknown or len(set(coordinates)) != len(coordinates):
-        raise RunError(f"coordinates must name each varying parameter once (missing: {missing}, unknown: "
-                       f"{unknown})")
+    method = _method_of(model, method)
     if isinstance(sampler, str):
         if sampler not in SAMPLERS:
             raise RunError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
-        sampler_ = Sampler(sampler, int(seed), len(coordinates), draws)
+        columns = tuple(model.parameter_names.index(name) for name in priors.random_names)
+        sampler_ = Sampler(sampler, int(seed), columns, draws, len(model.parameters))
     else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
         sampler_ = sampler
-        if sampler_.dimension != len(coordinates) or sampler_.draws != draws:
-            raise RunError(f"the design has {sampler_.dimension} coordinates and {sampler_.draws} draws; the "
-                           f"run has {len(coordinates)} and {draws}")
+        if sampler_.width != priors.dimension or sampler_.draws != draws:
+            raise RunError(f"the design has {sampler_.width} coordinates and {sampler_.draws} draws; the "
+                           f"run has {priors.dimension} and {draws}")
         sampler = repr(sampler)
+    source = SampledDraws(priors, sampler_)
     devices = list(devices) if devices is not None else jax.devices()
-    # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
-    # padding is never kept, so neither the chunk size nor the devices change the draws.
-    chunk_size = min(chunk_size, draws)
-    padded = math.ceil(chunk_size / len(devices)) * len(devices)
-    if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
-        raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
-                       f"+ {padded:,}")
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
     attrs = {
         "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
-        "sampler": sampler, "chunk_size": chunk_size, "dtype": jnp.dtype(dtype).name,
-        "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
+        "sampler": sampler, "unit_coordinates": UNIT_COORDINATES, "chunk_size": chunk_size,
+        "dtype": jnp.dtype(dtype).name, "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
     }
-    if coordinates != priors.random_names:
-        attrs["unit_coordinates"] = ", ".join(coordinates)
     with jax.enable_x64(dtype == jnp.float64):
         check_float_width(priors, dtype)
     store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
-    saved = store.saved(draws) if store else {}
+    columns, series, resumed = _compute(model, method, source, draws, chunk_size, dtype, devices, store, progress,
+                                        outputs_only)
+    attrs.update({"scenario": priors.name, "priors_toml": priors.to_toml(), "priors_source": priors.source,
+                  "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
+                  "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
+                  "process": jax.process_index(), "draws_from_checkpoint": resumed})
+    return to_datatree(model, columns, source.fixed, attrs, series)
 
-    kept = (*([] if outputs_only else priors.random_names), *model.output_names)
+
+def _method_of(model: Model, method: str | None) -> str:
+    method = method or model.default_method
+    if method not in model.methods:
+        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
+    return method
+
+
+def _compute(model: Model, method: str, source, draws: int, chunk_size: int, dtype: Any, devices: list,
+             store: Checkpoint | None, progress: bool | None, outputs_only: bool
+             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """Every draw of ``source``, computed in chunks sharded over ``devices`` or read from ``store``:
+    the columns kept (per draw), the trajectory summaries, and the number of draws read."""
+    # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
+    # padding is never kept, so neither the chunk size nor the devices change the draws.
+    padded = math.ceil(chunk_size / len(devices)) * len(devices)
+    if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
+        raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
+                       f"+ {padded:,}")
+    saved = store.saved(draws) if store else {}
+    kept = (*([] if outputs_only else source.varying), *model.output_names)
     with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
         series = _empty_series(model, dtype, draws)
-        resumed = _sweep(model, method, priors, coordinates, sampler_, dtype, mesh, _plan(draws, chunk_size, saved),
-                         padded, draws, columns, series, store, progress if progress is not None else sys.stderr.isatty())
-    constants = {name: dist.point_value for name, dist in priors.distributions.items()
-                 if name not in priors.random_names}
-    attrs.update({"priors_toml": priors.to_toml(), "priors_source": priors.source,
-                  "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
-                  "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
-                  "process": jax.process_index(), "draws_from_checkpoint": resumed})
-    return to_datatree(model, columns, constants, attrs, series)
+        resumed = _sweep(model, method, source, dtype, mesh, _plan(draws, chunk_size, saved), padded, draws,
+                         columns, series, store, progress if progress is not None else sys.stderr.isatty())
+    return columns, series, resumed
 
 
 def _kept_priors_text(text: str) -> str:
@@ -311,10 +359,10 @@ def _plan(draws: int, chunk_size: int, saved: dict[int, int]) -> list[tuple[int,
     return plan
 
 
-def chunk_layout(model: Model, priors: Priors, dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The arrays one chunk gives: per-draw columns (shape ``()``) and its share of the trajectory
-    summaries (their full shape), with their dtypes."""
-    layout = {name: ((), jnp.dtype(dtype)) for name in (*priors.random_names, *model.output_names)}
+def chunk_layout(model: Model, varying: Sequence[str], dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters and
+    the outputs, and its share of the trajectory summaries (their full shape), with their dtypes."""
+    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names)}
     spec = model.trajectories
     if spec is not None:
         times = len(spec.coords)
@@ -326,7 +374,7 @@ def chunk_layout(model: Model, priors: Priors, dtype: Any) -> dict[str, tuple[tu
 
 def estimated_checkpoint_bytes(model: Model, priors: Priors, draws: int, chunk_size: int, float64: bool) -> int:
     """Bytes of a run's whole checkpoint: every chunk's columns, summaries and file overhead."""
-    layout = chunk_layout(model, priors, np.float64 if float64 or model.requires_float64 else np.float32)
+    layout = chunk_layout(model, priors.random_names, np.float64 if float64 or model.requires_float64 else np.float32)
     per_draw = sum(dtype.itemsize for shape, dtype in layout.values() if not shape)
     per_chunk = sum(dtype.itemsize * math.prod(shape) for shape, dtype in layout.values() if shape)
     chunks = math.ceil(draws / min(chunk_size, draws))
@@ -343,7 +391,7 @@ def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> No
     model = get_model(results.attrs["model"])
     columns = {**parameters(results).data_vars, **outputs(results).data_vars}
     arrays = {}
-    for name, (shape, dtype) in chunk_layout(model, priors, results.attrs["dtype"]).items():
+    for name, (shape, dtype) in chunk_layout(model, priors.random_names, results.attrs["dtype"]).items():
         if not shape:
             arrays[name] = np.asarray(columns[name].values, dtype)
         elif name.endswith("/counts"):  # a chunk's counts are int32, as the devices give them
@@ -353,59 +401,6 @@ def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> No
             arrays[name] = np.zeros(shape, dtype)
             arrays[name][: len(kept)] = kept
     Checkpoint(directory, manifest_of(results.attrs)).save(0, arrays)
-
-
-def simulate_sets(model: str | Model, table: Mapping[str, Any], *, method: str | None = None,
-                  float64: bool = False) -> dict[str, np.ndarray]:
-    """The model's outputs (and trajectories) for given parameter sets, set i in row i.
-
-    ``table`` maps parameter names to equal-length sequences, one value per set;
-    parameters it leaves out take their defaults. No priors and no sampling: the
-    values are used as given, after the same checks as a priors file's (a known
-    name, a number in the parameter's allowed range).
-    """
-    model = get_model(model)
-    method = method or model.default_method
-    if method not in model.methods:
-        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
-    columns = {}
-    for name, values in table.items():
-        if name not in model.parameter_names:
-            hint = difflib.get_close_matches(name, model.parameter_names, n=1)
-            raise RunError(f"unknown parameter '{name}' for model '{model.name}'"
-                           + (f"; did you mean '{hint[0]}'?" if hint else ""))
-        try:
-            columns[name] = np.asarray(values, np.float64).reshape(-1)
-        except (TypeError, ValueError):
-            raise RunError(f"parameter '{name}' must be numbers") from None
-    sizes = {len(v) for v in columns.values()}
-    if len(sizes) > 1 or not sizes or 0 in sizes:
-        raise RunError(f"the parameter sets must be one or more and all the same length, got lengths {sorted(sizes)}")
-    count = sizes.pop()
-    for name, values in columns.items():
-        param = model.parameter(name)
-        bad = [v for v in values if not param.contains(float(v))]
-        if bad:
-            raise RunError(f"parameter '{name}' must be {param.allowed()}, got {bad[0]:g}")
-    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
-    key = (model.name, method)
-    if key not in _SET_FUNCTIONS:
-        _SET_FUNCTIONS[key] = jax.jit(jax.vmap(model.methods[method]))
-    # Blocks of one size (the last padded with copies of the last set): one compilation
-    # serves every table, and memory does not grow with the table.
-    padded = -(-count // SET_BLOCK) * SET_BLOCK
-    table = {p.name: np.resize(columns.get(p.name, np.full(count, p.default)), padded) for p in model.parameters}
-    blocks = []
-    with jax.enable_x64(dtype == jnp.float64):
-        for start in range(0, padded, SET_BLOCK):
-            params = {name: jnp.asarray(values[start:start + SET_BLOCK], dtype) for name, values in table.items()}
-            blocks.append(jax.device_get(_SET_FUNCTIONS[key](params)))
-    return {name: np.concatenate([block[name] for block in blocks])[:count] for name in blocks[0]}
-
-
-SET_BLOCK = 128
-"""Parameter sets :func:`simulate_sets` evaluates per call of the compiled model."""
-_SET_FUNCTIONS: dict[tuple[str, str], Callable] = {}
 
 
 def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]:
@@ -421,24 +416,23 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
     return series
 
 
-def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, plan, padded, draws, columns, series, store,
-           progress) -> int:
+def _sweep(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress) -> int:
     """Compute or load every chunk of ``plan`` into ``columns`` and ``series``; return the number of
     draws loaded from the checkpoint."""
     from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
 
     computed = any(not from_store for _, _, from_store in plan)
-    chunk_fn = _chunk_function(model, method, priors, coordinates, sampler, dtype, mesh) if computed else None
-    points = priors.point_values().astype(jnp.dtype(dtype))
-    key = sampler.key()
+    chunk_fn = _chunk_function(model, method, source, dtype, mesh) if computed else None
+    points = np.asarray(list(source.fixed.values()), np.float64).astype(jnp.dtype(dtype))
+    key = source.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
-    layout = chunk_layout(model, priors, dtype)
+    layout = chunk_layout(model, source.varying, dtype)
 
     multi_process = jax.process_count() > 1
 
     def dispatch(start, stop):
         index = np.arange(start, start + padded, dtype=np.int32)
-        host = sampler.host_part(start, padded)
+        host = source.host_part(start, padded)
         # Each process places only the slices its own devices hold (all of them, in one process).
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
@@ -507,14 +501,17 @@ def _sweep(model, method, priors, coordinates, sampler, dtype, mesh, plan, padde
 
 
 def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
-            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int,
+            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int = 0,
             checkpoint: str | os.PathLike | None = None, **run_options):
     """Run two scenarios on the same draws and take their per-draw differences.
 
-    Common random numbers: both runs use the same seed and give every
-    parameter the same unit-hypercube coordinate, so a parameter both
-    scenarios leave uncertain takes the same value in draw i of each, and
-    each difference B - A is paired. Returns a DataTree with the two runs
+    Common random numbers: both runs use the same seed, and a parameter's
+    random numbers depend on the seed, the draw and the parameter alone, so
+    a parameter both scenarios leave uncertain with the same prior takes the
+    same value in draw i of each, and each difference B - A is paired (as it
+    is between any two runs with the same seed). Each of ``priors_a`` and
+    ``priors_b`` is what :func:`run` takes: :class:`Priors`, a path, a
+    shipped scenario's name or None (the defaults). Returns a DataTree with the two runs
     under ``a`` and ``b`` and the differences B - A in ``prior_predictive``; see
     :func:`overhang_jax.compare_summary`. ``checkpoint`` names a directory
     holding the checkpoints of both runs (``a`` and ``b`` in it);
@@ -524,14 +521,12 @@ def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
 
     model = get_model(model)
     loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in (priors_a, priors_b)]
-    varying = {n for p in loaded for n in p.random_names}
-    coordinates = tuple(n for n in model.parameter_names if n in varying)
     if checkpoint is not None:
         try:
             Path(checkpoint).mkdir(exist_ok=True)
         except OSError as err:
             raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
-    runs = [run(model, p, draws=draws, seed=seed, coordinates=coordinates, **run_options,
+    runs = [run(model, p, draws=draws, seed=seed, **run_options,
                 checkpoint=None if checkpoint is None else Path(checkpoint) / label)
             for label, p in zip("ab", loaded)]
     return paired_differences(model, *runs)

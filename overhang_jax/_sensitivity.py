@@ -77,6 +77,15 @@ class SaltelliDesign:
     def draws(self) -> int:
         return self.base_samples * self.rows_per_base
 
+    @property
+    def width(self) -> int:
+        """Unit coordinates per draw: one per varying parameter, in the priors' order."""
+        return self.dimension
+
+    def cache_key(self) -> tuple:
+        """The compiled chunk function reads the points from the host: only their width matters."""
+        return (self.kind, self.dimension)
+
     def key(self) -> jax.Array:
         return jax.random.key_data(jax.random.key(self.seed, impl="threefry2x32"))
 

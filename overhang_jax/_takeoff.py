@@ -65,7 +65,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _inference
-from ._model import Check, Draw, Model, Ordered, Output, Parameter
+from ._model import Check, Draw, Headline, Model, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
 """Steps are counted exactly in float32 up to here: a horizon of more steps (horizon_years /
@@ -111,19 +111,31 @@ PARAMETERS = (
 )
 
 # "worse" is the safety reading of comparisons: an earlier, faster, shorter takeoff, with more
-# overhang left to burn when it starts.
+# overhang left to burn when it starts. Differences within a tolerance count as the same.
+_YEARS, _OOM = dict(tolerance=0.05), dict(tolerance=0.01)
 OUTPUTS = (
-    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold", "lower"),
-    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff", "higher"),
-    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase", "higher"),
-    Output("max_speed_year", "year", "first year the maximum speed is reached", "lower"),
-    Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain", "lower"),
-    Output("remaining_investment", "OOM", "investment overhang left when takeoff starts", "higher"),
-    Output("remaining_hardware", "OOM", "hardware overhang left when takeoff starts", "higher"),
-    Output("remaining_software", "OOM", "software overhang left when takeoff starts", "higher"),
-    Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts", "higher"),
+    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold", "lower", **_YEARS),
+    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff", "higher", **_OOM),
+    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase", "higher", **_OOM),
+    Output("max_speed_year", "year", "first year the maximum speed is reached", "lower", **_YEARS),
+    Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain", "lower",
+           **_YEARS),
+    Output("remaining_investment", "OOM", "investment overhang left when takeoff starts", "higher", **_OOM),
+    Output("remaining_hardware", "OOM", "hardware overhang left when takeoff starts", "higher", **_OOM),
+    Output("remaining_software", "OOM", "software overhang left when takeoff starts", "higher", **_OOM),
+    Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts", "higher",
+           tolerance=0.01),
     Output("rate_clipped", "1", "1 if a pool's rate reached 1 per tenth of a year in a simulated step (consumed "
            "whole within the step: max_speed then depends on step_years), else 0"),
+)
+
+# What a comparison answers first: does B bring takeoff earlier, and make it faster or shorter
+# (the overhang worry: a delay that ends in a faster takeoff)?
+HEADLINES = (
+    Headline("takeoff_year", worse="brings takeoff earlier", better="delays takeoff", backfire=True),
+    Headline("max_speed", worse="makes the takeoff faster (a higher maximum speed)",
+             better="makes the takeoff slower (a lower maximum speed)", backfire=True),
+    Headline("takeoff_duration", worse="shortens the takeoff", better="lengthens the takeoff"),
 )
 
 
@@ -601,4 +613,5 @@ TAKEOFF = Model(
     default_priors="takeoff.toml",
     constraints=(Ordered("software_pause_start", "software_pause_end"), Check(_horizon_within_step_limit)),
     work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
+    headlines=HEADLINES,
 )

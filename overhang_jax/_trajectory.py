@@ -99,7 +99,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._model import Check, Draw, Model, Output, Parameter, Trajectories
+from ._model import Check, Draw, Headline, Model, Output, Parameter, Trajectories
 
 START_YEAR = 2023
 END_YEAR = 2100
@@ -131,7 +131,9 @@ def steps_per_year(step_years: float) -> int:
 def _whole_steps_per_year(ranges) -> str | None:
     step = ranges["step_years"][0]  # a point value (a static parameter)
     k = round(1 / step)
-    if 1 <= k <= MAX_STEPS_PER_YEAR and abs(k * step - 1) <= 1e-9:
+    # Within float32's precision: a float32 results file holds 0.1 as 0.100000001, and its
+    # parameters evaluated again (overhang-jax eval) must name the same k.
+    if 1 <= k <= MAX_STEPS_PER_YEAR and abs(k * step - 1) <= 1e-6:
         return None
     return (f"parameter 'step_years' must be 1/k years for a whole number k of steps per year from 1 to "
             f"{MAX_STEPS_PER_YEAR} (0.1, 0.05, 0.02, ...), got {step:g}")
@@ -196,27 +198,55 @@ PARAMETERS = (
 
 # "worse" is the safety reading used by comparisons: less time before and
 # inside the danger band, faster growth, a bigger overhang, a smaller lead.
+# Differences within a tolerance count as the same: a hundredth of an OOM (or
+# of an OOM a year), a twentieth of a year; the default world's outputs are
+# the same in any two scenarios that differ only in their policy.
+_OOM, _RATE, _YEARS = dict(tolerance=0.01), dict(tolerance=0.01), dict(tolerance=0.05)
+_DEFAULT_WORLD = dict(without_policy=True)
 OUTPUTS = (
-    Output("overhang_at_end", "OOM", "gap E_default - E_regulated when the cap ends", "higher"),
-    Output("catchable_overhang_at_end", "OOM", "alpha x overhang_at_end: the part catch-up will close", "higher"),
+    Output("overhang_at_end", "OOM", "gap E_default - E_regulated when the cap ends", "higher", **_OOM),
+    Output("catchable_overhang_at_end", "OOM", "alpha x overhang_at_end: the part catch-up will close", "higher",
+           **_OOM),
     Output("cap_ends_before_tai", "1", "1 if the cap ends before the default world reaches E_tai, else 0"),
     Output("cap_binds", "1", "1 if the cap withheld compute growth in any step, else 0"),
-    Output("cap_withheld", "OOM", "compute growth the cap withheld, summed over its steps"),
+    Output("cap_withheld", "OOM", "compute growth the cap withheld, summed over its steps", **_OOM),
     Output("max_growth_after_end", "OOM/yr", "largest growth of the policy world's frontier E in the 5 years after "
-           "the cap", "higher"),
+           "the cap", "higher", **_RATE),
     Output("max_growth_regulated", "OOM/yr", "largest growth of the regulated actors' E in the same 5 years",
-           "higher"),
-    Output("max_growth_default", "OOM/yr", "largest growth of the default world's E in the same 5 years", "higher"),
-    Output("tai_year_default", "yr", "year E first reaches E_tai, default world (+inf: not by 2100)", "lower"),
+           "higher", **_RATE),
+    Output("max_growth_default", "OOM/yr", "largest growth of the default world's E in the same 5 years", "higher",
+           **_RATE, **_DEFAULT_WORLD),
+    Output("tai_year_default", "yr", "year E first reaches E_tai, default world (+inf: not by 2100)", "lower",
+           **_YEARS, **_DEFAULT_WORLD),
     Output("tai_year_policy", "yr", "year the policy world's frontier first reaches E_tai (+inf: not by 2100)",
-           "lower"),
-    Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower"),
-    Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower"),
-    Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)"),
-    Output("danger_band_years_default", "yr", "years from E_tai - w to E_tai, default world", "lower"),
-    Output("danger_band_years_policy", "yr", "years from E_tai - w to E_tai, policy world's frontier", "lower"),
+           "lower", **_YEARS),
+    Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower",
+           **_YEARS),
+    Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower", **_YEARS),
+    Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)",
+           **_DEFAULT_WORLD),
+    Output("danger_band_years_default", "yr", "years from E_tai - w to E_tai, default world", "lower", **_YEARS,
+           **_DEFAULT_WORLD),
+    Output("danger_band_years_policy", "yr", "years from E_tai - w to E_tai, policy world's frontier", "lower",
+           **_YEARS),
     Output("lead_at_tai", "OOM", "regulated actors' lead over evaders when they reach E_tai (NaN: no evaders)",
-           "lower", undefined="no evaders (e_share = 0), or the regulated actors never reach E_tai"),
+           "lower", undefined="no evaders (e_share = 0), or the regulated actors never reach E_tai", **_OOM),
+)
+
+# What a comparison of two scenarios answers first: does B delay TAI or bring it earlier, does
+# growth after the cap speed up (the two ways a cap backfires), how big is the overhang where it
+# matters (the cap ends before TAI), and the danger band and the lead over evaders.
+HEADLINES = (
+    Headline("tai_year_policy", worse="brings TAI earlier", better="delays TAI", backfire=True),
+    Headline("max_growth_after_end", worse="makes growth in the five years after the cap faster",
+             better="makes growth in the five years after the cap slower", backfire=True),
+    Headline("overhang_at_end", worse="leaves a bigger overhang when the cap ends",
+             better="leaves a smaller overhang when the cap ends", given="cap_ends_before_tai",
+             given_phrase="the cap ends before TAI in the world without it"),
+    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
+             better="lengthens the time spent in the danger band"),
+    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
+             better="widens the regulated actors' lead over evaders at TAI"),
 )
 
 TRAJECTORIES = Trajectories(
@@ -528,4 +558,5 @@ TRAJECTORY = Model(
     default_priors="trajectory.toml",
     constraints=(Check(_whole_steps_per_year),),
     trajectories=TRAJECTORIES,
+    headlines=HEADLINES,
 )

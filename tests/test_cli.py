@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax._cli import main, shipped_scenarios
+from overhang_jax._cli import main
+from overhang_jax._scenarios import shipped_scenarios
 
 
 def run_cli(capsys, *args):

@@ -1,12 +1,14 @@
 """The trajectory model's shipped scenarios, paired comparisons and their plots, through the CLI."""
 
+import re
 import tomllib
 
 import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax._cli import main, shipped_scenarios
+from overhang_jax._cli import main
+from overhang_jax._scenarios import shipped_scenarios
 
 TRAJECTORY_SCENARIOS = ("no_policy", "hard_cap_sudden_end", "moving_bright_line", "gradual_lift", "evaded_cap",
                         "efficiency_focus", "compute_driven_algorithms", "full_catch_up", "no_catch_up")
@@ -52,10 +54,16 @@ def test_scenarios_move_the_outputs_the_way_their_mechanism_must(scenario_output
         # The default world never depends on the policy: identical in A and B (common random numbers).
         assert np.array_equal(oj.outputs(comparison)["tai_year_default"].values, np.zeros(DRAWS)), name
     full, nocatch = scenario_outputs["full_catch_up"], scenario_outputs["no_catch_up"]
-    # Same cap, same draws: catching up fully never leaves TAI later than not catching up at all.
-    assert np.all(b(full, "tai_year_policy") <= b(nocatch, "tai_year_policy") + 1e-3)
-    # (nan-: a draw that never reaches TAI by 2100 has no delay; bounded progress leaves a few)
-    assert np.nanmean(b(full, "tai_delay")) < np.nanmean(b(nocatch, "tai_delay"))
+    # Same cap, same draws: catching up fully never leaves TAI later than not catching up at all,
+    # where the cap leaves an overhang. (Where the policy world ends the cap ahead of the default
+    # world, an efficiency boost having outpaced it, the gap G is negative and alpha = 0 closes
+    # the gap toward G: it keeps that lead, and can bring TAI a little earlier than alpha = 1.)
+    behind = b(full, "overhang_at_end") >= 0
+    assert np.all((b(full, "tai_year_policy") <= b(nocatch, "tai_year_policy") + 1e-3)[behind])
+    assert behind.mean() > 0.9
+    # (over the draws with a finite delay in both: a world that never reaches TAI by 2100 has none)
+    both = np.isfinite(b(full, "tai_delay")) & np.isfinite(b(nocatch, "tai_delay"))
+    assert np.mean(b(full, "tai_delay")[both]) < np.mean(b(nocatch, "tai_delay")[both])
     # Faster algorithms while capped shrink the overhang at the end of the cap.
     focus, hard = scenario_outputs["efficiency_focus"], scenario_outputs["hard_cap_sudden_end"]
     # (the default priors' beta is 1 to 1.5; the scenario's 1.5 to 3, same caps otherwise)
@@ -77,7 +85,7 @@ def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
     code, stdout, stderr = run_cli(capsys, "compare", "no_policy", "full_catch_up", "--draws", "2000", "--seed",
                                    "5", "--out", str(out), "--chunk-size", "700")
     assert code == 0, stderr
-    assert "p_b_worse" in stdout and "overhang_at_end" in stdout
+    assert "B worse" in stdout and "overhang_at_end" in stdout
     comparison = oj.load(out)
     assert set(comparison.children) == {"a", "b", "prior_predictive"}  # the differences B - A
     a = comparison["a/prior_predictive"]
@@ -92,13 +100,107 @@ def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
     # Parameters both scenarios leave uncertain take the same values in draw i.
     assert np.array_equal(comparison["a/prior"]["alg_doubling_months"].values,
                           comparison["b/prior"]["alg_doubling_months"].values)
-    # P(B worse) as printed is the share of draws with a larger overhang.
+    # P(B worse) as printed is the share of draws with an overhang bigger by more than its tolerance.
     table = oj.compare_summary(comparison)
     diff = oj.outputs(comparison)["overhang_at_end"].values
-    assert table.loc["overhang_at_end", "p_b_worse"] == pytest.approx(np.mean(diff[np.isfinite(diff)] > 0))
+    finite = diff[np.isfinite(diff)]
+    assert table.loc["overhang_at_end", "tolerance"] == 0.01
+    assert table.loc["overhang_at_end", "p_b_worse"] == pytest.approx(np.mean(finite > 0.01))
+    assert table.loc["overhang_at_end", "p_equal"] == pytest.approx(np.mean(np.abs(finite) <= 0.01))
     assert (tmp_path / "cmp_differences.png").read_bytes()[:4] == b"\x89PNG"
-    code, stdout, _ = run_cli(capsys, "summary", str(out))
-    assert code == 0 and "p_b_worse" in stdout
+    code, again, _ = run_cli(capsys, "summary", str(out))
+    assert code == 0 and stdout.startswith(again)  # the same, without the speed and the plot's path
+
+
+@pytest.fixture(scope="module")
+def cap_comparison(tmp_path_factory):
+    """`compare no_policy hard_cap_sudden_end` from the command line: its printout and file."""
+    out = tmp_path_factory.mktemp("cap") / "cap.nc"
+    assert main(["compare", "no_policy", "hard_cap_sudden_end", "--draws", "3000", "--seed", "3", "--out",
+                 str(out), "--no-plots"]) == 0
+    return out
+
+
+def test_compare_prints_names_directions_units_and_no_nan(cap_comparison, capsys):
+    code, stdout, _ = run_cli(capsys, "summary", str(cap_comparison))
+    assert code == 0
+    assert stdout.startswith("trajectory: B = hard_cap_sudden_end against A = no_policy, 3,000 paired draws")
+    assert "/" not in stdout.split("What it says")[0]  # scenarios by name, no file paths
+    assert not re.search(r"\bnan\b", stdout, re.IGNORECASE)
+    table = stdout.split("Paired differences")[1]
+    header = table.splitlines()[1].split()
+    assert header[:5] == ["units", "worse", "if", "same", "within"]
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[2:] if line and not line.startswith(" ")
+            and line.split()[0] in oj.TRAJECTORY.output_names}
+    assert rows["overhang_at_end"][1:4] == ["OOM", "higher", "0.01"]
+    assert rows["tai_year_policy"][1:4] == ["yr", "lower", "0.05"]
+    assert rows["cap_binds"][2] == "n/a"  # a flag: no better or worse
+    # The default world: unchanged by construction, listed, not scored; tai_delay is tai_year_policy's row.
+    for name in ("tai_year_default", "max_growth_default", "danger_band_years_default", "tai_in_rampup_default"):
+        assert name not in rows
+        assert f"  {name}: unchanged by construction" in stdout
+    assert "tai_delay" not in rows and "  tai_delay: the same as tai_year_policy in every draw" in stdout
+
+
+def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
+    comparison = oj.load(cap_comparison)
+    a, b = (comparison[f"{label}/prior_predictive"] for label in "ab")
+
+    def values(run, name):
+        return np.asarray(run[name].values, np.float64).ravel()
+
+    # Backfire: TAI earlier (by more than 0.05 yr), or growth after the cap faster (by more than 0.01 OOM/yr).
+    with np.errstate(invalid="ignore"):
+        earlier = values(b, "tai_year_policy") - values(a, "tai_year_policy") < -0.05
+        faster = values(b, "max_growth_after_end") - values(a, "max_growth_after_end") > 0.01
+    findings = oj.comparison_findings(comparison)
+    (backfire,) = [s for s in findings if s.startswith("Backfire:")]
+    either = np.mean(earlier | faster)
+    assert 0.5 < either < 1  # the catch-up after the cap speeds growth in most draws
+    assert f"one or more of these in {100 * either:.1f}% of all 3,000 draws" in backfire
+    growth = np.isfinite(values(b, "max_growth_after_end") - values(a, "max_growth_after_end"))
+    assert f"faster in {100 * np.sum(faster) / np.sum(growth):.1f}% of draws" in backfire
+    # The overhang line counts only the draws where the cap ends before TAI, in A and B.
+    ends = (values(a, "cap_ends_before_tai") == 1) & (values(b, "cap_ends_before_tai") == 1)
+    (overhang,) = [s for s in findings if "overhang" in s]
+    assert overhang.startswith(f"Where the cap ends before TAI in the world without it in both A and B "
+                               f"({100 * np.mean(ends):.1f}% of draws)")
+    bigger = (values(b, "overhang_at_end") - values(a, "overhang_at_end") > 0.01)[ends]
+    assert f"bigger overhang when the cap ends in {100 * np.mean(bigger):.1f}% of them" in overhang
+    # The report prints the same sentences: one function.
+    from overhang_jax._report import _comparison
+
+    page = _comparison(comparison)
+    assert all(sentence.replace("'", "&#x27;") in page for sentence in findings)
+
+
+def test_takeoff_and_ftm_outputs_have_directions_and_tolerances():
+    # Only flags and what describes the cap itself have no better or worse.
+    undirected = {"trajectory": {"cap_ends_before_tai", "cap_binds", "cap_withheld", "tai_in_rampup_default"},
+                  "takeoff": {"rate_clipped"}, "ftm": {"inadmissible"}}
+    for model in (oj.TAKEOFF, oj.FTM, oj.TRAJECTORY):
+        for output in model.outputs:
+            assert (output.worse in ("higher", "lower")) == (output.name not in undirected[model.name]), output.name
+            assert (output.tolerance > 0) == (output.units != "1" or output.name == "asymmetry_multiplier"), \
+                output.name
+        assert {h.output for h in model.headlines} <= set(model.output_names)
+        assert any(h.backfire for h in model.headlines)
+    faster = {o.name: o.worse for o in oj.TAKEOFF.outputs}
+    assert faster["max_speed"] == "higher" and faster["takeoff_duration"] == "lower"
+    ftm = {o.name: o.worse for o in oj.FTM.outputs}
+    assert ftm["agi_year"] == "lower" and ftm["takeoff_goods_years"] == "lower"
+
+
+def test_a_takeoff_comparison_scores_every_row_it_shows():
+    comparison = oj.compare("takeoff", "takeoff_baseline", "takeoff_software_pause", draws=500)
+    table = oj.compare_summary(comparison)
+    shown = table[table["worse"] != ""]
+    assert len(shown) >= 5 and not shown[["p_b_worse", "p_equal", "p_b_better"]].isna().any().any()
+    assert np.allclose(shown["p_b_worse"] + shown["p_equal"] + shown["p_b_better"], 1)
+    # The pause delays takeoff and makes it faster: the backfire the overhang worry is about.
+    assert table.loc["takeoff_year", "p_b_better"] == 1 and table.loc["max_speed", "p_b_worse"] > 0.9
+    (backfire,) = [s for s in oj.comparison_findings(comparison) if s.startswith("Backfire:")]
+    assert "never brings takeoff earlier" in backfire and "makes the takeoff faster" in backfire
 
 
 def test_compare_refuses_scenarios_of_different_models(capsys):

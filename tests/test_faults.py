@@ -14,7 +14,8 @@ import pytest
 
 import overhang_jax as oj
 from overhang_jax import _runner
-from overhang_jax._cli import main, shipped_scenarios
+from overhang_jax._cli import main
+from overhang_jax._scenarios import shipped_scenarios
 
 SCRIPT = Path(sys.executable).parent / "overhang-jax"
 DRAWS, CHUNK = 24_000, 1_000

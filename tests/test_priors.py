@@ -701,7 +701,9 @@ def test_missing_file(tmp_path):
     path = tmp_path / "absent.toml"
     with pytest.raises(PriorsError) as info:
         load_priors(TAKEOFF, path)
-    assert str(path) in str(info.value) and "cannot read" in str(info.value)
+    assert str(path) in str(info.value) and "not found, nor a shipped scenario" in str(info.value)
+    with pytest.raises(PriorsError, match=f"{tmp_path}: cannot read"):  # there, but not a file
+        load_priors(TAKEOFF, tmp_path)
 
 
 @pytest.mark.parametrize("spec", [
@@ -848,7 +850,7 @@ def test_round_trip_text_is_what_was_asked():
 @pytest.mark.parametrize("seed", [0, 12345])
 def test_sobol_chunk_invariance(seed):
     draws, dim = 1000, 6
-    sampler = Sampler("sobol", seed, dim, draws)
+    sampler = Sampler("sobol", seed, tuple(range(dim)), draws)
     whole = sampler.host_part(0, draws)
     assert whole.shape == (draws, dim)
     assert np.all((whole > 0) & (whole < 1))
@@ -859,17 +861,17 @@ def test_sobol_chunk_invariance(seed):
         assert np.array_equal(np.sort(np.floor(whole[:512, j] * 512)), np.arange(512))
     # unit_points is the host row in the requested dtype.
     with jax.enable_x64(True):
-        point = Sampler("sobol", seed, dim, draws).unit_points(Sampler("mc", 0, dim, draws).key(), jnp.int32(3),
+        point = Sampler("sobol", seed, tuple(range(dim)), draws).unit_points(Sampler("mc", 0, (), 1).key(), jnp.int32(3),
                                                                 jnp.asarray(whole[3]), jnp.float64)
         np.testing.assert_array_equal(np.asarray(point), whole[3])
-    other = Sampler("sobol", seed + 1, dim, draws).host_part(0, 10)
+    other = Sampler("sobol", seed + 1, tuple(range(dim)), draws).host_part(0, 10)
     assert not np.array_equal(other, whole[:10])
 
 
 @pytest.mark.parametrize("dtype", [jnp.float64, jnp.float32])
 def test_lhs_strata(dtype):
     draws, dim = 500, 4
-    sampler = Sampler("lhs", 7, dim, draws)
+    sampler = Sampler("lhs", 7, tuple(range(dim)), draws)
     host = sampler.host_part(0, draws)
     assert host.shape == (draws, dim)
     for j in range(dim):
@@ -878,7 +880,7 @@ def test_lhs_strata(dtype):
     parts = [sampler.host_part(start, 128) for start in range(0, draws, 128)]
     np.testing.assert_array_equal(np.concatenate(parts)[:draws], host)
     assert np.all(np.concatenate(parts)[draws:] == 0)
-    key = Sampler("mc", 11, 1, 1).key()
+    key = Sampler("mc", 11, (), 1).key()
     with jax.enable_x64(dtype == jnp.float64):
         f = jax.jit(jax.vmap(lambda i, h: sampler.unit_points(key, i, h, dtype)))
         points = np.asarray(f(jnp.arange(draws, dtype=jnp.int32), jnp.asarray(host)))
@@ -900,9 +902,9 @@ def test_lhs_strata(dtype):
 @pytest.mark.parametrize("kind", ["mc", "lhs"])
 def test_unit_points_same_alone_or_batched(kind):
     draws, dim = 256, 5
-    sampler = Sampler(kind, 3, dim, draws)
+    sampler = Sampler(kind, 3, tuple(range(dim)), draws)
     host = jnp.asarray(sampler.host_part(0, draws))
-    key = Sampler("mc", 3, 1, 1).key()
+    key = Sampler("mc", 3, (), 1).key()
     index = jnp.arange(draws, dtype=jnp.int32)
     batched = np.asarray(jax.jit(jax.vmap(lambda i, h: sampler.unit_points(key, i, h, jnp.float32)))(index, host))
     assert batched.shape == (draws, dim)
@@ -925,14 +927,14 @@ def test_unit_points_same_alone_or_batched(kind):
 
 def test_unknown_sampler():
     with pytest.raises(ValueError, match="unknown sampler 'halton'.*mc, sobol, lhs"):
-        Sampler("halton", 0, 3, 10)
+        Sampler("halton", 0, (0, 1, 2), 10)
     with pytest.raises(overhang_jax.RunError, match="unknown sampler 'halton'.*mc, sobol, lhs"):
         overhang_jax.run("takeoff", draws=10, seed=0, sampler="halton")
 
 
 def test_sampler_dimension_matches_priors():
     priors = load_priors(TAKEOFF)
-    sampler = Sampler("sobol", 0, priors.dimension, SMALL_N)
+    sampler = Sampler("sobol", 0, tuple(range(priors.dimension)), SMALL_N)
     u = jnp.asarray(sampler.host_part(0, SMALL_N), jnp.float32)
     values = priors.transform(u)
     assert all(v.shape == (SMALL_N,) for v in values.values())

@@ -61,7 +61,9 @@ def test_report_holds_provenance_priors_tables_and_sentences(files, report):
     # The comparison's sentences, computed from it, and its paired table.
     for sentence in oj.comparison_findings(comparison):
         assert sentence.replace("'", "&#x27;") in page
-    assert "p_b_worse" in page and "takeoff_software_pause (B) against takeoff_baseline (A)" in page
+    assert "B worse" in page and "takeoff_software_pause (B) against takeoff_baseline (A)" in page
+    for note in oj.comparison_notes(oj.compare_summary(comparison)):  # the rows left out, and why
+        assert note in page
     assert "what drives max_speed" in page
     # Self-contained: a policy that forbids outside requests, no outside address anywhere.
     from overhang_jax._report import CSP
@@ -112,38 +114,57 @@ def test_the_browser_check_sees_outside_requests_and_broken_images(tmp_path):
     assert [width for _, _, width in seen["images"]] == [0, 0]
 
 
-def comparison_of(differences: dict[str, np.ndarray], worse: dict[str, str], units: dict[str, str]):
-    """A comparison DataTree holding only the given differences (what the sentences read)."""
-    variables = {name: xr.Variable(("chain", "draw"), values[None, :], {"worse": worse.get(name, ""),
-                                                                         "units": units[name]})
-                 for name, values in differences.items()}
-    return xr.DataTree.from_dict({"/": xr.Dataset(attrs={"kind": "comparison"}),
+def comparison_of(differences: dict[str, np.ndarray], model: str = "trajectory"):
+    """A comparison DataTree of ``model`` holding only the given differences (what the sentences read;
+    each output's direction, units and tolerance are the model's)."""
+    declared = {o.name: o for o in oj.get_model(model).outputs}
+    variables = {name: xr.Variable(("chain", "draw"), values[None, :], {
+        "worse": declared[name].worse or "", "units": declared[name].units, "tolerance": declared[name].tolerance,
+        "without_policy": int(declared[name].without_policy)}) for name, values in differences.items()}
+    return xr.DataTree.from_dict({"/": xr.Dataset(attrs={"kind": "comparison", "model": model}),
                                   "prior_predictive": xr.Dataset(variables)})
 
 
-def test_comparison_sentences_count_and_measure_each_side():
-    # 20 draws: 3 earlier TAI (by 0.5, 1.9 and 0.2 years), 12 later (by 1..12), 5 the same.
-    delay = np.concatenate([[-0.5, -1.9, -0.2], np.arange(1.0, 13.0), np.zeros(5)])
-    overhang = np.full(20, 2.0)
-    same = np.zeros(20)
-    sentences = oj.comparison_findings(comparison_of(
-        {"tai_delay": delay, "overhang_at_end": overhang, "tai_year_default": same},
-        {"tai_delay": "lower", "overhang_at_end": "higher", "tai_year_default": "lower"},
-        {"tai_delay": "yr", "overhang_at_end": "OOM", "tai_year_default": "yr"}),
-        names=["tai_delay", "overhang_at_end", "tai_year_default"])
-    assert sentences[0] == ("Compared with A, B brings TAI earlier (a backfire) in 15.0% of draws, by up to "
-                            "1.9 years (median 0.5 years); it delays TAI in 60.0% of draws, by up to 12 years "
-                            "(median 6.5 years); it changes nothing in 25.0%.")
-    assert sentences[1] == ("Compared with A, B leaves a bigger overhang when the cap ends in 100% of draws, by up "
-                            "to 2 OOM (median 2 OOM).")
-    assert sentences[2] == "B and A give the same tai_year_default in every draw."
+def test_comparison_sentences_count_and_measure_each_side_beyond_the_tolerance():
+    # 20 draws: 3 earlier TAI (by 0.5, 1.9 and 0.2 years), 12 later (by 1..12), 2 within the 0.05-year
+    # tolerance (0.03, -0.04) and 3 the same.
+    delay = np.concatenate([[-0.5, -1.9, -0.2], np.arange(1.0, 13.0), [0.03, -0.04], np.zeros(3)])
+    growth = np.concatenate([np.full(10, 0.5), np.full(10, 0.005)])  # faster in half, the rest within 0.01
+    sentences = oj.comparison_findings(comparison_of({"tai_year_policy": delay, "max_growth_after_end": growth}))
+    # Sizes: the median and the 95th percentile (linear between order statistics) of each side's moves:
+    # earlier 0.2, 0.5, 1.9 -> 0.5 and 0.5 + 0.9 (1.9 - 0.5) = 1.76; later 1..12 -> 6.5 and 11.45.
+    assert sentences[0] == ("B delays TAI in 60.0% of draws (by a median 6.5 years, 95% of them by at most 11 "
+                            "years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at most "
+                            "1.8 years); A and B are within 0.05 years of each other in 25.0%.")
+    assert sentences[1] == ("B makes growth in the five years after the cap faster in 50.0% of draws (by a median "
+                            "0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); A and B are within 0.01 OOM/yr of each "
+                            "other in 50.0%.")
+    # Backfire: earlier TAI in draws 0-2, faster growth in draws 0-9: either in 10 of 20.
+    assert sentences[2] == ("Backfire: B brings TAI earlier in 15.0% of draws (by a median 0.5 years, 95% of them "
+                            "by at most 1.8 years), or makes growth in the five years after the cap faster in 50.0% "
+                            "of draws (by a median 0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); one or more of "
+                            "these in 50.0% of all 20 draws.")
+    assert len(sentences) == 3
 
 
-def test_comparison_sentences_without_a_direction_and_with_nonfinite_draws():
+def test_comparison_sentences_say_when_the_world_without_policy_differs_and_leave_out_nonfinite_draws():
+    default = np.array([0.0, 0.0, 1.0, 0.0])  # B's default world reaches TAI a year later in one draw
+    delay = np.array([1.0, np.nan, 2.0, -1.0])
+    sentences = oj.comparison_findings(comparison_of({"tai_year_default": default, "tai_year_policy": delay}))
+    assert sentences[0].startswith("A and B differ in the world without the policy too (tai_year_default in 25.0% "
+                                   "of draws)")
+    # (the 95th percentile of the delays 1 and 2 is 1.95, shown to two figures)
+    assert sentences[1] == ("B delays TAI in 66.7% of draws (by a median 1.5 years, 95% of them by at most 1.9 "
+                            "years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at most 1 "
+                            "year). (1 draw without a finite difference is left out.)")
+    assert sentences[2].startswith("Backfire: B brings TAI earlier in 33.3% of draws")
+
+
+def test_comparison_sentences_of_a_model_without_headlines():
     speed = np.array([1.0, 2.0, -1.0, np.nan, 0.0])
-    (sentence,) = oj.comparison_findings(comparison_of({"max_speed": speed}, {}, {"max_speed": "OOM/yr"}))
-    assert sentence == ("Max speed is higher with B than with A in 50.0% of draws and lower in 25.0%; the median "
-                        "change is 0.5 OOM/yr. (1 draws without a finite difference are left out.)")
+    (sentence,) = oj.comparison_findings(comparison_of({"copies_multiplier": speed}, "inference"))
+    assert sentence == ("copies_multiplier: higher with B than with A in 50.0% of draws, lower in 25.0%, equal in "
+                        "25.0%; the median change is 0.5. (1 draw without a finite difference is left out.)")
 
 
 def test_summary_csv_matches_the_summary(files, tmp_path, capsys):

@@ -10,7 +10,8 @@ import pytest
 import xarray as xr
 
 import overhang_jax as oj
-from overhang_jax._cli import main, shipped_scenarios
+from overhang_jax._cli import main
+from overhang_jax._scenarios import shipped_scenarios
 from overhang_jax._results import estimated_bytes, planned_comparison, planned_results
 
 README = Path(__file__).resolve().parent.parent / "README.md"

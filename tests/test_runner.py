@@ -53,6 +53,55 @@ def test_quasi_random_samplers_bit_identical_across_chunks(sampler):
     assert_bit_identical(one, many)
 
 
+@pytest.mark.parametrize("sampler", ["mc", "sobol", "lhs"])
+def test_separate_runs_of_scenarios_that_vary_different_parameters_are_paired(sampler):
+    # A fixes two parameters, B fixes two others: each parameter both leave uncertain, with the
+    # same prior, takes the same value in draw i of each, though its position among the varying
+    # parameters differs (a coordinate is keyed by the parameter, not by that position).
+    a = oj.load_priors("takeoff", text='model = "takeoff"\n[params]\nsize_investment = 4\ndelay_hardware = 0.5\n')
+    b = oj.load_priors("takeoff", text='model = "takeoff"\n[params]\nsize_software = 6\nc0 = 0.2\n')
+    run_a, run_b = (oj.run("takeoff", p, draws=512, seed=7, sampler=sampler, chunk_size=200) for p in (a, b))
+    shared = [n for n in a.random_names if n in b.random_names]
+    assert len(shared) == 5
+    for name in shared:
+        values = run_a["prior"][name].values
+        np.testing.assert_array_equal(values, run_b["prior"][name].values, err_msg=name)
+        assert len(np.unique(values)) == 512  # draws of a distribution, not a constant
+    # And with the shipped defaults, which fix neither: the same values again.
+    defaults = oj.run("takeoff", draws=512, seed=7, sampler=sampler, chunk_size=512)
+    for name in shared:
+        np.testing.assert_array_equal(run_a["prior"][name].values, defaults["prior"][name].values, err_msg=name)
+
+
+def test_scenario_runs_by_name_are_paired_with_the_defaults():
+    # evaded_cap changes e_share and h only (docs/scenarios.md); every other uncertain
+    # parameter takes the defaults' values draw for draw.
+    default = oj.run("trajectory", draws=200, seed=3, chunk_size=128)
+    evaded = oj.run("trajectory", "evaded_cap", draws=200, seed=3)
+    assert evaded.attrs["scenario"] == "evaded_cap" and evaded.attrs["priors_source"] == "evaded_cap"
+    changed = {"e_share", "h"}
+    for name in default["prior"].data_vars:
+        same = np.array_equal(default["prior"][name].values, evaded["prior"][name].values)
+        assert same == (name not in changed), name
+
+
+def test_a_static_parameter_compiles_its_own_function():
+    # step_years fixes the loop's length: a run at 0.05 after one at 0.1 must not reuse the
+    # function compiled for 0.1 (the compiled-function cache is keyed by its value).
+    def priors(step):
+        return oj.load_priors("trajectory", text=f'model = "trajectory"\n[params]\nstep_years = {step}\n')
+
+    coarse = oj.run("trajectory", priors(0.1), draws=64, seed=1)
+    fine = oj.run("trajectory", priors(0.05), draws=64, seed=1)
+    params = {n: np.asarray(v.values) for n, v in oj.parameters(fine).data_vars.items()}
+    model = oj.TRAJECTORY.methods[oj.TRAJECTORY.default_method]
+    direct = jax.jit(jax.vmap(lambda p: model({**p, "step_years": 0.05})))(
+        {n: v for n, v in params.items() if n != "step_years"})
+    np.testing.assert_allclose(oj.outputs(fine)["tai_year_default"].values, direct["tai_year_default"], rtol=1e-6)
+    assert not np.array_equal(oj.outputs(fine)["tai_year_default"].values,
+                              oj.outputs(coarse)["tai_year_default"].values)
+
+
 def test_prefix_of_a_longer_run_is_the_same_draws(reference_run):
     longer = oj.run("takeoff", draws=DRAWS + 500, seed=11, chunk_size=1024)
     for key, values in arrays(reference_run).items():
@@ -263,7 +312,7 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(capsys):
 def test_draws_bit_identical_when_loops_run_in_sorted_groups(method, scenario):
     # Chunks of 1024 on one device are stepped in sorted groups of 128 draws; chunks
     # of 1000 (not a multiple of the group) in one batch; 8 devices get 125 each.
-    from overhang_jax._cli import SCENARIOS_DIR
+    from overhang_jax._scenarios import SCENARIOS_DIR
 
     priors = oj.load_priors(oj.TAKEOFF, SCENARIOS_DIR / scenario) if scenario else None
     runs = [oj.run("takeoff", priors, draws=2048, seed=21, method=method, chunk_size=size,

@@ -820,7 +820,10 @@ def test_halving_the_step_moves_every_median_by_less_than_its_tolerance():
     assert not too_far, too_far
     finer = converging(0.025)
     for name in ("max_growth_after_end", "max_growth_regulated"):
-        assert abs(finer[name] - fine[name]) < 0.75 * moved[name] + 1e-3, name
+        # Moves below half the tolerance of a comparison (0.01 OOM/yr) are the median's noise at
+        # 1024 draws: the steps need not shrink there.
+        noise = oj.TRAJECTORY.outputs[oj.TRAJECTORY.output_names.index(name)].tolerance / 2
+        assert abs(finer[name] - fine[name]) < 0.75 * moved[name] + noise, name
 
 
 def test_float32_agrees_with_float64():
