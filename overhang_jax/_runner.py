@@ -78,11 +78,13 @@ def _chunk_function(model: Model, method: str, priors: Priors, coordinates: tupl
                     dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
     """The jitted function of one chunk, reused across runs with the same set-up."""
     # The seed and the fixed parameter values enter as arguments, so they are not part of
-    # the key (scenarios that differ only in fixed values share one compilation); only a
-    # Latin hypercube's points depend on the draw count.
+    # the key (scenarios that differ only in fixed values share one compilation), except the
+    # static ones, constants of the compiled function; only a Latin hypercube's points
+    # depend on the draw count.
     sampler_key = (sampler.kind, sampler.dimension, sampler.draws if sampler.kind == "lhs" else None)
-    cache_key = (model.name, method, priors.structure_key(), coordinates, sampler_key, jnp.dtype(dtype).name,
-                 tuple(mesh.devices.flat))
+    static = tuple(priors.distributions[name].point_value for name in model.static_names)
+    cache_key = (model.name, method, priors.structure_key(), static, coordinates, sampler_key,
+                 jnp.dtype(dtype).name, tuple(mesh.devices.flat))
     if cache_key in _COMPILED:
         _COMPILED[cache_key] = _COMPILED.pop(cache_key)  # now the most recently used
     else:
