@@ -41,17 +41,23 @@ _EXPORTS = {
     "compare_summary": "._analysis",
     "comparison_findings": "._analysis",
     "format_summary": "._analysis",
+    "policy_shares": "._analysis",
     "rank_correlations": "._analysis",
     "summary": "._analysis",
     "trajectory_bands": "._analysis",
     "sobol_indices": "._sensitivity",
+    "format_sweep": "._sweep",
+    "sweep": "._sweep",
+    "sweep_run": "._sweep",
+    "sweep_shares": "._sweep",
+    "sweep_summary": "._sweep",
     "write_report": "._report",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
-    from ._analysis import (compare_summary, comparison_findings, format_summary, rank_correlations, summary,
-                            trajectory_bands)
+    from ._analysis import (compare_summary, comparison_findings, format_summary, policy_shares, rank_correlations,
+                            summary, trajectory_bands)
     from ._ftm import FTM
     from ._inference import INFERENCE, copies_multiplier
     from ._model import Model, Output, Parameter
@@ -60,6 +66,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
     from ._runner import RunError, compare, get_model, run
     from ._sensitivity import sobol_indices
+    from ._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
     from ._takeoff import TAKEOFF
     from ._trajectory import TRAJECTORY
 
