@@ -17,6 +17,7 @@ works.
 from __future__ import annotations
 
 import difflib
+import functools
 import hashlib
 import json
 import math
@@ -216,10 +217,10 @@ def sweep_run(results: xr.DataTree, value: float) -> xr.DataTree:
     value = float(values[k])
     model = get_model(results.attrs["model"])
     counts = {name: int(c[k]) for name, c in json.loads(results.attrs["nonfinite_counts"]).items()}
-    priors = load_priors(model, text=results.attrs["priors_toml"]).with_point(param, value)
+    priors_toml = _value_priors(model.name, results.attrs["priors_toml"], param, value)
     attrs = {key: v for key, v in results.attrs.items() if key not in ("param", "note")}
-    attrs.update({"kind": "run", "priors_toml": priors.to_toml(), "nonfinite_counts": json.dumps(counts),
-                  "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
+    attrs.update({"kind": "run", "priors_toml": priors_toml, "nonfinite_counts": json.dumps(counts),
+                  "priors_sha256": hashlib.sha256(priors_toml.encode()).hexdigest(),
                   "sweep_param": param, "sweep_value": value})
     outputs = results[OUTPUTS_GROUP].to_dataset().isel({SWEEP_DIM: k}, drop=True)
     for name, variable in outputs.data_vars.items():
@@ -243,6 +244,14 @@ def sweep_run(results: xr.DataTree, value: float) -> xr.DataTree:
                      for suffix in ("draw", "value")})
     tree[NONFINITE_GROUP] = xr.Dataset(kept)
     return xr.DataTree.from_dict(tree)
+
+
+@functools.lru_cache(maxsize=64)
+def _value_priors(model: str, priors_toml: str, param: str, value: float) -> str:
+    """The resolved priors of one value of a sweep (loading priors takes a while: each is made once)."""
+    from ._runner import get_model
+
+    return load_priors(get_model(model), text=priors_toml).with_point(param, value).to_toml()
 
 
 def sweep_summary(results: xr.DataTree) -> pd.DataFrame:
