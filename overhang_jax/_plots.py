@@ -535,7 +535,7 @@ SWEEP_OUTPUTS = {
 }
 """Per model, the outputs a sweep's figure shows by default (else its headline outputs, else its first four)."""
 SHARE_COLOURS = {"backfire": "tab:red", "faster_growth_after": "tab:orange", "cap_binds": "tab:gray",
-                 "cap_ends_before_tai": "tab:blue"}
+                 "cap_ends_before_tai": "tab:green"}
 
 
 def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str | os.PathLike | None = None
@@ -553,13 +553,13 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     names = list(names or [n for n in SWEEP_OUTPUTS.get(model, HEADLINE_OUTPUTS.get(model, ())) if n in available]
                  or available[:4])
     shares = sweep_shares(results)
-    panels = len(names) + (shares is not None)
+    panels = len(names) + (2 if shares is not None else 0)
     columns = 2 if panels > 1 else 1
     rows = math.ceil(panels / columns)
     fig, axes = plt.subplots(rows, columns, figsize=(5 * columns, 3.3 * rows), squeeze=False)
     units = results[OUTPUTS_GROUP]["value"].attrs.get("units", "")
     x_label = f"{param} ({units})" if units and units != "1" else param
-    log_x = values.min() > 0 and values.max() >= 30 * values.min()
+    log_x = values.min() > 0 and values.max() >= 10 * values.min()
     for ax, name in zip(axes.flat, names):
         rows_of = table.loc[name]
         q5, q50, q95 = (rows_of[q].to_numpy(np.float64) for q in ("q5", "q50", "q95"))
@@ -567,9 +567,10 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         ax.plot(values, q50, "o-", color="tab:blue", label="median")
         unit = rows_of["units"].iloc[0]
         ax.set_ylabel(name.replace("_", " ") + (f"\n({unit})" if unit and unit != "1" else ""))
-        finite = np.concatenate([q5, q95])
-        finite = finite[np.isfinite(finite)]
-        if finite.size and finite.min() > 0 and finite.max() >= 100 * finite.min():
+        # A log axis for a positive quantity (every draw at every value) whose band spans two orders of magnitude.
+        draws = np.asarray(results[OUTPUTS_GROUP][name].values, np.float64)
+        finite = draws[np.isfinite(draws)]
+        if finite.size and finite.min() > 0 and np.nanmax(q95) >= 100 * np.nanmin(q5):
             ax.set_yscale("log")
         missing = rows_of["nonfinite"].to_numpy()
         if missing.any():
@@ -578,23 +579,25 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     if shares is not None:
         from ._analysis import SHARE_LABELS
 
-        ax = axes.flat[len(names)]
+        ax, backfire_ax = axes.flat[len(names)], axes.flat[len(names) + 1]
         for column, colour in SHARE_COLOURS.items():
-            percent = 100 * shares[column].to_numpy(np.float64)
-            ax.plot(values, percent, "o-", color=colour, label=SHARE_LABELS[column].split(" (")[0])
-        # The backfire is the share that matters most and the smallest: its values are written out.
-        for x, percent in zip(values, 100 * shares["backfire"].to_numpy(np.float64)):
-            ax.annotate(f"{percent:.2g}%", (x, percent), xytext=(0, 5), textcoords="offset points", ha="center",
-                        fontsize=7, color=SHARE_COLOURS["backfire"])
+            if column != "backfire":
+                ax.plot(values, 100 * shares[column].to_numpy(np.float64), "o-", color=colour,
+                        label=SHARE_LABELS[column].split(" (")[0])
         ax.set_ylim(-3, 103)
         ax.set_ylabel("share of draws (%)")
         ax.set_title("the policy world against the default world, draw by draw", fontsize=8)
-        spare = list(axes.flat)[panels:]
-        if spare:  # the legend in the empty panel beside it, off the lines
-            spare[0].legend(*ax.get_legend_handles_labels(), loc="center left", fontsize=8, frameon=False)
-            spare[0].axis("off")
-        else:
-            ax.legend(fontsize=7, loc="best")
+        ax.legend(fontsize=7, loc="best", framealpha=0.9)
+        # The backfire is the share that matters most and the smallest: a panel of its own, its sizes written.
+        percent = 100 * shares["backfire"].to_numpy(np.float64)
+        backfire_ax.plot(values, percent, "o-", color=SHARE_COLOURS["backfire"])
+        for x, y, size in zip(values, percent, shares["backfire_median_years"].to_numpy(np.float64)):
+            if np.isfinite(size):
+                backfire_ax.annotate(f"{size:.2g} yr", (x, y), xytext=(0, 6), textcoords="offset points",
+                                     ha="center", fontsize=7, color=SHARE_COLOURS["backfire"])
+        backfire_ax.set_ylim(0, max(1.35 * float(np.max(percent)), 0.1))
+        backfire_ax.set_ylabel("share of draws (%)")
+        backfire_ax.set_title(f"{SHARE_LABELS['backfire']}\n(labels: its median size)", fontsize=8)
     for ax in list(axes.flat)[:panels]:
         if log_x:
             ax.set_xscale("log")
@@ -603,8 +606,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[panels:]:
-        if not ax.get_legend():
-            ax.set_visible(False)
+        ax.set_visible(False)
     fig.suptitle(f"{model}: {param} swept over {len(values)} values, the same {int(results.attrs['draws']):,} draws "
                  f"at each (seed {results.attrs['seed']})", fontsize=10)
     return _finish(fig, path)

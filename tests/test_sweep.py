@@ -197,16 +197,18 @@ def test_a_sweep_of_a_model_without_a_policy_world_in_one_compiled_function(monk
 
 def test_sweep_figure(swept, tmp_path):
     fig = oj.plots.plot_sweep(swept, path=tmp_path / "sweep.png")
-    panels = [ax for ax in fig.axes if ax.get_visible() and ax.has_data()]
-    assert len(panels) == 5  # four outputs and the shares
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 6  # four outputs, the shares, the backfire
     for ax in panels:
         assert [float(t) for t in ax.get_xticks()] == VALUES and ax.get_xlabel() == "D (yr)"
-    shares = panels[-1]
-    assert shares.get_ylabel() == "share of draws (%)"
-    backfire = shares.lines[0].get_ydata()
-    assert np.allclose(backfire, 100 * oj.sweep_shares(swept)["backfire"].values)
     median = panels[0].lines[0].get_ydata()
     assert np.allclose(median, oj.sweep_summary(swept).loc["overhang_at_end", "q50"].values)
+    shares, backfire = panels[4], panels[5]
+    expected = oj.sweep_shares(swept)
+    assert shares.get_ylabel() == "share of draws (%)"
+    assert np.allclose(shares.lines[0].get_ydata(), 100 * expected["faster_growth_after"].values)
+    assert backfire.get_title().startswith("backfire: TAI earlier than without the cap")
+    assert np.allclose(backfire.lines[0].get_ydata(), 100 * expected["backfire"].values)
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
     plt.close(fig)
 
