@@ -425,7 +425,8 @@ def plot_series_bands(results: xr.DataTree, path: str | os.PathLike | None = Non
     """One panel per time series of the run (default: all): median, 50% and 90% bands over
     all draws, from the streamed histograms (exact to half a bin; a band beyond the
     histogram's range is left out)."""
-    from ._results import TRAJECTORIES_GROUP, trajectory_bands
+    from ._analysis import trajectory_bands
+    from ._results import TRAJECTORIES_GROUP
 
     data = results[TRAJECTORIES_GROUP]
     bands = trajectory_bands(results, (0.05, 0.25, 0.5, 0.75, 0.95))
