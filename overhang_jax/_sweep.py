@@ -23,7 +23,7 @@ import json
 import math
 import numbers
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 import jax
@@ -77,9 +77,9 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
             Path(checkpoint).mkdir(exist_ok=True)
         except OSError as err:
             raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
-    runs = [run(model, p, draws=draws, seed=seed, **run_options,
+    runs = (run(model, p, draws=draws, seed=seed, **run_options,
                 checkpoint=None if checkpoint is None else Path(checkpoint) / checkpoint_name(param, value))
-            for value, p in zip(values, fixed)]
+            for value, p in zip(values, fixed))  # one at a time: sweep_tree keeps only their outputs
     return sweep_tree(model, base, param, values, runs)
 
 
@@ -125,48 +125,59 @@ def sweep_priors(model: Model, priors: Priors, param: str, values: Sequence[floa
     return checked, [priors.with_point(param, value) for value in checked]
 
 
-def sweep_tree(model: Model, base: Priors, param: str, values: list[float], runs: list[xr.DataTree]
+def sweep_tree(model: Model, base: Priors, param: str, values: list[float], runs: Iterable[xr.DataTree]
                ) -> xr.DataTree:
-    """Assemble the runs of a sweep (one per value, the same draws) into one DataTree."""
+    """Assemble the runs of a sweep (one per value, the same draws, given one after another) into one
+    DataTree. Each run is dropped once its outputs are copied in, so a sweep holds one run at a time
+    besides its outputs."""
     parameter = model.parameter(param)
     value_coord = xr.Variable((SWEEP_DIM,), np.asarray(values, np.float64),
                               {"units": parameter.units, "long_name": f"{param}: {parameter.doc}"})
-    first = runs[0]
-    outputs = {}
-    counts = {}
-    for output in model.outputs:
-        columns = [np.asarray(r[OUTPUTS_GROUP][output.name].values)[0] for r in runs]
-        counts[output.name] = [int(r[OUTPUTS_GROUP][output.name].attrs["nonfinite_count"]) for r in runs]
-        outputs[output.name] = xr.Variable(
-            (CHAIN_DIM, DRAW_DIM, SWEEP_DIM), np.stack(columns, axis=-1)[np.newaxis],
-            {"units": output.units, "long_name": output.doc, "nonfinite_count": counts[output.name]})
-    attrs = {k: v for k, v in first.attrs.items() if k not in PER_RUN_ATTRS}
+    columns: dict[str, np.ndarray] = {}
+    counts: dict[str, list[int]] = {name: [] for name in model.output_names}
+    trajectories, nonfinite, resumed = [], [], 0
+    for k, run in enumerate(runs):
+        if k == 0:  # what every value shares: the parameters that vary, the fixed ones, the attributes
+            first = {"attrs": run.attrs, **{group: run[group].to_dataset() for group in
+                                            (PARAMETERS_GROUP, CONSTANTS_GROUP) if group in run.children}}
+        for name in model.output_names:
+            column = np.asarray(run[OUTPUTS_GROUP][name].values)[0]
+            if k == 0:
+                columns[name] = np.empty((1, column.size, len(values)), column.dtype)
+            columns[name][0, :, k] = column
+            counts[name].append(int(run[OUTPUTS_GROUP][name].attrs["nonfinite_count"]))
+        if TRAJECTORIES_GROUP in run.children:
+            trajectories.append(run[TRAJECTORIES_GROUP].to_dataset())
+        nonfinite.append(run[NONFINITE_GROUP].to_dataset())
+        resumed += int(run.attrs["draws_from_checkpoint"])
+    outputs = {o.name: xr.Variable((CHAIN_DIM, DRAW_DIM, SWEEP_DIM), columns.pop(o.name),
+                                   {"units": o.units, "long_name": o.doc, "nonfinite_count": counts[o.name]})
+               for o in model.outputs}
+    attrs = {k: v for k, v in first["attrs"].items() if k not in PER_RUN_ATTRS}
     attrs.update({
         "kind": "sweep", "layout_version": LAYOUT_VERSION, "param": param,
-        "priors_toml": base.to_toml(), "nonfinite_counts": json.dumps(counts),
-        "draws_from_checkpoint": sum(int(r.attrs["draws_from_checkpoint"]) for r in runs),
+        "priors_toml": base.to_toml(), "nonfinite_counts": json.dumps(counts), "draws_from_checkpoint": resumed,
         "note": f"the same draws at every value of {param} (common random numbers): value k is the run of "
                 f"priors_toml with {param} fixed to value[k]; the parameters that vary are in prior, once",
     })
-    tree = {"/": xr.Dataset(attrs=attrs),
-            OUTPUTS_GROUP: xr.Dataset(outputs, coords={SWEEP_DIM: value_coord})}
-    if PARAMETERS_GROUP in first.children:  # (not kept by a run of outputs only)
-        tree[PARAMETERS_GROUP] = first[PARAMETERS_GROUP].to_dataset()
-    tree[CONSTANTS_GROUP] = first[CONSTANTS_GROUP].to_dataset().drop_vars(param)
-    if TRAJECTORIES_GROUP in first.children:
-        tree[TRAJECTORIES_GROUP] = xr.concat([r[TRAJECTORIES_GROUP].to_dataset() for r in runs],
-                                             dim=xr.Variable((SWEEP_DIM,), value_coord.values, value_coord.attrs),
+    tree = {"/": xr.Dataset(attrs=attrs)}
+    if PARAMETERS_GROUP in first:  # (not kept by a run of outputs only)
+        tree[PARAMETERS_GROUP] = first[PARAMETERS_GROUP]
+    tree[OUTPUTS_GROUP] = xr.Dataset(outputs, coords={SWEEP_DIM: value_coord})
+    tree[CONSTANTS_GROUP] = first[CONSTANTS_GROUP].drop_vars(param)
+    if trajectories:
+        tree[TRAJECTORIES_GROUP] = xr.concat(trajectories, dim=xr.Variable((SWEEP_DIM,), value_coord.values,
+                                                                           value_coord.attrs),
                                              data_vars="all", coords="minimal", compat="override",
                                              combine_attrs="override")
-    tree[NONFINITE_GROUP] = _stacked_nonfinite(model, param, values, runs)
+    tree[NONFINITE_GROUP] = _stacked_nonfinite(model, param, values, nonfinite)
     return xr.DataTree.from_dict(tree)
 
 
-def _stacked_nonfinite(model: Model, param: str, values: list[float], runs: list[xr.DataTree]) -> xr.Dataset:
+def _stacked_nonfinite(model: Model, param: str, values: list[float], parts: list[xr.Dataset]) -> xr.Dataset:
     """Each run's non-finite draws one after another, with the value of ``param`` each belongs to."""
     variables = {}
     for output in model.outputs:
-        parts = [r[NONFINITE_GROUP].to_dataset() for r in runs]
         dim = f"{output.name}_nonfinite"
         for suffix in ("draw", "value"):
             name = f"{output.name}_{suffix}"
