@@ -45,17 +45,23 @@ _EXPORTS = {
     "comparison_notes": "._analysis",
     "format_comparison": "._analysis",
     "format_summary": "._analysis",
+    "policy_shares": "._analysis",
     "rank_correlations": "._analysis",
     "summary": "._analysis",
     "trajectory_bands": "._analysis",
     "sobol_indices": "._sensitivity",
+    "format_sweep": "._sweep",
+    "sweep": "._sweep",
+    "sweep_run": "._sweep",
+    "sweep_shares": "._sweep",
+    "sweep_summary": "._sweep",
     "write_report": "._report",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
     from ._analysis import (compare_summary, comparison_findings, comparison_notes, format_comparison,
-                            format_summary, rank_correlations, summary, trajectory_bands)
+                            format_summary, policy_shares, rank_correlations, summary, trajectory_bands)
     from ._evaluate import evaluate
     from ._ftm import FTM
     from ._inference import INFERENCE, copies_multiplier
@@ -66,6 +72,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from ._runner import RunError, compare, get_model, run
     from ._scenarios import scenarios
     from ._sensitivity import sobol_indices
+    from ._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
     from ._takeoff import TAKEOFF
     from ._trajectory import TRAJECTORY
 

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from ._results import OUTPUTS_GROUP, TRAJECTORIES_GROUP, outputs, parameters
+from ._results import OUTPUTS_GROUP, TRAJECTORIES_GROUP, outputs, parameters, refuse_sweep
 
 SUMMARY_PROB = 0.9
 SUMMARY_QUANTILES = (0.05, 0.5, 0.95)
@@ -24,6 +24,7 @@ def summary(results: xr.DataTree, var_names: list[str] | None = None, group: str
     infinite (a takeoff that never happens, say). There is no r_hat or ESS:
     the draws are independent.
     """
+    refuse_sweep(results, "summary", "sweep_summary(results)")
     data = results[group].to_dataset()
     names = var_names or list(data.data_vars)
     # numpy's sorts and partitions release the GIL: one thread per variable uses every core.
@@ -400,6 +401,7 @@ def rank_correlations(results: xr.DataTree, output_names: list[str] | None = Non
     """
     import scipy.stats
 
+    refuse_sweep(results, "rank_correlations")
     params = parameters(results).isel(draw=slice(0, max_draws))
     data = outputs(results).isel(draw=slice(0, max_draws))
     varying = [n for n in params.data_vars if np.ptp(params[n].values) > 0]
@@ -424,6 +426,7 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
     width (0.005 OOM for the trajectory model) of the exact sample quantile.
     A quantile below the histogram's range is -inf, above it +inf.
     """
+    refuse_sweep(results, "trajectory_bands")
     data = results[TRAJECTORIES_GROUP].to_dataset()
     out = {}
     for name in data.data_vars:
@@ -445,3 +448,79 @@ def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS
         out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": attrs["units"]})
     dim = next(iter(out.values())).dims[0]
     return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})
+
+
+# --------------------------------------------------------------------------
+# The policy world of one trajectory run: its headline shares.
+
+POLICY_MODELS = ("trajectory",)
+"""Models whose runs hold a default and a policy world (:func:`policy_shares`)."""
+BACKFIRE_TOLERANCE = 0.05
+"""Years by which TAI must come earlier with the cap to count as a backfire (tai_delay below minus this):
+a twentieth of a year, half the model's time step, so that float rounding is never a backfire."""
+FASTER_TOLERANCE = 0.01
+"""OOM/yr by which growth after the cap must exceed the default world's, in the same years, to count as
+faster."""
+SHARE_LABELS = {
+    "cap_binds": "the cap binds (withholds growth at some step)",
+    "cap_ends_before_tai": "the cap ends before the default world reaches TAI",
+    "backfire": f"backfire: TAI earlier than without the cap (by > {BACKFIRE_TOLERANCE:g} yr)",
+    "backfire_median_years": "  backfire, median size (yr)",
+    "backfire_q95_years": "  backfire, 95th percentile of its size (yr)",
+    "faster_growth_after": f"growth after the cap faster than without it (by > {FASTER_TOLERANCE:g} OOM/yr)",
+    "faster_growth_median_oom_per_year": "  faster growth, median excess (OOM/yr)",
+}
+"""The columns of :func:`policy_shares`, as a reader names them."""
+
+
+def policy_shares(results: xr.DataTree, backfire_tolerance: float = BACKFIRE_TOLERANCE,
+                  faster_tolerance: float = FASTER_TOLERANCE) -> pd.Series:
+    """The policy world's headline shares in one trajectory run, each over all its draws.
+
+    Both worlds of a draw share its random numbers, so each share compares the
+    policy world with the default world draw by draw:
+
+    * ``cap_binds``: the cap withheld growth at some step;
+    * ``cap_ends_before_tai``: it ended before the default world reached TAI;
+    * ``backfire``: the policy world reaches TAI earlier than the default world,
+      by more than ``backfire_tolerance`` years (``tai_delay`` below minus it; a
+      policy world reaching TAI by 2100 when the default world does not counts
+      too), with the size of the backfire in years (median and 95th
+      percentile over the backfire draws with a finite delay; NaN when none);
+    * ``faster_growth_after``: the frontier grows faster in the five years after
+      the cap than the default world in the same years, by more than
+      ``faster_tolerance`` OOM/yr, with the median excess.
+
+    :func:`overhang_jax.sweep_shares` gives them at each value of a sweep.
+    """
+    from ._results import ResultsError
+
+    if results.attrs.get("model") not in POLICY_MODELS or results.attrs.get("kind", "run") != "run":
+        raise ResultsError(f"policy_shares reads one run of the {', '.join(POLICY_MODELS)} model, not a "
+                         f"{results.attrs.get('kind', 'run')} of '{results.attrs.get('model')}'"
+                         + ("; for a sweep, use sweep_shares" if results.attrs.get("kind") == "sweep" else ""))
+    data = outputs(results)
+
+    def column(name: str) -> np.ndarray:
+        return np.asarray(data[name].values, np.float64)
+
+    delay = column("tai_delay")
+    backfire = delay < -backfire_tolerance  # NaN (neither world reaches TAI) is no backfire
+    size = -delay[backfire & np.isfinite(delay)]
+    with np.errstate(invalid="ignore"):
+        excess = column("max_growth_after_end") - column("max_growth_default")
+    faster = excess > faster_tolerance
+    draws = delay.size
+
+    def quantile(values: np.ndarray, q: float) -> float:
+        return float(np.quantile(values, q)) if values.size else np.nan
+
+    return pd.Series({
+        "cap_binds": np.count_nonzero(column("cap_binds") == 1) / draws,
+        "cap_ends_before_tai": np.count_nonzero(column("cap_ends_before_tai") == 1) / draws,
+        "backfire": np.count_nonzero(backfire) / draws,
+        "backfire_median_years": quantile(size, 0.5),
+        "backfire_q95_years": quantile(size, 0.95),
+        "faster_growth_after": np.count_nonzero(faster) / draws,
+        "faster_growth_median_oom_per_year": quantile(excess[faster], 0.5),
+    })

@@ -1,4 +1,5 @@
-"""The command line: ``overhang-jax run | compare | eval | sensitivity | summary | report | priors | scenarios``.
+"""The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
+scenarios``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -481,6 +482,58 @@ def _cmd_eval(args) -> None:
     _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
+def _values(text: str) -> list[float]:
+    """--values: comma-separated numbers."""
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise CliError(f"--values must be numbers separated by commas, got '{part.strip()}' in '{text}'") \
+                from None
+    return values
+
+
+def _cmd_sweep(args) -> None:
+    from ._plots import SWEEP_FIGURES, default_plots
+    from ._priors import load_priors
+    from ._results import estimated_bytes, planned_results
+    from ._runner import DEFAULT_CHUNK_SIZE, get_model
+    from ._sweep import checkpoint_name, format_sweep, sweep, sweep_priors, sweep_run
+
+    model = get_model(args.model)
+    out = _out_path(args.out, f"results/sweep_{model.name}_{args.param}.nc")
+    priors_path = _resolve_priors(args.priors)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png") for name in SWEEP_FIGURES]
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    priors = load_priors(model, priors_path)
+    values, fixed = sweep_priors(model, priors, args.param, _values(args.values))  # every check, before compute
+    # Every value's run is a file of its own size (the parameters it shares are counted each time: an upper bound).
+    planned = planned_results(model, fixed[0], args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, len(values) * estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / checkpoint_name(args.param, v))
+                                      for v, p in zip(values, fixed)))] if checkpoint else [])])
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    results = sweep(model, priors, param=args.param, values=values, draws=args.draws, seed=args.seed,
+                    sampler=args.sampler, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
+                    checkpoint=checkpoint, outputs_only=args.outputs_only)
+    elapsed = time.perf_counter() - started
+    _save_results(results, out, {checkpoint_name(args.param, v): (sweep_run(results, v), p)
+                                 for v, p in zip(values, fixed)}, checkpoint)
+    print(format_sweep(results))
+    _report_speed(len(values) * args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                       f"the sweep is in '{out}'")
+        for path in plots:
+            print(f"wrote {path}")
+    for value in values:
+        _check_nonfinite(sweep_run(results, value), _nonfinite_limit(args, model), f"{args.param} = {value:g}: ")
+
+
 def _print_indices(indices) -> None:
     """Sobol indices of each output, ranked, with what they assume and what was left out."""
     from ._sensitivity import ranked
@@ -543,6 +596,8 @@ RESULTS_LAYOUT = {
     "run": (("model", "method", "draws", "seed", "sampler", "dtype", "priors_source"), ("prior_predictive",)),
     "comparison": (("model", "draws", "seed", "dtype", "scenario_a", "scenario_b"), ("prior_predictive",)),
     "sobol_indices": (("model", "base_samples", "evaluations", "seed", "priors_source", "independence"), ()),
+    "sweep": (("model", "method", "draws", "seed", "dtype", "param", "priors_source", "priors_toml",
+               "nonfinite_counts"), ("prior_predictive", "constant_data", "nonfinite_draws")),
 }
 """What `summary` reads from each kind of file: root attributes and groups."""
 
@@ -577,6 +632,10 @@ def _cmd_summary(args) -> None:
                 _print_indices(results.to_dataset())
             elif kind == "comparison":
                 _print_comparison(results)
+            elif kind == "sweep":
+                from ._sweep import format_sweep
+
+                print(format_sweep(results))
             else:
                 _print_summary(results)
             return
@@ -584,7 +643,8 @@ def _cmd_summary(args) -> None:
     except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
         raise CliError(f"'{args.results}' is a damaged overhang-jax results file ({type(err).__name__}: {err})") \
             from None
-    index = ["output", "parameter"] if kind == "sobol_indices" else "variable"
+    index = {"sobol_indices": ["output", "parameter"], "sweep": ["output", results.attrs.get("param")]}.get(
+        kind, "variable")
     if args.csv == "-":
         table.to_csv(sys.stdout, index_label=index)
         return
@@ -606,6 +666,10 @@ def _summary_table(results, kind: str):
 
         indices = results.to_dataset()
         return pd.concat({str(o): ranked(indices, str(o)) for o in indices["output"].values})
+    if kind == "sweep":
+        from ._sweep import sweep_summary
+
+        return sweep_summary(results)
     from ._analysis import compare_summary, summary
 
     return compare_summary(results) if kind == "comparison" else summary(results)
@@ -723,6 +787,25 @@ def build_parser() -> argparse.ArgumentParser:
     eval_.add_argument("--float64", action="store_true", help="compute in double precision")
     _add_nonfinite_option(eval_, "any output's draws")
     eval_.set_defaults(func=_cmd_eval)
+
+    sweep_ = commands.add_parser(
+        "sweep", help="run a model at each of several values of one parameter, on the same draws",
+        description="Fix one parameter to each of several values in turn and run the model on the same draws "
+                    "at each (same seed, every other parameter drawn with the same random numbers), so the "
+                    "change from value to value is the parameter's effect alone. Prints each output's median "
+                    "and 90%% interval at each value and, for the trajectory model, the policy world's headline "
+                    "shares (backfire, faster growth after the cap, the cap binding); writes one results file "
+                    "with a 'value' dimension and a plot beside it.")
+    sweep_.add_argument("model", choices=models, help="model to sweep")
+    sweep_.add_argument("--priors", metavar="FILE",
+                        help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
+    sweep_.add_argument("--param", required=True, metavar="NAME", help="the parameter to sweep")
+    sweep_.add_argument("--values", required=True, metavar="V1,V2,...",
+                        help="its values, comma-separated (two or more, in its allowed range)")
+    _add_sweep_options(sweep_, "sweep file (default results/sweep_MODEL_PARAM.nc)",
+                       "any output's draws at any value")
+    sweep_.add_argument("--no-plots", action="store_true", help="do not write the plot")
+    sweep_.set_defaults(func=_cmd_sweep)
 
     sensitivity_ = commands.add_parser(
         "sensitivity", help="Sobol indices of one output (Saltelli design)",

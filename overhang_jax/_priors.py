@@ -321,6 +321,21 @@ class Priors:
                 values[name] = jnp.full(batch, dist.point_value, u.dtype)
         return values
 
+    def with_point(self, name: str, value: float) -> Priors:
+        """These priors with parameter ``name`` fixed to ``value``: the same as a priors file adding
+        ``name = value`` (its correlations dropped), checked as that file would be."""
+        if name not in self.distributions:
+            hint = difflib.get_close_matches(name, self.model.parameter_names, n=1)
+            raise PriorsError(f"unknown parameter '{name}' for model '{self.model.name}'"
+                              + (f"; did you mean '{hint[0]}'?" if hint else ""))
+        point = Point(_number(_Where(self.source, name), {"value": value}, "value"))
+        _check_allowed(_Where(self.source, name), self.model.parameter(name), point)
+        fixed = dataclasses.replace(
+            self, distributions={**self.distributions, name: point},
+            correlations=tuple(c for c in self.correlations if name not in (c.first, c.second)))
+        _check_constraints(fixed)
+        return fixed
+
     def to_toml(self) -> str:
         """The full resolved priors as a TOML file that reproduces them."""
         lines = [f'model = "{self.model.name}"', "", "[params]"]

@@ -74,6 +74,9 @@ def _section(tree: xr.DataTree, source: str, index: int) -> tuple[str, str]:
         title = (f"{tree.attrs['model']}: {_scenario(tree.attrs['scenario_b'])} (B) against "
                  f"{_scenario(tree.attrs['scenario_a'])} (A)")
         body = _comparison(tree)
+    elif kind == "sweep":
+        title = f"{tree.attrs['model']}: {tree.attrs['param']} swept ({_scenario(tree.attrs['priors_source'])})"
+        body = _sweep(tree)
     elif kind == "sobol_indices":
         title = f"{tree.attrs['model']}: what drives {', '.join(map(str, tree.to_dataset()['output'].values))}"
         body = _sensitivity(tree)
@@ -137,6 +140,34 @@ def _comparison(tree: xr.DataTree) -> str:
 
 def _run_label(attrs) -> str:
     return str(attrs.get("scenario", attrs.get("priors_source", "")))
+
+
+def _sweep(tree: xr.DataTree) -> str:
+    from ._analysis import SHARE_LABELS
+    from ._sweep import sweep_shares, sweep_summary, sweep_values
+
+    attrs = tree.attrs
+    param = attrs["param"]
+    values = sweep_values(tree)
+    parts = [_provenance(attrs),
+             f"<p>{param} fixed to each of {', '.join(f'{v:g}' for v in values)} in turn, on the same "
+             f"{int(attrs['draws']):,} draws (the same seed, every other parameter drawn with the same random "
+             f"numbers): the change from one value to the next is the effect of {html.escape(param)} alone.</p>"]
+    shares = sweep_shares(tree)
+    if shares is not None:
+        from ._sweep import share_cell
+
+        table = pd.DataFrame({f"{param} = {v:g}": [share_cell(column, shares.loc[v]) for column in SHARE_LABELS]
+                              for v in shares.index}, index=list(SHARE_LABELS.values()))
+        parts += ["<h3>The policy world at each value</h3>",
+                  '<p class="note">Shares of all draws, the policy world against the default world draw by '
+                  "draw; sizes in years or OOM/yr.</p>", _table(table, digits=3)]
+    table = sweep_summary(tree)[["units", "q5", "q50", "q95", "mean", "nonfinite"]]
+    table.index = [f"{name}, {param} = {v:g}" for name, v in table.index]
+    parts += ["<h3>Each output at each value</h3>",
+              '<p class="note">Over the finite draws at each value; <i>nonfinite</i> counts the others.</p>',
+              _table(table, attrs["draws"]), "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
+    return "".join(parts)
 
 
 def _sensitivity(tree: xr.DataTree) -> str:

@@ -226,12 +226,21 @@ def parameters(results: xr.DataTree) -> xr.Dataset:
 
 def nonfinite_draws(results: xr.DataTree, output: str) -> np.ndarray:
     """Indices of the draws where ``output`` is NaN or infinite."""
+    refuse_sweep(results, "nonfinite_draws")
     return np.asarray(results[NONFINITE_GROUP][f"{output}_draw"].values)
 
 
 def nonfinite_counts(results: xr.DataTree) -> dict[str, int]:
     """Number of NaN or infinite values of each output."""
     return json.loads(results.attrs["nonfinite_counts"])
+
+
+def refuse_sweep(results: xr.DataTree, what: str, instead: str = "") -> None:
+    """Refuse a sweep where a function reads one run: say how to get the run at one value."""
+    if results.attrs.get("kind") == "sweep":
+        instead = f"{instead}, or " if instead else ""
+        raise ResultsError(f"{what} reads one run, and these results are a sweep of {results.attrs.get('param')}: "
+                           f"use {instead}{what}(sweep_run(results, value)) for the run at one value")
 
 
 # --------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from ._plots import (
     plot_series_bands,
     plot_sobol,
     plot_streams_vs_compute,
+    plot_sweep,
     plot_tornado,
 )
 
@@ -25,5 +26,6 @@ __all__ = [
     "plot_series_bands",
     "plot_sobol",
     "plot_streams_vs_compute",
+    "plot_sweep",
     "plot_tornado",
 ]

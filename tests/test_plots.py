@@ -87,3 +87,93 @@ def test_difference_plot_of_a_model_without_worse_directions(tmp_path):
     fig = oj.plots.plot_differences(comparison, tmp_path / "d.png")
     assert len([ax for ax in fig.axes if ax.get_visible()]) == len(oj.INFERENCE.outputs)
     assert (tmp_path / "d.png").exists()
+
+
+def synthetic(**columns):
+    """Results holding the given outputs (name: (values, units)), as a run lays them out."""
+    import xarray as xr
+
+    draws = len(next(iter(columns.values()))[0])
+    return xr.DataTree.from_dict({
+        "/": xr.Dataset(attrs={"model": "synthetic", "draws": draws, "seed": 0}),
+        "prior_predictive": xr.Dataset({name: (("chain", "draw"), np.asarray(values, np.float32)[None],
+                                               {"units": units}) for name, (values, units) in columns.items()}),
+    })
+
+
+def texts(ax):
+    return [t.get_text() for t in ax.texts]
+
+
+def test_a_point_mass_is_a_spike_with_its_share_not_a_bar():
+    rng = np.random.default_rng(0)
+    values = np.where(rng.random(10_000) < 0.3, 0.0, rng.normal(3, 1, 10_000))
+    fig = oj.plots.plot_distribution(synthetic(delay=(values, "yr")), "delay")
+    hist_ax = fig.axes[0]
+    share = np.mean(values == 0)
+    assert f"{100 * share:.3g}% of draws at 0" in texts(hist_ax)
+    # The bars hold the rest only: their area is the share of the rest they show (the central 99.8%).
+    bars = hist_ax.patches[0]
+    heights, edges = bars.get_data().values, bars.get_data().edges
+    shown = np.mean((values != 0) & (values >= edges[0]) & (values <= edges[-1]))
+    assert np.sum(heights * np.diff(edges)) == pytest.approx(shown, rel=1e-6) and shown < 1 - share + 1e-3
+    plt.close(fig)
+
+
+def test_an_all_zero_difference_is_one_spike_not_a_box():
+    comparison = oj.compare("takeoff", None, None, draws=400, seed=1)  # B = A: every difference is 0
+    fig = oj.plots.plot_differences(comparison, names=["takeoff_year", "max_speed"])
+    for ax in fig.axes[:2]:
+        assert "all 400 draws at 0" in texts(ax)
+        assert ax.get_ylabel() == "share of draws" and ax.get_ylim()[1] > 1
+        # No histogram bar (the old one ran from -0.5 to 0.5): one stem of height 1 at 0.
+        assert not [p for p in ax.patches if p.get_width() > 0.1]
+        assert np.array_equal(ax.lines[0].get_xydata(), [[0.0, 1.0]])
+    plt.close(fig)
+
+
+def test_paired_histograms_are_labelled_per_series():
+    rng = np.random.default_rng(1)
+    results = synthetic(danger_band_years_default=(rng.gamma(3, 1.3, 5000), "yr"),
+                        danger_band_years_policy=(rng.gamma(3, 1.5, 5000), "yr"))
+    fig = oj.plots.plot_paired_distributions(results, ["danger_band_years_default", "danger_band_years_policy"])
+    ax = fig.axes[0]
+    assert ax.get_xlabel().startswith("danger band years (yr)")  # not the first series' name
+    assert [t.get_text().split(":")[0] for t in ax.get_legend().get_texts()] == ["default", "policy"]
+    plt.close(fig)
+
+
+def test_quantities_spanning_orders_of_magnitude_get_log_axes_and_whole_tick_labels():
+    rng = np.random.default_rng(2)
+    streams = 10 ** rng.uniform(5, 8, 5000)  # three orders of magnitude
+    params = rng.uniform(1e13, 3e13, 5000)  # large, but within a factor of 3
+    fig = oj.plots.plot_distributions(synthetic(streams=(streams, "1"), params=(params, "1")), ["streams", "params"])
+    fig.canvas.draw()
+    (hist_log, ecdf_log), (hist_lin, ecdf_lin) = np.reshape(fig.axes, (2, 2))
+    assert hist_log.get_xscale() == ecdf_log.get_xscale() == "log"
+    assert hist_lin.get_xscale() == "linear"
+    for ax in fig.axes:  # no offset text ('1e13', '1e-7') to collide with the axis labels
+        assert ax.xaxis.get_offset_text().get_text() == "" and ax.yaxis.get_offset_text().get_text() == ""
+    labels = [t.get_text() for t in hist_lin.get_xticklabels() if t.get_text()]
+    assert labels and all("e+13" in label for label in labels)
+    plt.close(fig)
+
+
+def test_the_fan_chart_shows_the_years_until_tai_with_the_tai_band_and_the_cap():
+    results = oj.run("trajectory", draws=500, seed=4)
+    fig = oj.plots.plot_fan_chart(results)
+    ax = fig.axes[0]
+    data = oj.outputs(results)
+    reached = max(np.quantile(data[name].values.astype(np.float64), 0.95)
+                  for name in ("tai_year_default", "tai_year_policy"))
+    assert ax.get_xlim() == (2023, min(2100, np.ceil(reached) + 2)) and ax.get_xlim()[1] < 2090
+    # The y range is the bands' in those years, not the histogram's range (20 to 70).
+    bands = oj.trajectory_bands(results).sel(year=slice(2023, ax.get_xlim()[1]))
+    top = max(float(bands[name].sel(quantile=0.95).max()) for name in ("E_default", "E_policy"))
+    e_tai = np.quantile(oj.parameters(results)["E_tai"].values, 0.95)
+    assert ax.get_ylim()[1] == pytest.approx(max(top, e_tai) + 0.5, abs=0.02)
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert any(label.startswith("TAI threshold E_tai: median") for label in labels)
+    assert any(label.startswith("median TAI year: default") for label in labels)
+    assert any(label.startswith("cap in force (median") for label in labels)
+    plt.close(fig)

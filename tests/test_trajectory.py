@@ -903,6 +903,25 @@ def test_a_finer_step_through_the_runner_matches_the_reference():
     assert not problems, "\n".join(problems)
 
 
+def test_each_step_runs_its_own_compiled_function():
+    # The step is a constant of the compiled chunk: a run with another step must not reuse the
+    # function compiled for the first one (it did, when only the step's value differed).
+    from overhang_jax import _runner
+
+    def run(step):
+        text = f'model = "trajectory"\n[params]\nstep_years = {step}\n'
+        return outputs_of(oj.run("trajectory", oj.load_priors(TRAJECTORY, text=text), draws=32, seed=SEED,
+                                 chunk_size=32))
+
+    coarse = run(0.5)
+    after_another_step = run(0.25)
+    _runner._COMPILED.clear()
+    alone = run(0.25)
+    assert not np.array_equal(coarse["tai_year_default"], alone["tai_year_default"])
+    for name, values in alone.items():
+        assert np.array_equal(values, after_another_step[name], equal_nan=True), name
+
+
 # --------------------------------------------------------------------------
 # 5. The runner: reproducibility, histograms, quantile bands.
 
