@@ -85,11 +85,12 @@ EXPECTED = {
 
 
 def rows() -> list[tuple[str, str]]:
-    """The (A, B) pairs of the page's intended comparisons, in order."""
+    """The (A, B) pairs of the page's intended comparisons that state an expected direction, in order
+    (the ftm comparisons have none yet: notebooks/ftm_pause.ipynb answers them)."""
     sys.path.insert(0, str(DOCS.parent / "tests"))
     from test_scenarios import comparisons
 
-    return [(a, b) for a, b, _ in comparisons()]
+    return [(a, b) for a, b, _ in comparisons() if (a, b) in EXPECTED]
 
 
 def priors(model: oj.Model, name: str) -> oj.Priors:

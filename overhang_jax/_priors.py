@@ -421,7 +421,7 @@ def _parse_correlations(source: str, entries: Any, distributions: Mapping[str, D
         seen[pair] = k + 1
         points = [n for n in names if distributions[n].is_point]
         if points:
-            # A constant has no rank to correlate; MODELS.md's own example does this.
+            # A constant has no rank to correlate; the README's priors example does this.
             warnings.warn(f"{where.source}: '{points[0]}' is a point value, so its correlation with "
                           f"'{names[1] if points[0] == names[0] else names[0]}' has no effect",
                           PriorsWarning, stacklevel=4)

@@ -1,8 +1,8 @@
 """Tests of the priors: distributions against scipy, the Gaussian copula, float32,
 validation errors, merging with the shipped defaults, and the unit-hypercube samplers.
 
-Expected values come from scipy.stats or from the definitions (MODELS.md,
-"Uncertainty and the priors file"), never from the package's own output.
+Expected values come from scipy.stats or from the definitions (the priors
+file format in the README), never from the package's own output.
 Sampling tolerances are derived from the sample size (5 standard errors);
 every random input is seeded, so the tests are deterministic.
 """
@@ -729,7 +729,7 @@ def test_accepted_edge_cases():
     assert np.all(np.asarray(values["software_pause_end"]) >= np.asarray(values["software_pause_start"]))
 
 
-MODELS_MD_EXAMPLE = """\
+DOCUMENTED_PRIORS_EXAMPLE = """\
 model = "takeoff"
 [params]
 size_software = 12                                      # a point value
@@ -742,10 +742,10 @@ rank = 0.5
 """
 
 
-def test_models_md_example_loads(tmp_path):
-    # MODELS.md, "Uncertainty and the priors file": "At least this form must work".
+def test_the_documented_priors_example_loads(tmp_path):
+    # The priors file format in the README: "at least this form must work".
     path = tmp_path / "example.toml"
-    path.write_text(MODELS_MD_EXAMPLE, encoding="utf-8")
+    path.write_text(DOCUMENTED_PRIORS_EXAMPLE, encoding="utf-8")
     # The example correlates size_software, which it sets to a point: loaded, with a warning.
     with pytest.warns(overhang_jax.PriorsWarning, match="size_software"):
         priors = load_priors(TAKEOFF, path)
@@ -941,7 +941,7 @@ def test_sampler_dimension_matches_priors():
 
 
 def test_correlation_with_a_point_warns_and_has_no_effect():
-    # MODELS.md's own example correlates a parameter it sets to a point: that
+    # The priors example correlates a parameter it sets to a point: that
     # loads, with a warning, and the draws are those without the correlation.
     text = '[[correlations]]\nparams = ["size_hardware", "capability_start"]\nrank = 0.3\n'
     with pytest.warns(overhang_jax.PriorsWarning, match="capability_start.*point value.*no effect"):
