@@ -353,7 +353,9 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     tai = {name: np.where(np.isnan(t), np.inf, t) for name, t in tai.items()}
     reached = max(float(np.quantile(t, TAI_SHARE_SHOWN)) for t in tai.values())
     if xlim is None:
-        xlim = (float(years[0]), float(min(years[-1], math.ceil(reached) + 2)))
+        # Every draw past the horizon makes the quantile NaN (inf - inf): show every year.
+        last = years[-1] if not np.isfinite(reached) else min(years[-1], math.ceil(reached) + 2)
+        xlim = (float(years[0]), float(last))
     shown = (years >= xlim[0]) & (years <= xlim[1])
     fig, ax = plt.subplots(figsize=(8, 5))
     upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])
