@@ -386,9 +386,22 @@ def _odds_to_probs(odds):
     return p, jnp.where(odds > 1e10, 1 / odds, 1 - p)
 
 
+def _sum(x):
+    """The sum of x's last axis, added in a fixed order (halves of its zero-padded power-of-two length).
+    XLA orders a reduction by the shape of the whole batch (on CPU, batches of 64 draws and more sum
+    differently from smaller ones), which would make a draw's bits depend on the chunk size and the
+    number of devices."""
+    size = 1 << (x.shape[-1] - 1).bit_length()
+    x = jnp.concatenate([x, jnp.zeros((*x.shape[:-1], size - x.shape[-1]), x.dtype)], axis=-1)
+    while x.shape[-1] > 1:
+        half = x.shape[-1] // 2
+        x = x[..., :half] + x[..., half:]
+    return x[..., 0]
+
+
 def _ces(inputs, weights, rho):
     """(sum_i w_i x_i ** rho / sum_i w_i) ** (1 / rho)."""
-    return jnp.sum(weights * inputs ** rho / jnp.sum(weights)) ** (1 / rho)
+    return _sum(weights * inputs ** rho / _sum(weights)) ** (1 / rho)
 
 
 # In the steps: powers as exp(y ln x), with a vectorised log. XLA computes a float64 log or
@@ -771,7 +784,7 @@ def _task_weights(first_input, labour, compute, eta0, first_rho, rho, first_to_c
     ``adjust_task_weights``), with labour spread evenly over the labour tasks and compute on task 0."""
     task_input = jnp.concatenate([(eta0 * compute)[None], jnp.full(LABOUR_TASKS, labour / LABOUR_TASKS)])
     labour_input = jnp.concatenate([jnp.zeros(1, task_input.dtype), task_input[1:]])
-    labour_share = jnp.sum(labour_input * task_input ** (rho - 1))
+    labour_share = _sum(labour_input * task_input ** (rho - 1))
     compute_share = task_input[0] * task_input[0] ** (rho - 1)
     compute_weight, labour_weight = _odds_to_probs(compute_to_labour * labour_share / compute_share)
     beta = jnp.stack([compute_weight, labour_weight])

@@ -341,6 +341,17 @@ def test_same_bits_whatever_the_chunk_size(small_run):
             np.testing.assert_array_equal(again[group][name].values, values.values, err_msg=name)
 
 
+def test_sums_over_tasks_do_not_depend_on_the_batch():
+    # XLA orders jnp.sum by the batch's shape (batches of 64 and more differ in the last bits on
+    # CPU), which made peak_gwp_growth depend on the chunk size; the model's sums have a fixed order.
+    with jax.enable_x64(True):
+        x = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (128, 101)) ** 7)
+        summed = jax.jit(jax.vmap(_ftm._sum))
+        alone = np.concatenate([np.asarray(summed(x[i:i + 1])) for i in range(len(x))])
+        assert np.array_equal(np.asarray(summed(x)), alone)
+        assert np.allclose(alone, [math.fsum(row) for row in np.asarray(x)], rtol=1e-15, atol=0)
+
+
 def test_histograms_leave_out_inadmissible_draws(small_run):
     counts = small_run["trajectories"]["largest_training_run_counts"].values
     admissible = int(np.sum(oj.outputs(small_run)["inadmissible"].values == 0))
