@@ -102,6 +102,20 @@ def test_a_static_parameter_compiles_its_own_function():
                               oj.outputs(coarse)["tai_year_default"].values)
 
 
+def test_runs_of_nearby_sizes_share_one_compiled_program(caplog):
+    for draws in range(1, 65_537, 13):
+        size = _runner.compiled_chunk(draws, 65536)
+        assert draws <= size <= max(256, 1.25 * draws), draws
+    assert _runner.compiled_chunk(5000, 1000) == 1000  # several chunks: the chunk size asked for
+    assert _runner.compiled_chunk(100_000, 100_000) == 100_000  # beyond one default chunk: as asked
+    first = oj.run("takeoff", draws=300, seed=1)
+    with jax.log_compiles(True), caplog.at_level("WARNING"):
+        nearby = oj.run("takeoff", draws=310, seed=1)  # padded to the same 320 draws: no new program
+    assert not [r for r in caplog.records if "XLA compilation" in r.getMessage()]
+    for key, values in arrays(first).items():  # the padding changes no draw
+        assert np.array_equal(values, arrays(nearby)[key][:300], equal_nan=True), key
+
+
 def test_prefix_of_a_longer_run_is_the_same_draws(reference_run):
     longer = oj.run("takeoff", draws=DRAWS + 500, seed=11, chunk_size=1024)
     for key, values in arrays(reference_run).items():
@@ -130,7 +144,7 @@ def test_sobol_is_closer_to_the_mean_than_mc():
     exact = oj.load_priors(oj.TAKEOFF).distributions["c0"].scipy().mean()
     errors = {}
     for sampler in ("mc", "sobol"):
-        values = oj.run("takeoff", draws=4096, seed=9, sampler=sampler, float64=True)["prior"]["c0"].values
+        values = oj.run("takeoff", draws=4096, seed=9, sampler=sampler)["prior"]["c0"].values.astype(np.float64)
         errors[sampler] = abs(values.mean() - exact)
     assert errors["sobol"] < errors["mc"] / 5
 
