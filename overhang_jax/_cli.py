@@ -868,6 +868,11 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`overhang-jax scenarios | head`): not an error of ours. Point stdout at
+        # devnull so the interpreter's last flush does not fail again, and exit as a piped tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except (CliError, PriorsError, ResultsError, RunError) as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT

@@ -503,8 +503,9 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
     table = compare_summary(comparison)
     data = outputs(comparison)
     # By default the model's headline outputs, or those with a "worse" direction (all of them if none
-    # has one), less those the same in A and B in every draw (their panel would be one bar at zero).
-    changed = [n for n in table.index if table.loc[n, "p_equal"] < 1 or table.loc[n, "nonfinite"]]
+    # has one), among the rows the comparison table shows: not those the same in A and B in every draw
+    # (their panel would be one bar at zero), nor a duplicate of another row (tai_delay, tai_year_policy).
+    changed = [n for n in table.index if not table.loc[n, "left_out"]]
     headline = [n for n in HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()) if n in changed]
     names = names or headline or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
     columns = 2
@@ -522,7 +523,10 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
         ax.axvline(0, color="k", linewidth=0.8)
         units = data[name].attrs.get("units", "")
         ax.set_xlabel(f"B - A: {name.replace('_', ' ')}" + (f" ({units})" if units and units != "1" else ""))
-        ax.set_title(f"P(B worse) = {table.loc[name, 'p_b_worse']:.3f}, P(equal) = {table.loc[name, 'p_equal']:.3f}",
+        # "Same" is within the output's tolerance, which can hold more draws than the spike of exact zeros.
+        tolerance = table.loc[name, "tolerance"]
+        same = f"P(same, within {tolerance:g}{' ' + units if units and units != '1' else ''})" if tolerance else "P(equal)"
+        ax.set_title(f"P(B worse) = {table.loc[name, 'p_b_worse']:.3f}, {same} = {table.loc[name, 'p_equal']:.3f}",
                      fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)

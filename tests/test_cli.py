@@ -140,6 +140,16 @@ def test_console_script_runs_as_a_process(tmp_path):
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
 
 
+def test_output_piped_to_a_reader_that_stops_early_is_not_an_error():
+    # `overhang-jax scenarios | head -1`: the reader closes the pipe before the table is written.
+    script = Path(sys.executable).parent / "overhang-jax"
+    proc = subprocess.Popen([str(script), "scenarios"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    stderr = proc.stderr.read().decode()
+    assert proc.wait(timeout=120) == 141, stderr
+    assert stderr == ""
+
+
 def test_too_many_nonfinite_draws_exit_3_after_writing_everything(tmp_path, capsys):
     priors = tmp_path / "never.toml"
     priors.write_text('model = "trajectory"\n[params]\nE_tai = 200\nphi = 0\n')  # beyond any E by 2100

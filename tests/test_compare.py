@@ -142,6 +142,21 @@ def test_compare_prints_names_directions_units_and_no_nan(cap_comparison, capsys
     assert "tai_delay" not in rows and "  tai_delay: the same as tai_year_policy in every draw" in stdout
 
 
+def test_difference_figure_draws_the_rows_the_table_shows(cap_comparison):
+    import matplotlib.pyplot as plt
+
+    comparison = oj.load(cap_comparison)
+    table = oj.compare_summary(comparison)
+    fig = oj.plots.plot_differences(comparison, names=None)
+    drawn = [ax.get_xlabel().split(": ")[1].split(" (")[0].replace(" ", "_") for ax in fig.axes if ax.get_visible()]
+    assert drawn and set(drawn) <= set(table.index[table["left_out"] == ""])
+    assert "tai_delay" not in drawn  # tai_year_policy's duplicate is drawn once, as in the table
+    # "Same" is within the output's tolerance, and the title says so.
+    ax = fig.axes[drawn.index("overhang_at_end")]
+    assert f"P(same, within 0.01 OOM) = {table.loc['overhang_at_end', 'p_equal']:.3f}" in ax.get_title()
+    plt.close(fig)
+
+
 def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
     comparison = oj.load(cap_comparison)
     a, b = (comparison[f"{label}/prior_predictive"] for label in "ab")
