@@ -351,9 +351,11 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     # TAI years, +inf where not reached by the horizon (sorting last).
     tai = {name: np.asarray(data[output].values, np.float64) for name, output in WORLD_TAI.items()}
     tai = {name: np.where(np.isnan(t), np.inf, t) for name, t in tai.items()}
-    reached = max(float(np.quantile(t, TAI_SHARE_SHOWN)) for t in tai.values())
+    # (An order statistic, not an interpolation between two infinite years, which would be NaN.)
+    reached = max(float(np.quantile(t, TAI_SHARE_SHOWN, method="higher")) for t in tai.values())
     if xlim is None:
-        xlim = (float(years[0]), float(min(years[-1], math.ceil(reached) + 2)))
+        end = math.ceil(reached) + 2 if np.isfinite(reached) else years[-1]
+        xlim = (float(years[0]), float(min(years[-1], end)))
     shown = (years >= xlim[0]) & (years <= xlim[1])
     fig, ax = plt.subplots(figsize=(8, 5))
     upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])
