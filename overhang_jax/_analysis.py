@@ -497,8 +497,8 @@ def policy_shares(results: xr.DataTree, backfire_tolerance: float = BACKFIRE_TOL
 
     if results.attrs.get("model") not in POLICY_MODELS or results.attrs.get("kind", "run") != "run":
         raise ResultsError(f"policy_shares reads one run of the {', '.join(POLICY_MODELS)} model, not a "
-                         f"{results.attrs.get('kind', 'run')} of '{results.attrs.get('model')}'"
-                         + ("; for a sweep, use sweep_shares" if results.attrs.get("kind") == "sweep" else ""))
+                           f"{results.attrs.get('kind', 'run')} of '{results.attrs.get('model')}'"
+                           + ("; for a sweep, use sweep_shares" if results.attrs.get("kind") == "sweep" else ""))
     data = outputs(results)
 
     def column(name: str) -> np.ndarray:

@@ -86,24 +86,37 @@ def _plain_ticks(ax) -> None:
 
 
 POINT_MASS_SHARE = 0.02
-"""A value held by at least this share of the draws, and by far more than the typical value, is
-drawn as a point mass (a spike with its share), not as a histogram bar."""
+POINT_MASS_RATIO = 3
+"""A value held by at least POINT_MASS_SHARE of the draws, and by POINT_MASS_RATIO times as many draws
+as any other value in its histogram bin and the bins beside it, is drawn as a point mass (a spike with
+its share), not as part of a bar."""
 DISCRETE_VALUES = 10
 """A variable with at most this many distinct values is drawn as point masses only."""
 
 
-def _point_masses(finite: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Values that hold a share of the draws of their own (an exact 0 in a third of the draws, say),
-    and those shares (of ``finite``)."""
-    if not finite.size:
-        return np.empty(0), np.empty(0)
+def _point_masses(finite: np.ndarray, edges: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Values that hold a share of the draws of their own (an exact 0 in a third of the draws, say), their
+    shares (of ``finite``), and whether the variable has a few values only (then each is a point mass).
+
+    Given the histogram's bin ``edges``, a frequent value must stand out of the values around it: on a grid
+    of years (or of differences of years, which come in several float roundings of each grid value) many
+    values hold a few percent of the draws, like their neighbours, and are no masses of their own.
+    """
     values, counts = np.unique(finite, return_counts=True)
-    shares = counts / finite.size
+    shares = counts / max(finite.size, 1)
     if values.size <= DISCRETE_VALUES:
-        return values, shares
-    # Far above the typical value's share: on a grid of years every value holds a little.
-    atom = (shares >= POINT_MASS_SHARE) & (shares >= 20 * np.median(shares))
-    return values[atom], shares[atom]
+        return values, shares, True
+    frequent = np.flatnonzero(shares >= POINT_MASS_SHARE)
+    if edges is None:
+        return values[frequent], shares[frequent], False
+    standing = []
+    for i in frequent:
+        k = int(np.clip(np.searchsorted(edges, values[i], side="right") - 1, 0, edges.size - 2))
+        first, last = np.searchsorted(values, [edges[max(k - 1, 0)], edges[min(k + 2, edges.size - 1)]])
+        around = np.delete(shares[first:last], i - first) if first <= i < last else shares[first:last]
+        if shares[i] >= POINT_MASS_RATIO * around.max(initial=0.0):
+            standing.append(i)
+    return values[standing], shares[standing], False
 
 
 def _spans_orders(finite: np.ndarray) -> bool:
@@ -139,8 +152,14 @@ def _draw_histogram(ax, finite: np.ndarray, bins: int, colour: str, density: boo
     variable made of point masses only is drawn as their shares (spikes of those heights).
     """
     total = total or finite.size
-    masses, shares = _point_masses(finite)
+    masses, shares, discrete = _point_masses(finite)
     view = _view(finite, masses, log)
+    if log:
+        edges = np.geomspace(view[0], view[1], bins + 1)
+    else:
+        edges = _bin_edges(finite, view, bins)
+    if masses.size and not discrete:
+        masses, shares, _ = _point_masses(finite, edges)
     rest = finite[~np.isin(finite, masses)] if masses.size else finite
     if log:
         ax.set_xscale("log")
@@ -153,10 +172,6 @@ def _draw_histogram(ax, finite: np.ndarray, bins: int, colour: str, density: boo
         ax.set_ylim(0, 1.15)
         ax.set_xlim(*view)
         return "share of draws"
-    if log:
-        edges = np.geomspace(view[0], view[1], bins + 1)
-    else:
-        edges = _bin_edges(rest, view, bins)
     counts, edges = np.histogram(rest, edges)
     widths = np.diff(np.log10(edges)) if log else np.diff(edges)
     heights = counts / (total * widths) if density else counts
@@ -351,11 +366,11 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     # TAI years, +inf where not reached by the horizon (sorting last).
     tai = {name: np.asarray(data[output].values, np.float64) for name, output in WORLD_TAI.items()}
     tai = {name: np.where(np.isnan(t), np.inf, t) for name, t in tai.items()}
-    reached = max(float(np.quantile(t, TAI_SHARE_SHOWN)) for t in tai.values())
+    # (An order statistic, not an interpolation between two infinite years, which would be NaN.)
+    reached = max(float(np.quantile(t, TAI_SHARE_SHOWN, method="higher")) for t in tai.values())
     if xlim is None:
-        # Every draw past the horizon makes the quantile NaN (inf - inf): show every year.
-        last = years[-1] if not np.isfinite(reached) else min(years[-1], math.ceil(reached) + 2)
-        xlim = (float(years[0]), float(last))
+        end = math.ceil(reached) + 2 if np.isfinite(reached) else years[-1]
+        xlim = (float(years[0]), float(min(years[-1], end)))
     shown = (years >= xlim[0]) & (years <= xlim[1])
     fig, ax = plt.subplots(figsize=(8, 5))
     upper = float(results[TRAJECTORIES_GROUP].attrs["upper"])

@@ -90,13 +90,14 @@ def test_difference_plot_of_a_model_without_worse_directions(tmp_path):
 
 
 def synthetic(**columns):
-    """Results holding the given outputs (name: (values, units)), as a run lays them out."""
+    """Results holding the given outputs (name: (values, units)) in their own float width, as a run lays
+    them out."""
     import xarray as xr
 
     draws = len(next(iter(columns.values()))[0])
     return xr.DataTree.from_dict({
         "/": xr.Dataset(attrs={"model": "synthetic", "draws": draws, "seed": 0}),
-        "prior_predictive": xr.Dataset({name: (("chain", "draw"), np.asarray(values, np.float32)[None],
+        "prior_predictive": xr.Dataset({name: (("chain", "draw"), np.asarray(values)[None],
                                                {"units": units}) for name, (values, units) in columns.items()}),
     })
 
@@ -164,7 +165,7 @@ def test_the_fan_chart_shows_the_years_until_tai_with_the_tai_band_and_the_cap()
     fig = oj.plots.plot_fan_chart(results)
     ax = fig.axes[0]
     data = oj.outputs(results)
-    reached = max(np.quantile(data[name].values.astype(np.float64), 0.95)
+    reached = max(np.quantile(data[name].values.astype(np.float64), 0.95, method="higher")
                   for name in ("tai_year_default", "tai_year_policy"))
     assert ax.get_xlim() == (2023, min(2100, np.ceil(reached) + 2)) and ax.get_xlim()[1] < 2090
     # The y range is the bands' in those years, not the histogram's range (20 to 70).
@@ -177,3 +178,18 @@ def test_the_fan_chart_shows_the_years_until_tai_with_the_tai_band_and_the_cap()
     assert any(label.startswith("median TAI year: default") for label in labels)
     assert any(label.startswith("cap in force (median") for label in labels)
     plt.close(fig)
+
+
+def test_values_on_a_grid_are_bars_and_only_a_standing_out_value_is_a_spike():
+    # Differences of years on a 0.1-year grid, each grid value in two float roundings (as float64
+    # differences of grid years come): every grid value holds a few percent of the draws, like its
+    # neighbours. Only an exact 0 far above them (the draws a change leaves alone) is a point mass.
+    rng = np.random.default_rng(3)
+    grid = np.round(rng.normal(-0.5, 0.6, 20_000), 1)
+    rounded = np.where(rng.random(grid.size) < 0.5, grid, (grid * 10 + 1e-9) / 10)
+    with_zeros = np.where(rng.random(grid.size) < 0.3, 0.0, rounded)
+    for values, spikes in ((rounded, []), (with_zeros, [0.0])):
+        fig = oj.plots.plot_distribution(synthetic(change=(values, "yr")), "change")
+        labels = [t for t in texts(fig.axes[0]) if "of draws at" in t]
+        assert [float(t.rsplit(" at ", 1)[1]) for t in labels] == spikes, labels
+        plt.close(fig)

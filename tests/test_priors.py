@@ -968,3 +968,23 @@ def test_the_largest_float32_values_still_run_in_float32():
     priors = load_priors(TAKEOFF, text='[params]\nsize_hardware = { dist = "uniform", lo = 0, hi = 3e38 }\n')
     results = overhang_jax.run("takeoff", priors, draws=64, seed=0)
     assert np.all(np.isfinite(results["prior"]["size_hardware"].values))
+
+
+def test_with_point_is_the_priors_file_with_that_line():
+    text = ('[params]\nsize_hardware = { dist = "normal", mean = 9, sd = 1, min = 0 }\n'
+            '[[correlations]]\nparams = ["size_hardware", "size_software"]\nrank = 0.5\n'
+            '[[correlations]]\nparams = ["c0", "size_software"]\nrank = 0.3\n')
+    priors = load_priors(TAKEOFF, text=text)
+    fixed = priors.with_point("size_hardware", 7.5)
+    written = load_priors(TAKEOFF, text=(
+        '[params]\nsize_hardware = 7.5\n[[correlations]]\nparams = ["c0", "size_software"]\nrank = 0.3\n'))
+    assert fixed.to_toml() == written.to_toml()
+    assert [(c.first, c.second) for c in fixed.correlations] == [("c0", "size_software")]  # its own one dropped
+    assert not priors.distributions["size_hardware"].is_point  # the original is unchanged
+    with pytest.raises(PriorsError, match="parameter 'size_hardware': value -1 is not allowed; must be in"):
+        priors.with_point("size_hardware", -1)
+    with pytest.raises(PriorsError, match="unknown parameter 'size_hardwar' .*did you mean 'size_hardware'"):
+        priors.with_point("size_hardwar", 1)
+    with pytest.raises(PriorsError, match="'software_pause_end' must be >= 'software_pause_start'"):
+        load_priors(TAKEOFF, text="[params]\nsoftware_pause_start = 2025\nsoftware_pause_end = 2030\n").with_point(
+            "software_pause_end", 2020)
