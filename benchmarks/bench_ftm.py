@@ -65,8 +65,8 @@ def parameter_sets(count_: int, seed: int) -> list[dict]:
     from overhang_jax._ftm import ORIGINAL_PARAMETERS
 
     results = oj.run("ftm", draws=4 * count_ + 8, seed=seed, progress=False)
-    params = results["prior"].to_dataset()
-    admissible = results["prior_predictive"]["inadmissible"].values == 0
+    params = oj.parameters(results)  # every parameter of each draw, its point values included
+    admissible = oj.outputs(results)["inadmissible"].values == 0
     rows = [{name: float(params[name].values[i]) for name in ORIGINAL_PARAMETERS}
             for i in range(len(admissible)) if admissible[i]]
     return rows[:count_]
