@@ -647,7 +647,7 @@ def plot_sobol(indices: xr.Dataset, output: str, path: str | os.PathLike | None 
         high = np.clip(table[f"{kind}_high"] - table[kind], 0, None)
         ax.barh(y + offset, table[kind], height=0.4, color=colour, label=label,
                 xerr=np.vstack([low, high]), error_kw={"elinewidth": 1, "capsize": 2})
-    ax.set_yticks(y, [name.replace("_", " ") for name in table.index])
+    ax.set_yticks(y, list(table.index))  # as in the priors file, so a reader can look them up or paste them
     ax.axvline(0, color="k", linewidth=0.8)
     if table["ST"].isna().all():
         dropped = int(indices["dropped_base_samples"].sel(output=output))

@@ -128,6 +128,11 @@ def test_cli_prints_the_ranked_table_and_writes_file_and_plot(tmp_path, capsys):
     assert "assume independent inputs" in stdout
     assert (tmp_path / "sens.png").read_bytes()[:4] == b"\x89PNG"
     import xarray as xr
+    # The bars are labelled with the parameters' names as the priors file spells them, strongest on top.
+    with xr.open_dataset(out, engine="h5netcdf") as indices:
+        fig = oj.plots.plot_sobol(indices.load(), "max_speed")
+    labels = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert labels[::-1] == [line[0] for line in lines][:len(labels)]
     with xr.open_dataset(out, engine="h5netcdf") as saved:
         assert saved.attrs["base_samples"] == 128 and "S1" in saved
     code = main(["sensitivity", "takeoff", "--output", "speed"])
