@@ -537,10 +537,11 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
                     transform=ax.transAxes)
         ax.axvline(0, color="k", linewidth=0.8)
         units = data[name].attrs.get("units", "")
-        ax.set_xlabel(f"B - A: {name.replace('_', ' ')}" + (f" ({units})" if units and units != "1" else ""))
+        units = units if units != "1" else ""  # a pure number: no unit written
+        ax.set_xlabel(f"B - A: {name.replace('_', ' ')}" + (f" ({units})" if units else ""))
         # "Same" is within the output's tolerance, which can hold more draws than the spike of exact zeros.
         tolerance = table.loc[name, "tolerance"]
-        same = f"P(same, within {tolerance:g}{' ' + units if units and units != '1' else ''})" if tolerance else "P(equal)"
+        same = f"P(same, within {tolerance:g}{' ' + units if units else ''})" if tolerance else "P(equal)"
         ax.set_title(f"P(B worse) = {table.loc[name, 'p_b_worse']:.3f}, {same} = {table.loc[name, 'p_equal']:.3f}",
                      fontsize=9)
     for ax in list(axes.flat)[len(names):]:
