@@ -62,7 +62,7 @@ ORIGINAL = textwrap.dedent("""
 def parameter_sets(count_: int, seed: int) -> list[dict]:
     """The first admissible draws of the ftm priors: the original's 67 parameters of each."""
     import overhang_jax as oj
-    from overhang_jax._ftm import ORIGINAL_PARAMETERS
+    from overhang_jax.models._ftm import ORIGINAL_PARAMETERS
 
     results = oj.run("ftm", draws=4 * count_ + 8, seed=seed, progress=False)
     params = oj.parameters(results)  # every parameter of each draw, its point values included
@@ -120,7 +120,7 @@ def cost_per_draw_step() -> tuple[float, float]:
     import jax.numpy as jnp
 
     import overhang_jax as oj
-    from overhang_jax import _ftm
+    from overhang_jax.models import _ftm
 
     def one_step(params, constants, state):
         return _ftm._advance(params, constants, state, jnp.int32(300), True)[0]

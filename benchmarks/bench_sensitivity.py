@@ -22,7 +22,7 @@ jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
 import numpy as np  # noqa: E402
 
 import overhang_jax as oj  # noqa: E402
-from overhang_jax._sensitivity import SaltelliDesign, saltelli_estimates  # noqa: E402
+from overhang_jax.studies._sensitivity import SaltelliDesign, saltelli_estimates  # noqa: E402
 
 OUTPUT = "max_speed"
 

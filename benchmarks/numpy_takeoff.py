@@ -15,7 +15,7 @@ chunks of draws, never over draws.
 * :func:`summary` gives the table of ``overhang_jax.summary`` (mean, sd, 5/50/95%
   quantiles and the 90% HDI of the finite draws, plus the non-finite count).
 
-The equations and their floating-point order follow overhang_jax/_takeoff.py
+The equations and their floating-point order follow overhang_jax/models/_takeoff.py
 line by line, so on the same parameter arrays both give the same takeoff and
 end steps. ``python benchmarks/numpy_takeoff.py`` checks that against the JAX
 package (see :func:`check_against_jax`).
@@ -33,7 +33,7 @@ import pandas as pd
 import scipy.special
 
 import overhang_jax as oj
-from overhang_jax._takeoff import MAX_STEPS, RATE_UNIT_YEARS
+from overhang_jax.models._takeoff import MAX_STEPS, RATE_UNIT_YEARS
 
 Params = dict[str, np.ndarray | np.floating]
 """Parameter name -> values of a batch of draws (an array) or of all of them (a numpy scalar)."""
@@ -119,7 +119,7 @@ def _per_draw(values, n: int) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------
-# The equations (overhang_jax/_takeoff.py, same names, same order of operations).
+# The equations (overhang_jax/models/_takeoff.py, same names, same order of operations).
 # Pool quantities are tuples (investment, hardware, software) of arrays or scalars.
 
 

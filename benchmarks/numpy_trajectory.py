@@ -53,8 +53,8 @@ from pathlib import Path
 import numpy as np
 
 import overhang_jax as oj
-from overhang_jax._runner import KEPT_TRAJECTORIES
-from overhang_jax._trajectory import GROWTH_WINDOW_YEARS, LOG10_2, START_YEAR, YEARS
+from overhang_jax.models._schema import KEPT_TRAJECTORIES
+from overhang_jax.models._trajectory import GROWTH_WINDOW_YEARS, LOG10_2, START_YEAR, YEARS
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from numpy_takeoff import sample_priors  # noqa: E402  (inverse-CDF sampling of any overhang_jax priors)

@@ -15,24 +15,24 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 _EXPORTS = {
-    "FTM": "._ftm",
-    "INFERENCE": "._inference",
-    "copies_multiplier": "._inference",
-    "Model": "._model",
-    "Output": "._model",
-    "Parameter": "._model",
-    "Priors": "._priors",
-    "PriorsError": "._priors",
-    "PriorsWarning": "._priors",
-    "load_priors": "._priors",
-    "evaluate": "._evaluate",
-    "scenarios": "._scenarios",
-    "RunError": "._runner",
-    "compare": "._runner",
-    "get_model": "._runner",
-    "run": "._runner",
-    "TAKEOFF": "._takeoff",
-    "TRAJECTORY": "._trajectory",
+    "FTM": ".models._ftm",
+    "INFERENCE": ".models._inference",
+    "copies_multiplier": ".models._inference",
+    "Model": ".models._schema",
+    "Output": ".models._schema",
+    "Parameter": ".models._schema",
+    "Priors": ".priors._priors",
+    "PriorsError": ".priors._priors",
+    "PriorsWarning": ".priors._priors",
+    "load_priors": ".priors._priors",
+    "evaluate": ".engine._evaluate",
+    "scenarios": ".priors._scenarios",
+    "RunError": "._errors",
+    "compare": ".engine._run",
+    "get_model": ".models._registry",
+    "run": ".engine._run",
+    "TAKEOFF": ".models._takeoff",
+    "TRAJECTORY": ".models._trajectory",
     "ResultsError": "._results",
     "load": "._results",
     "nonfinite_counts": "._results",
@@ -40,41 +40,43 @@ _EXPORTS = {
     "outputs": "._results",
     "parameters": "._results",
     "save": "._results",
-    "compare_summary": "._analysis",
-    "comparison_findings": "._analysis",
-    "comparison_notes": "._analysis",
-    "format_comparison": "._analysis",
-    "format_summary": "._analysis",
-    "policy_shares": "._analysis",
-    "rank_correlations": "._analysis",
-    "summary": "._analysis",
-    "trajectory_bands": "._analysis",
-    "sobol_indices": "._sensitivity",
-    "format_sweep": "._sweep",
-    "sweep": "._sweep",
-    "sweep_run": "._sweep",
-    "sweep_shares": "._sweep",
-    "sweep_summary": "._sweep",
-    "write_report": "._report",
+    "compare_summary": ".studies._comparison",
+    "comparison_findings": ".studies._comparison",
+    "comparison_notes": ".studies._comparison",
+    "format_comparison": ".studies._comparison",
+    "format_summary": ".studies._summaries",
+    "policy_shares": ".studies._comparison",
+    "rank_correlations": ".studies._summaries",
+    "summary": ".studies._summaries",
+    "trajectory_bands": ".studies._summaries",
+    "sobol_indices": ".studies._sensitivity",
+    "format_sweep": ".studies._sweep",
+    "sweep": ".studies._sweep",
+    "sweep_run": ".studies._sweep",
+    "sweep_shares": ".studies._sweep",
+    "sweep_summary": ".studies._sweep",
+    "write_report": ".present._report",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
-    from ._analysis import (compare_summary, comparison_findings, comparison_notes, format_comparison,
-                            format_summary, policy_shares, rank_correlations, summary, trajectory_bands)
-    from ._evaluate import evaluate
-    from ._ftm import FTM
-    from ._inference import INFERENCE, copies_multiplier
-    from ._model import Model, Output, Parameter
-    from ._priors import Priors, PriorsError, PriorsWarning, load_priors
-    from ._report import write_report
+    from .studies._summaries import format_summary, rank_correlations, summary, trajectory_bands
+    from .studies._comparison import compare_summary, comparison_findings, comparison_notes, format_comparison, policy_shares
+    from .engine._evaluate import evaluate
+    from .models._ftm import FTM
+    from .models._inference import INFERENCE, copies_multiplier
+    from .models._schema import Model, Output, Parameter
+    from .priors._priors import Priors, PriorsError, PriorsWarning, load_priors
+    from .present._report import write_report
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
-    from ._runner import RunError, compare, get_model, run
-    from ._scenarios import scenarios
-    from ._sensitivity import sobol_indices
-    from ._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
-    from ._takeoff import TAKEOFF
-    from ._trajectory import TRAJECTORY
+    from ._errors import RunError
+    from .engine._run import compare, run
+    from .models._registry import get_model
+    from .priors._scenarios import scenarios
+    from .studies._sensitivity import sobol_indices
+    from .studies._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
+    from .models._takeoff import TAKEOFF
+    from .models._trajectory import TRAJECTORY
 
 
 def __getattr__(name: str):

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import xarray as xr
 
-from ._model import Model
+from .models._schema import KEPT_TRAJECTORIES, Model
 
 LAYOUT_VERSION = 2
 """Version of the file layout; files of layout 1 (overhang_jax 0.1.0) are refused on load."""
@@ -342,7 +342,6 @@ def _planned(model: Model, varying, constants, draws: int, dtype: np.dtype, attr
     zeros = np.broadcast_to(np.zeros((), dtype), (draws,))
     series = {}
     if model.trajectories is not None:
-        from ._runner import KEPT_TRAJECTORIES
 
         spec = model.trajectories
         for each in spec.series:

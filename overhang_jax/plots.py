@@ -1,6 +1,6 @@
 """Figures of a run: each function takes the results and returns a matplotlib Figure."""
 
-from ._plots import (
+from .present._figures import (
     default_plots,
     plot_differences,
     plot_distribution,

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax._cli import main
+from overhang_jax.cli import main
 
 
 def test_scenario_names_and_model_names_are_accepted_wherever_a_priors_file_is():

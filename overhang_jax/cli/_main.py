@@ -1,0 +1,897 @@
+"""The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
+scenarios``.
+
+Bad input (a wrong priors file, an impossible argument) prints one line
+``overhang-jax: error: ...`` and exits with status 2, before any compute.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from ..models._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
+# Re-exported for code written when they lived here (the notebooks); they belong to _scenarios.
+from ..priors._scenarios import shipped_scenarios  # noqa: F401
+
+EXIT_BAD_INPUT = 2
+EXIT_NONFINITE = 3
+DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
+"""Seconds a process of a distributed run waits for the others (JAX's own default)."""
+
+
+class CliError(Exception):
+    pass
+
+
+def _count(text: str) -> int:
+    """A positive whole number, written 1000000 or 1e6."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
+    if not value.is_integer() or value <= 0 or value > 2**62:
+        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
+    return int(value)
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'") from None
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'") from None
+    if not 0 < value < math.inf:
+        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
+    return value
+
+
+def _resolve_priors(value: str | None) -> Path | None:
+    """A priors path, or the name of a shipped scenario: the file it names."""
+    from ..priors._scenarios import resolve
+
+    if value is None:
+        return None
+    try:
+        return resolve(value)[0]
+    except FileNotFoundError as err:
+        raise CliError(str(err)) from None
+
+
+def _check_paths(files: list[tuple[str, Path]], checkpoint: Path | None = None,
+                 inputs: tuple[Path | None, ...] = ()) -> None:
+    """Refuse now, not after the run, every path a command would write that cannot be written.
+
+    ``files`` are (option or kind, path) of each file; ``checkpoint`` a
+    directory; ``inputs`` the files read (the priors), which are never
+    overwritten.
+    """
+    for label, path in files:
+        if path.exists():
+            if not path.is_file():
+                raise CliError(f"{label} '{path}' exists and is not a regular file (a directory, device or FIFO); "
+                               "choose another path")
+            for source in inputs:
+                if source is not None and source.exists() and os.path.samefile(path, source):
+                    raise CliError(f"{label} '{path}' is the priors file, which would be overwritten; choose "
+                                   "another path")
+        _check_parent(label, path)
+    if checkpoint is not None:
+        if checkpoint.exists():
+            if not checkpoint.is_dir():
+                raise CliError(f"--checkpoint '{checkpoint}' exists and is not a directory")
+            if not os.access(checkpoint, os.W_OK | os.X_OK):
+                raise CliError(f"--checkpoint '{checkpoint}' is not writable")
+        else:
+            _check_parent("--checkpoint", checkpoint)
+
+
+def _check_parent(label: str, path: Path) -> None:
+    parent = path.parent
+    if not parent.is_dir():
+        problem = "is not a directory" if parent.exists() else "does not exist"
+        raise CliError(f"{label} '{path}': directory '{parent}' {problem}")
+    if not os.access(parent, os.W_OK | os.X_OK):  # also false on a read-only mount, even for root
+        raise CliError(f"{label} '{path}': directory '{parent}' is not writable")
+
+
+def _existing_ancestor(path: Path) -> Path:
+    """The nearest directory at or above ``path`` that exists: where its bytes would go."""
+    path = path.absolute()
+    while not path.is_dir():
+        path = path.parent
+    return path
+
+
+PLOT_BYTES = 400_000
+"""Room left for each figure (the default PNGs measure 60-200 kB)."""
+
+
+def _check_space(needs: list[tuple[Path, int]]) -> None:
+    """Fail now if a file system cannot hold what a command writes there: ``needs`` are (path, bytes)."""
+    import shutil
+
+    by_device: dict[int, tuple[Path, int, list[str]]] = {}  # file system -> (a directory, bytes, paths)
+    for path, size in needs:
+        where = _existing_ancestor(path)
+        directory, needed, named = by_device.get(where.stat().st_dev, (where, 0, []))
+        by_device[where.stat().st_dev] = (directory, needed + size, [*named, f"'{path}'"])
+    for directory, needed, named in by_device.values():
+        free = shutil.disk_usage(directory).free
+        if free < needed:
+            raise CliError(f"not enough space in '{directory}' for {', '.join(named)}: about {_size(needed)} "
+                           f"needed, {_size(free)} free")
+
+
+def _size(count: int) -> str:
+    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if count >= scale:
+            return f"{count / scale:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def _checkpoint_bytes(model, priors, args, directory: Path) -> int:
+    """Room a checkpoint still needs: the whole of it less the chunks already saved there."""
+    from ..engine._run import estimated_checkpoint_bytes
+    from ..models._registry import DEFAULT_CHUNK_SIZE
+
+    whole = estimated_checkpoint_bytes(model, priors, args.draws, args.chunk_size or DEFAULT_CHUNK_SIZE,
+                                       args.float64)
+    saved = sum(p.stat().st_size for p in directory.rglob("chunk_*.npz")) if directory.is_dir() else 0
+    return max(whole - saved, 0)
+
+
+def _start_distributed(args) -> bool:
+    """Join a jax.distributed run if asked to; True in every process but the first.
+
+    With --distributed alone JAX finds the cluster itself (SLURM, Open MPI,
+    Kubernetes, Cloud TPU); --coordinator, --num-processes and --process-id
+    set it by hand. Every process computes its share of each chunk; process
+    0 gathers the results and writes them.
+    """
+    import threading
+
+    import jax
+
+    if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
+        return False
+    # CPU processes need a collectives backend to exchange results (GPUs and TPUs have their own).
+    jax.config.update("jax_cpu_collectives_implementation", "gloo")
+    timeout = args.distributed_timeout
+    who = (f"process {args.process_id} of {args.num_processes}" if args.process_id is not None
+           and args.num_processes else "this process")
+    where = f"coordinator {args.coordinator}" if args.coordinator else "the coordinator found from the environment"
+
+    def give_up():
+        # JAX would abort the process with a C++ stack trace after its own timeout: say why, and leave first.
+        print(f"overhang-jax: error: {who}: the other processes of the distributed run did not join within "
+              f"{timeout:g} s ({where}); start every process, or allow more time with --distributed-timeout",
+              file=sys.stderr, flush=True)
+        os._exit(EXIT_BAD_INPUT)
+
+    print(f"{who}: joining the distributed run ({where}); waiting up to {timeout:g} s for the others",
+          file=sys.stderr, flush=True)
+    watchdog = threading.Timer(timeout, give_up)
+    watchdog.daemon = True
+    watchdog.start()
+    try:
+        jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
+                                   process_id=args.process_id, initialization_timeout=math.ceil(timeout) + 60)
+    except (ValueError, RuntimeError) as err:
+        raise CliError(f"cannot start the distributed run: {err}") from None
+    finally:
+        watchdog.cancel()
+    return jax.process_index() > 0
+
+
+def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("running on several processes (README: Running on a cluster)")
+    group.add_argument("--distributed", action="store_true",
+                       help="join a jax.distributed run, the cluster found from the environment (SLURM, ...)")
+    group.add_argument("--coordinator", metavar="HOST:PORT", help="address of process 0 (implies --distributed)")
+    group.add_argument("--num-processes", type=_count, help="number of processes (implies --distributed)")
+    group.add_argument("--process-id", type=int, help="this process's index, 0 .. N-1 (implies --distributed)")
+    group.add_argument("--distributed-timeout", type=_seconds, default=DEFAULT_DISTRIBUTED_TIMEOUT, metavar="SECONDS",
+                       help="give up if the other processes have not joined within this time (default "
+                            f"{DEFAULT_DISTRIBUTED_TIMEOUT:g})")
+
+
+def _use_all_cpu_cores() -> None:
+    # XLA runs one CPU device on one thread; one device per core uses them all.
+    # A device count set by the user through XLA_FLAGS wins.
+    import jax
+
+    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
+        jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+
+
+def _print_summary(results) -> None:
+    from ..studies._summaries import format_summary, summary
+
+    attrs = results.attrs
+    if attrs["sampler"] == "given":  # parameter sets evaluated (overhang-jax eval): nothing sampled
+        print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} parameter sets given in "
+              f"{attrs['parameter_sets']} (set i is draw i), {attrs['dtype']}")
+    else:
+        print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
+              f"sampler {attrs['sampler']}, {attrs['dtype']}, priors: {attrs['priors_source']}")
+    table = summary(results)
+    print(format_summary(table))
+    nonfinite = table["nonfinite"]
+    if nonfinite.any():
+        print("non-finite draws are excluded from the statistics above and kept in the file:")
+        for name, count in nonfinite[nonfinite > 0].items():
+            print(f"  {name}: {count:,} of {attrs['draws']:,} ({100 * count / attrs['draws']:.3g}%)")
+
+
+class TooManyNonfinite(Exception):
+    """More draws than allowed came out NaN or infinite (the results are still written)."""
+
+
+def _check_nonfinite(results, limit: float, label: str = "") -> None:
+    from .._results import NONFINITE_GROUP, nonfinite_counts
+    from ..models._registry import get_model
+
+    draws = int(results.attrs["draws"])
+    by_definition = {o.name for o in get_model(results.attrs["model"]).outputs if o.undefined}
+    over = {name: count for name, count in nonfinite_counts(results).items()
+            if count > limit * draws and name not in by_definition}
+    if over:
+        listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
+        raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "
+                               f"their draw indices are in the results' '{NONFINITE_GROUP}' group "
+                               "(--max-nonfinite-share sets the limit)")
+
+
+def _share(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'") from None
+    if not 0 <= value <= 1:
+        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'")
+    return value
+
+
+def _nonfinite_limit(args, model) -> float:
+    """--max-nonfinite-share, or the model's own default."""
+    return args.max_nonfinite_share if args.max_nonfinite_share is not None else model.nonfinite_share_limit
+
+
+def _out_path(value: str | None, default: str) -> Path:
+    if value is not None:
+        return Path(value)
+    path = Path(default)
+    path.parent.mkdir(exist_ok=True)  # the default place; a directory the user names must exist
+    return path
+
+
+def _save_results(results, out: Path, runs: dict, checkpoint: Path | None) -> None:
+    """Save results (a run or a comparison) to ``out``; if that fails, keep the computed draws.
+
+    ``runs`` maps each run's checkpoint directory, relative to a checkpoint
+    (``.`` for a run, ``a`` and ``b`` for a comparison), to its results and
+    priors. With a checkpoint the draws are in it already; without one they
+    are saved as a checkpoint beside ``out`` when there is room, from which
+    the same command writes the results without computing them again.
+    """
+    from .._results import save
+
+    try:
+        save(results, out)
+        return
+    except OSError as err:
+        failure = f"cannot write '{out}': {err.strerror or err}"
+    if checkpoint is not None:
+        raise CliError(f"{failure}; the computed draws are kept in the checkpoint '{checkpoint}': free some space, "
+                       "then re-run the same command to write the results without computing them again")
+    rescue = out.with_name(out.name + ".checkpoint")
+    if _rescue(rescue, runs):
+        raise CliError(f"{failure}; the computed draws are saved in '{rescue}': free some space, then re-run the "
+                       f"same command with --checkpoint {rescue} to write the results without computing them again")
+    raise CliError(f"{failure}, and there is no room to keep the computed draws beside it; free some space, or "
+                   "re-run with --checkpoint DIR (on a disk with room) to keep each chunk as it is computed")
+
+
+def _rescue(directory: Path, runs: dict) -> bool:
+    """Save finished runs as a checkpoint in ``directory`` (a new one); False, leaving nothing, if they
+    do not fit."""
+    import shutil
+
+    from ..engine._run import save_checkpoint
+
+    if directory.exists() or not directory.parent.is_dir():
+        return False
+    try:
+        directory.mkdir()
+        for relative, (results, priors) in runs.items():
+            save_checkpoint(results, priors, directory / relative)
+    except (OSError, ValueError):
+        shutil.rmtree(directory, ignore_errors=True)
+        return False
+    return True
+
+
+def _write_or_fail(what: str, write, kept: str) -> None:
+    """Write ``what`` through ``write()``; a failure is one line saying what is kept."""
+    try:
+        write()
+    except OSError as err:
+        raise CliError(f"cannot write {what}: {err.strerror or err}; {kept}") from None
+
+
+def _report_speed(draws: int, resumed: int, elapsed: float, out: Path, noun: str = "draws") -> None:
+    if resumed == draws:
+        print(f"all {draws:,} {noun} read from the checkpoint; wrote {out}")
+        return
+    computed = draws - resumed
+    read = f"{resumed:,} {noun} read from the checkpoint, " if resumed else ""
+    rate = computed / elapsed
+    print(f"{read}{computed:,} {noun} computed in {elapsed:.2f} s, including JIT compilation "
+          f"({f'{rate:,.0f}' if rate >= 10 else f'{rate:.2g}'} {noun}/s); wrote {out}")
+
+
+def _cmd_run(args) -> None:
+    from ..present._figures import default_plot_paths, default_plots
+    from ..priors._priors import load_priors
+    from .._results import estimated_bytes, planned_results
+    from ..engine._run import run
+    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+
+    model = get_model(args.model)
+    out = _out_path(args.out, f"results/{model.name}.nc")
+    priors_path = _resolve_priors(args.priors)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    priors = load_priors(model, args.priors)  # validated here, before any compute
+    planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, _checkpoint_bytes(model, priors, args, checkpoint))] if checkpoint else [])])
+    _use_all_cpu_cores()
+    helper = _start_distributed(args)
+    started = time.perf_counter()
+    results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+                  chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=checkpoint,
+                  float64=args.float64, method=args.method, outputs_only=args.outputs_only)
+    elapsed = time.perf_counter() - started
+    if helper:
+        print(f"process {results.attrs['process']}: done; process 0 writes {out}")
+        return
+    _save_results(results, out, {".": (results, priors)}, checkpoint)
+    _print_summary(results)
+    _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                       f"the results are in '{out}'")
+        for path in plots:
+            print(f"wrote {path}")
+    _check_nonfinite(results, _nonfinite_limit(args, model))
+
+
+def _scenario_model(path: Path) -> str:
+    """The model a priors file declares (``model = "..."``)."""
+    import tomllib
+
+    try:
+        document = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise CliError(f"{path}: cannot read a priors file: {err}") from None
+    if not isinstance(document.get("model"), str):
+        raise CliError(f'{path}: a scenario file for compare must say which model it is for (model = "...")')
+    return document["model"]
+
+
+def _print_comparison(comparison) -> None:
+    from .._results import scenario_name
+    from ..studies._comparison import compare_summary, comparison_findings, format_comparison
+
+    attrs = comparison.attrs
+    print(f"{attrs['model']}: B = {scenario_name(attrs['scenario_b'])} against A = "
+          f"{scenario_name(attrs['scenario_a'])}, {int(attrs['draws']):,} paired draws (seed {attrs['seed']}, "
+          f"{attrs['dtype']}); draw i of A and of B share every random number, so each difference B - A is "
+          "what B changes in that draw.")
+    print("\nWhat it says (a difference within an output's tolerance, given in the table, counts as none):")
+    for sentence in comparison_findings(comparison):
+        print(f"- {sentence}")
+    print("\nPaired differences B - A. 'worse if': the direction that is worse from a safety view (earlier TAI, "
+          "faster growth, a bigger overhang, a shorter takeoff); 'B worse', 'same' (within the tolerance, in the "
+          "output's units) and 'B better': shares of the draws with a finite difference.")
+    print(format_comparison(compare_summary(comparison)))
+
+
+def _cmd_compare(args) -> None:
+    from ..present._figures import comparison_figure_names, default_plots
+    from ..priors._priors import load_priors
+    from .._results import estimated_bytes, planned_comparison
+    from ..engine._run import compare
+    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+
+    paths = [_resolve_priors(value) for value in (args.scenario_a, args.scenario_b)]
+    names = {_scenario_model(path) for path in paths}
+    if len(names) != 1:
+        raise CliError(f"the two scenarios are for different models ({', '.join(sorted(names))})")
+    model = get_model(names.pop())
+    out = _out_path(args.out, f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
+                                      for name in comparison_figure_names(model.name)]
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
+    priors = [load_priors(model, value) for value in (args.scenario_a, args.scenario_b)]  # before any compute
+    planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / label)
+                                      for label, p in zip("ab", priors)))] if checkpoint else [])])
+    _use_all_cpu_cores()
+    helper = _start_distributed(args)
+    started = time.perf_counter()
+    comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
+                         checkpoint=checkpoint, outputs_only=args.outputs_only)
+    elapsed = time.perf_counter() - started
+    if helper:
+        print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
+        return
+    _save_results(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", priors)}, checkpoint)
+    _print_comparison(comparison)
+    resumed = sum(int(comparison[label].attrs["draws_from_checkpoint"]) for label in "ab")
+    _report_speed(2 * args.draws, resumed, elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(comparison, out.with_suffix("")),
+                       f"the comparison is in '{out}'")
+        for path in plots:
+            print(f"wrote {path}")
+    for label in ("a", "b"):
+        _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
+
+
+def _cmd_eval(args) -> None:
+    from ..engine._evaluate import evaluate, given_draws, read_parameter_sets
+    from .._results import estimated_bytes, planned_evaluation, save
+    from ..models._registry import get_model
+
+    model = get_model(args.model)
+    params = Path(args.params)
+    out = _out_path(args.out, f"results/{model.name}_{params.stem}.nc")
+    _check_paths([("--out", out)], None, (params,))
+    table = read_parameter_sets(params)
+    label = params.name
+    sets = given_draws(model, table, "float64" if args.float64 or model.requires_float64 else "float32", label)
+    _check_space([(out, estimated_bytes(planned_evaluation(model, sets, float64=args.float64),
+                                        _nonfinite_limit(args, model)))])
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    results = evaluate(model, table, method=args.method, float64=args.float64,
+                       chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, label=label)
+    elapsed = time.perf_counter() - started
+    _write_or_fail(f"'{out}'", lambda: save(results, out), f"re-run the same command once '{out}' can be written")
+    _print_summary(results)
+    _report_speed(len(sets.table), 0, elapsed, out, "parameter sets")
+    _check_nonfinite(results, _nonfinite_limit(args, model))
+
+
+def _values(text: str) -> list[float]:
+    """--values: comma-separated numbers."""
+    values = []
+    for part in text.split(","):
+        try:
+            values.append(float(part))
+        except ValueError:
+            raise CliError(f"--values must be numbers separated by commas, got '{part.strip()}' in '{text}'") \
+                from None
+    return values
+
+
+def _cmd_sweep(args) -> None:
+    from ..present._figures import SWEEP_FIGURES, default_plots
+    from ..priors._priors import load_priors
+    from .._results import estimated_bytes, planned_results
+    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+    from ..studies._sweep import checkpoint_name, format_sweep, sweep, sweep_priors, sweep_run
+
+    model = get_model(args.model)
+    out = _out_path(args.out, f"results/sweep_{model.name}_{args.param}.nc")
+    priors_path = _resolve_priors(args.priors)
+    checkpoint = Path(args.checkpoint) if args.checkpoint else None
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png") for name in SWEEP_FIGURES]
+    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    priors = load_priors(model, priors_path)
+    values, fixed = sweep_priors(model, priors, args.param, _values(args.values))  # every check, before compute
+    # Every value's run is a file of its own size (the parameters it shares are counted each time: an upper bound).
+    planned = planned_results(model, fixed[0], args.draws, float64=args.float64, outputs_only=args.outputs_only)
+    _check_space([(out, len(values) * estimated_bytes(planned, _nonfinite_limit(args, model))),
+                  *((path, PLOT_BYTES) for path in plots),
+                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / checkpoint_name(args.param, v))
+                                      for v, p in zip(values, fixed)))] if checkpoint else [])])
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    results = sweep(model, priors, param=args.param, values=values, draws=args.draws, seed=args.seed,
+                    sampler=args.sampler, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
+                    checkpoint=checkpoint, outputs_only=args.outputs_only)
+    elapsed = time.perf_counter() - started
+    _save_results(results, out, {checkpoint_name(args.param, v): (sweep_run(results, v), p)
+                                 for v, p in zip(values, fixed)}, checkpoint)
+    print(format_sweep(results))
+    _report_speed(len(values) * args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
+    if plots:
+        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                       f"the sweep is in '{out}'")
+        for path in plots:
+            print(f"wrote {path}")
+    for value in values:
+        _check_nonfinite(sweep_run(results, value), _nonfinite_limit(args, model), f"{args.param} = {value:g}: ")
+
+
+def _print_indices(indices) -> None:
+    """Sobol indices of each output, ranked, with what they assume and what was left out."""
+    from ..studies._sensitivity import ranked
+
+    attrs = indices.attrs
+    for k, output in enumerate(indices["output"].values):
+        print(f"Sobol indices of {output} ({attrs['model']}): {int(attrs['base_samples']):,} base samples, "
+              f"{int(attrs['evaluations']):,} model runs, seed {attrs['seed']}; priors: {attrs['priors_source']}")
+        print(attrs["independence"] + ".")
+        dropped = int(indices["dropped_base_samples"].values[k])
+        if dropped:
+            print(f"{dropped:,} base samples had a non-finite {output} and were left out.")
+        print(ranked(indices, str(output)).to_string(float_format=lambda x: f"{x:.3f}"))
+
+
+def _cmd_sensitivity(args) -> None:
+    import matplotlib.pyplot as plt
+
+    from .._io import write_netcdf
+    from ..present._figures import plot_sobol
+    from ..priors._priors import load_priors
+    from ..models._registry import get_model
+    from ..studies._sensitivity import estimated_indices_bytes, sobol_indices
+
+    model = get_model(args.model)
+    if args.output not in model.output_names:
+        raise CliError(f"model '{model.name}' has no output '{args.output}'; choose from "
+                       f"{', '.join(model.output_names)}")
+    out = _out_path(args.out, f"results/sensitivity_{model.name}_{args.output}.nc")
+    plot = None if args.no_plots else out.with_suffix(".png")
+    priors_path = _resolve_priors(args.priors)
+    _check_paths([("--out", out), *([("plot", plot)] if plot else [])], None, (priors_path,))
+    priors = load_priors(model, args.priors)
+    parameters = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
+    _check_space([(out, estimated_indices_bytes(priors, [args.output], parameters or priors.random_names)),
+                  *([(plot, PLOT_BYTES)] if plot else [])])
+    _use_all_cpu_cores()
+    started = time.perf_counter()
+    indices = sobol_indices(model, priors, outputs=[args.output], parameters=parameters,
+                            base_samples=args.base_samples, seed=args.seed, bootstrap=args.bootstrap,
+                            chunk_size=args.chunk_size)
+    elapsed = time.perf_counter() - started
+    _print_indices(indices)  # first: a failed write below loses nothing
+    _write_or_fail(f"'{out}'", lambda: write_netcdf(out, indices), "the indices are printed above")
+    print(f"in {elapsed:.2f} s, including JIT compilation; wrote {out}")
+    if plot:
+        _write_or_fail(f"the plot '{plot}'", lambda: plt.close(plot_sobol(indices, args.output, plot)),
+                       f"the indices are in '{out}'")
+        print(f"wrote {plot}")
+    dropped = int(indices["dropped_base_samples"].values[0])
+    limit = _nonfinite_limit(args, model)
+    if dropped > limit * args.base_samples:
+        share = dropped / args.base_samples
+        raise TooManyNonfinite(f"{dropped:,} of the {args.base_samples:,} base samples ({100 * share:.3g}%) gave a "
+                               f"non-finite {args.output} and were left out of the indices, more than "
+                               f"--max-nonfinite-share {limit:g} allows")
+
+
+RESULTS_LAYOUT = {
+    "run": (("model", "method", "draws", "seed", "sampler", "dtype", "priors_source"), ("prior_predictive",)),
+    "comparison": (("model", "draws", "seed", "dtype", "scenario_a", "scenario_b"), ("prior_predictive",)),
+    "sobol_indices": (("model", "base_samples", "evaluations", "seed", "priors_source", "independence"), ()),
+    "sweep": (("model", "method", "draws", "seed", "dtype", "param", "priors_source", "priors_toml",
+               "nonfinite_counts"), ("prior_predictive", "constant_data", "nonfinite_draws")),
+}
+"""What `summary` reads from each kind of file: root attributes and groups."""
+
+
+def _load_results(text: str):
+    from .._results import load
+
+    path = Path(text)
+    if not path.is_file():
+        raise CliError(f"results file '{path}' not found")
+    results = load(path)  # a file that is not results, or of an older layout, is a one-line ResultsError
+    kind = results.attrs.get("kind", "run")
+    if kind not in RESULTS_LAYOUT:
+        raise CliError(f"'{path}' is not an overhang-jax results file (unknown kind '{kind}')")
+    attrs, groups = RESULTS_LAYOUT[kind]
+    if results.attrs.get("sampler") == "given":  # parameter sets evaluated: no seed
+        attrs = tuple(a for a in attrs if a != "seed")
+    missing = [f"attribute '{a}'" for a in attrs if a not in results.attrs]
+    missing += [f"group '{g}'" for g in groups if g not in results.children]
+    if missing:
+        raise CliError(f"'{path}' is not a complete overhang-jax results file (no {', '.join(missing)}); it may have "
+                       "been cut short or made by another tool")
+    return results
+
+
+def _cmd_summary(args) -> None:
+    results = _load_results(args.results)
+    kind = results.attrs.get("kind", "run")
+    try:
+        if args.csv is None:
+            if kind == "sobol_indices":
+                _print_indices(results.to_dataset())
+            elif kind == "comparison":
+                _print_comparison(results)
+            elif kind == "sweep":
+                from ..studies._sweep import format_sweep
+
+                print(format_sweep(results))
+            else:
+                _print_summary(results)
+            return
+        table = _summary_table(results, kind)
+    except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
+        raise CliError(f"'{args.results}' is a damaged overhang-jax results file ({type(err).__name__}: {err})") \
+            from None
+    index = {"sobol_indices": ["output", "parameter"], "sweep": ["output", results.attrs.get("param")]}.get(
+        kind, "variable")
+    if args.csv == "-":
+        table.to_csv(sys.stdout, index_label=index)
+        return
+    from .._io import write_atomic
+
+    out = Path(args.csv)
+    _check_paths([("--csv", out)])
+    write_atomic(out, lambda temp: table.to_csv(temp, index_label=index))
+    print(f"wrote {out}")
+
+
+def _summary_table(results, kind: str):
+    """The table `summary --csv` writes: statistics of a run, paired differences of a comparison, or the
+    ranked Sobol indices of each output."""
+    if kind == "sobol_indices":
+        import pandas as pd
+
+        from ..studies._sensitivity import ranked
+
+        indices = results.to_dataset()
+        return pd.concat({str(o): ranked(indices, str(o)) for o in indices["output"].values})
+    if kind == "sweep":
+        from ..studies._sweep import sweep_summary
+
+        return sweep_summary(results)
+    from ..studies._summaries import summary
+    from ..studies._comparison import compare_summary
+
+    return compare_summary(results) if kind == "comparison" else summary(results)
+
+
+def _cmd_report(args) -> None:
+    from ..present._report import write_report
+
+    runs = [_load_results(path) for path in args.results]
+    out = Path(args.out)
+    _check_paths([("--out", out)])
+    write_report(runs, out, sources=args.results)
+    print(f"wrote {out.resolve()}")
+
+
+def _cmd_priors(args) -> None:
+    from ..priors._priors import default_priors_path
+    from ..models._registry import get_model
+
+    sys.stdout.write(default_priors_path(get_model(args.model)).read_text(encoding="utf-8"))
+
+
+def _cmd_scenarios(args) -> None:
+    from ..priors._scenarios import scenario_headers
+
+    headers = scenario_headers(args.model)
+    if not headers:
+        print(f"no shipped scenarios for model '{args.model}': run it with its default priors, or with a priors "
+              f"file of your own (`overhang-jax priors {args.model}` prints the defaults to copy and edit)")
+        return
+    width = max(len(name) for name in headers)
+    print(f"{'scenario':{width}s}  {'model':10s}  description")
+    for name, (model, description, _) in headers.items():
+        print(f"{name:{width}s}  {model:10s}  {description}")
+
+
+def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
+    """The options of every command that sweeps a model: run and compare."""
+    parser.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", metavar="PATH", help=out_help)
+    parser.add_argument("--sampler", choices=["mc", "sobol", "lhs"], default="mc",
+                        help="Monte Carlo, scrambled Sobol or Latin hypercube (default mc)")
+    parser.add_argument("--chunk-size", type=_count, default=None,
+                        help=f"draws per chunk (default {DEFAULT_CHUNK_SIZE}; at most --draws are used); does not "
+                             "change the results")
+    _add_nonfinite_option(parser, nonfinite_scope)
+    parser.add_argument("--float64", action="store_true", help="compute in double precision")
+    parser.add_argument("--outputs-only", action="store_true",
+                        help="keep no parameter per draw, only the outputs (for sweeps of 1e8 draws; the seed and "
+                             "priors in the file draw the parameters again)")
+    parser.add_argument("--checkpoint", metavar="DIR",
+                        help="save each finished chunk here; re-running the same command resumes (also after a "
+                             "crash, a full disk or on other devices)")
+
+
+def _add_nonfinite_option(parser: argparse.ArgumentParser, scope: str) -> None:
+    parser.add_argument("--max-nonfinite-share", type=_share, default=None, metavar="SHARE",
+                        help=f"exit with status 3 (results still written) if more than this share of {scope} "
+                             "is NaN or infinite (default: the model's, 0.01; 0.5 for ftm, where a takeoff not "
+                             "reached by 2100 and an inadmissible parameter set are common answers)")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser; building it imports no JAX, so ``--help`` answers at once."""
+    from .._version import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="overhang-jax",
+        description="Monte Carlo sweeps of AI overhang and takeoff models over uncertain parameters.")
+    parser.add_argument("--version", action="version", version=f"overhang-jax {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    models = list(MODEL_MODULES)
+
+    run_ = commands.add_parser("run", help="sweep a model over draws from its priors",
+                               description="Sweep a model over draws from its priors; print the summary, "
+                                           "write the results (netCDF) and the default plots beside them.")
+    run_.add_argument("model", choices=models, help="model to run")
+    run_.add_argument("--priors", metavar="FILE",
+                      help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
+    _add_sweep_options(run_, "results file (default results/MODEL.nc)", "any output's draws")
+    run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
+    run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
+    _add_cluster_options(run_)
+    run_.set_defaults(func=_cmd_run)
+
+    compare_ = commands.add_parser(
+        "compare", help="run two scenarios on the same draws and compare them draw by draw",
+        description="Run scenarios A and B with the same seed and the same random numbers for every parameter "
+                    "(common random numbers), so each draw's difference B - A is paired. Prints what it says (how "
+                    "often and by how much B is worse or better on the model's headline outputs, and the backfire "
+                    "share), then each output's paired difference with its unit, which way is worse and the "
+                    "shares of draws where B is worse, the same within a tolerance, or better; writes both runs "
+                    "and the differences to one netCDF file, and a plot of the differences beside it.")
+    compare_.add_argument("scenario_a", metavar="A", help="shipped scenario name or priors file: the reference")
+    compare_.add_argument("scenario_b", metavar="B", help="shipped scenario name or priors file: the scenario")
+    _add_sweep_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
+                       "either scenario's draws of any output")
+    compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
+    _add_cluster_options(compare_)
+    compare_.set_defaults(func=_cmd_compare)
+
+    eval_ = commands.add_parser(
+        "eval", help="evaluate a model at given parameter sets (a CSV file, one set per line)",
+        description="Evaluate a model at parameter sets made elsewhere: a CSV file with a header of parameter "
+                    "names and one set per line; a parameter without a column takes its default (`overhang-jax "
+                    "priors MODEL` lists them). Draw i of the results is set i (line i + 2 of the file), computed "
+                    "as a run's draws are; prints the summary and writes the results (netCDF, a run's layout).")
+    eval_.add_argument("model", choices=models, help="model to evaluate")
+    eval_.add_argument("--params", required=True, metavar="FILE.csv", help="the parameter sets")
+    eval_.add_argument("--out", metavar="PATH", help="results file (default results/MODEL_FILE.nc)")
+    eval_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped)")
+    eval_.add_argument("--chunk-size", type=_count, default=None,
+                       help=f"sets per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
+    eval_.add_argument("--float64", action="store_true", help="compute in double precision")
+    _add_nonfinite_option(eval_, "any output's draws")
+    eval_.set_defaults(func=_cmd_eval)
+
+    sweep_ = commands.add_parser(
+        "sweep", help="run a model at each of several values of one parameter, on the same draws",
+        description="Fix one parameter to each of several values in turn and run the model on the same draws "
+                    "at each (same seed, every other parameter drawn with the same random numbers), so the "
+                    "change from value to value is the parameter's effect alone. Prints each output's median "
+                    "and 90%% interval at each value and, for the trajectory model, the policy world's headline "
+                    "shares (backfire, faster growth after the cap, the cap binding); writes one results file "
+                    "with a 'value' dimension and a plot beside it.")
+    sweep_.add_argument("model", choices=models, help="model to sweep")
+    sweep_.add_argument("--priors", metavar="FILE",
+                        help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
+    sweep_.add_argument("--param", required=True, metavar="NAME", help="the parameter to sweep")
+    sweep_.add_argument("--values", required=True, metavar="V1,V2,...",
+                        help="its values, comma-separated (two or more, in its allowed range)")
+    _add_sweep_options(sweep_, "sweep file (default results/sweep_MODEL_PARAM.nc)",
+                       "any output's draws at any value")
+    sweep_.add_argument("--no-plots", action="store_true", help="do not write the plot")
+    sweep_.set_defaults(func=_cmd_sweep)
+
+    sensitivity_ = commands.add_parser(
+        "sensitivity", help="Sobol indices of one output (Saltelli design)",
+        description="First- and total-order Sobol indices of one output over the varying parameters, from a "
+                    "Saltelli design of N base samples (N (d + 2) model runs for d parameters), with bootstrap "
+                    "intervals. Prints the table ranked by total order, writes it (netCDF) and a bar chart.")
+    sensitivity_.add_argument("model", choices=models, help="model to analyse")
+    sensitivity_.add_argument("--output", required=True, help="the output to explain")
+    sensitivity_.add_argument("--priors", metavar="FILE", help="priors file or shipped scenario name")
+    sensitivity_.add_argument("--parameters", metavar="A,B,...",
+                              help="comma-separated parameters to analyse (default: every varying one)")
+    sensitivity_.add_argument("--base-samples", type=_count, default=2**14,
+                              help="base samples N, best a power of two (default 16384)")
+    sensitivity_.add_argument("--bootstrap", type=_count, default=1000, help="bootstrap resamples (default 1000)")
+    sensitivity_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    sensitivity_.add_argument("--out", metavar="PATH", help="indices file (default results/sensitivity_MODEL_OUTPUT.nc)")
+    sensitivity_.add_argument("--chunk-size", type=_count, default=DEFAULT_CHUNK_SIZE,
+                              help=f"model runs per chunk (default {DEFAULT_CHUNK_SIZE})")
+    _add_nonfinite_option(sensitivity_, "the base samples (any of whose model runs is NaN or infinite)")
+    sensitivity_.add_argument("--no-plots", action="store_true", help="do not write the bar chart")
+    sensitivity_.set_defaults(func=_cmd_sensitivity)
+
+    summary_ = commands.add_parser("summary", help="print the summary of a results file",
+                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                               "comparison, of each paired difference), or write them as CSV.")
+    summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
+    summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
+    summary_.set_defaults(func=_cmd_summary)
+
+    report_ = commands.add_parser(
+        "report", help="write a self-contained HTML report of results files",
+        description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
+                    "each results file, its provenance, the full priors, the summary table and the model's "
+                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+    report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
+                         help="results files written by run, compare or sensitivity")
+    report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
+    report_.set_defaults(func=_cmd_report)
+
+    priors_ = commands.add_parser("priors", help="print a model's default priors TOML",
+                                  description="Print the shipped default priors of a model, with the reasoning "
+                                              "behind each range: a file to copy and edit.")
+    priors_.add_argument("model", choices=models)
+    priors_.set_defaults(func=_cmd_priors)
+
+    scenarios_ = commands.add_parser("scenarios", help="list the shipped scenario files",
+                                     description="List the scenario files shipped with the package; pass a "
+                                                 "name to --priors to run one.")
+    scenarios_.add_argument("model", nargs="?", choices=models)
+    scenarios_.set_defaults(func=_cmd_scenarios)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)  # --help and argument errors exit here, before JAX is imported
+    from ..priors._priors import PriorsError
+    from .._results import ResultsError
+    from .._errors import RunError
+
+    try:
+        args.func(args)
+    except BrokenPipeError:
+        # The reader went away (`overhang-jax scenarios | head`): not an error of ours. Point stdout at
+        # devnull so the interpreter's last flush does not fail again, and exit as a piped tool does.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    except (CliError, PriorsError, ResultsError, RunError) as err:
+        print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:  # a file that cannot be read or written, a full disk
+        where = f"'{err.filename}': " if err.filename else ""
+        print(f"overhang-jax: error: {where}{err.strerror or err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except TooManyNonfinite as err:
+        print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_NONFINITE
+    except KeyboardInterrupt:
+        print("overhang-jax: interrupted; re-run with the same --checkpoint to resume", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,542 @@
+"""The runner: chunks of draws, sharded over devices, saved to a checkpoint.
+
+Draw i is a pure function of (seed, i, priors): its unit point comes from the
+sampler by index, so results are bit-identical whatever the chunk size, the
+number of devices, or an interruption and resumption in between (even on
+other devices or with another chunk size: see ``_checkpoint``).
+
+Each chunk is one call of a jit-compiled ``shard_map`` over a 1-D mesh of all
+devices (axis ``draws``): every device runs the vmapped model on its slice of
+the chunk, and its ``while_loop``s stop once its own draws are done. Chunks are
+sized to keep the working set in cache; the next chunk is dispatched before
+the previous one is copied back, so the host work overlaps the compute.
+"""
+
+from __future__ import annotations
+
+import bisect
+import hashlib
+import math
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+from jax.sharding import NamedSharding, PartitionSpec
+
+from ._checkpoint import NPZ_OVERHEAD, Checkpoint, manifest_of
+from .._errors import RunError
+from ..models._schema import KEPT_TRAJECTORIES, Model
+from ..priors._priors import Priors, PriorsError, check_float_width, load_priors
+from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+from ..priors._sampling import SAMPLERS, Sampler
+from .._version import __version__
+
+LOOP_GROUP_SIZES = {"cpu": 128}
+"""Draws stepped together in a model's loops, by platform. On CPU, small groups
+of draws sorted by work take similar numbers of steps (measured best at 64-128
+on a 2-core x86 CPU). An accelerator wants wide groups to fill its cores
+(the default below; not measured, as no GPU was at hand)."""
+ACCELERATOR_LOOP_GROUP_SIZE = 2**14
+
+
+PRIORS_TEXT_LIMIT = 2**16
+"""Bytes of the user's priors text kept in the results (a larger file is named by its hash; the
+resolved priors, which reproduce the run, are always kept whole)."""
+
+
+def positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise RunError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class SampledDraws:
+    """Draws made from priors: draw i's unit point from the sampler, through the priors'
+    copula and inverse CDFs. ``sampler`` is a :class:`Sampler` or a design with its
+    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`)."""
+
+    def __init__(self, priors: Priors, sampler):
+        self.priors, self.sampler = priors, sampler
+        self.varying = priors.random_names
+        """Parameters with a value per draw, in the model's order."""
+        self.fixed = {name: priors.distributions[name].point_value for name in priors.point_names}
+        """The others, one value each."""
+
+    def cache_key(self) -> tuple:
+        return ("sampled", self.priors.structure_key(), self.sampler.cache_key())
+
+    def host_part(self, start: int, count: int) -> np.ndarray:
+        return self.sampler.host_part(start, count)
+
+    def key(self) -> jax.Array:
+        return self.sampler.key()
+
+    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
+        return self.priors.transform(self.sampler.unit_points(key, index, host, dtype), fixed_values)
+
+
+class GivenDraws:
+    """Parameter sets given as a table (:func:`evaluate`): draw i is row i.
+
+    ``table`` holds the values of ``varying`` (rows, len(varying)), float64;
+    ``fixed`` the value of every other parameter.
+    """
+
+    def __init__(self, varying: tuple[str, ...], table: np.ndarray, fixed: Mapping[str, float]):
+        self.varying, self.table, self.fixed = tuple(varying), table, dict(fixed)
+
+    def cache_key(self) -> tuple:
+        return ("given", self.varying, tuple(self.fixed))
+
+    def host_part(self, start: int, count: int) -> np.ndarray:
+        # Past the last set (a chunk's padding, never kept): that set again, a valid one.
+        rows = np.minimum(np.arange(start, start + count), len(self.table) - 1)
+        return self.table[rows]
+
+    def key(self) -> jax.Array:
+        return np.zeros(2, np.uint32)  # nothing is random
+
+    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
+        values = {name: host[..., k].astype(dtype) for k, name in enumerate(self.varying)}
+        values.update({name: jnp.broadcast_to(fixed_values[j].astype(dtype), index.shape)
+                       for j, name in enumerate(self.fixed)})
+        return values
+
+
+_COMPILED: dict[tuple, Callable] = {}
+COMPILED_CACHE_SIZE = 16
+"""Compiled chunk functions kept (least recently used dropped): enough for a
+notebook or a comparison going back and forth between scenarios."""
+
+
+def _chunk_function(model: Model, method: str, source, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
+    """The jitted function of one chunk, reused across runs with the same set-up."""
+    # The seed and the fixed parameter values enter as arguments, so they are not part of
+    # the key (scenarios that differ only in fixed values share one compilation), except
+    # static ones, which are constants of the compiled function.
+    static = tuple((name, source.fixed[name]) for name in model.static_names)
+    cache_key = (model.name, method, source.cache_key(), static, jnp.dtype(dtype).name, tuple(mesh.devices.flat))
+    if cache_key in _COMPILED:
+        _COMPILED[cache_key] = _COMPILED.pop(cache_key)  # now the most recently used
+    else:
+        while len(_COMPILED) >= COMPILED_CACHE_SIZE:
+            del _COMPILED[next(iter(_COMPILED))]  # the least recently used
+        _COMPILED[cache_key] = _build_chunk_function(model, method, source, dtype, mesh)
+    return _COMPILED[cache_key]
+
+
+def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: jax.sharding.Mesh) -> Callable:
+    # Static parameters (point values, checked when the priors loaded) enter as Python floats:
+    # constants of this compiled function, whose cache key holds their values.
+    static = {name: source.fixed[name] for name in model.static_names}
+
+    def with_static(fn):
+        return None if fn is None else (lambda params: fn({**params, **static}))
+
+    simulate = with_static(model.methods[method])
+    work_estimate = with_static(model.work_estimates.get(method))
+    group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
+
+    def batched(key, index, host, draws, points):
+        varying, outputs = simulated(key, index, host, points)
+        series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
+        return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
+
+    def simulated(key, index, host, points):
+        # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
+        # would otherwise compute on a broadcast fixed value once, in scalar code that can round
+        # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
+        params = jax.lax.optimization_barrier(source.parameters(key, index, host, points, dtype))
+        count = index.shape[0]
+        groups = -(-count // group_size)
+        # Only the parameters that vary come back; fixed values are filled in on the host.
+        varying = {n: params[n] for n in source.varying}
+        if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
+            return varying, jax.vmap(simulate)(params)
+
+        def in_groups(params, order):
+            # Run the draws in groups, in ``order`` (the last group padded with copies of its
+            # last draw), one group after another, and put the outputs back in order.
+            padded = jnp.concatenate([order, jnp.full(groups * group_size - count, order[-1])])
+            grouped = jax.tree.map(lambda a: a[padded].reshape(groups, group_size), params)
+            outputs = jax.lax.map(jax.vmap(simulate), grouped)
+            return jax.tree.map(lambda a: jnp.zeros((count, *a.shape[2:]), a.dtype).at[order].set(
+                a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
+
+        if work_estimate is None:  # every draw takes the same steps: groups in draw order
+            return varying, in_groups(params, jnp.arange(count))
+        # Step draws of similar length together, sorted by the estimated work; with no loop
+        # work on this device (say, every draw in closed form), skip the sorting.
+        work = jax.vmap(work_estimate)(params)
+        return varying, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+                                     lambda params: in_groups(params, jnp.argsort(work)), params)
+
+    draws = PartitionSpec("draws")
+    # check_vma=False: point parameters are the same on every device, so loop
+    # carries built from them are not "varying". The only collective is the
+    # psum of the trajectory histograms, replicated on every device.
+    sharded = jax.shard_map(batched, mesh=mesh,
+                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec()),
+                            out_specs=(draws, draws, PartitionSpec()), check_vma=False)
+    return jax.jit(sharded)
+
+
+def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, draws: jax.Array
+                          ) -> dict[str, jax.Array]:
+    """Per-time histogram counts and the series of the kept draws, summed over devices.
+
+    Counts are integers and the kept series are added to zeros, so the sums
+    are exact whatever the number of devices.
+    """
+    if not series:
+        return {}
+    valid = index < draws  # the last chunk is padded
+    kept = (index < KEPT_TRAJECTORIES) & valid
+    slot = jnp.where(kept, index, 0)
+    summaries = {}
+    for each in spec.series:
+        name, values = each.name, series[each.name]  # values: (draws, times)
+        times = values.shape[1]
+        # Bin 0 is underflow, bins 1 .. n the grid, bin n + 1 overflow. A NaN (a draw the
+        # model gives no value, such as a parameter set it leaves out) is not counted.
+        position = jnp.floor((values - each.lower) * (1 / each.bin_width))
+        position = jnp.where(jnp.isnan(position), each.bins, jnp.clip(position, -1, each.bins))
+        bins = position.astype(jnp.int32) + 1
+        counted = valid[:, None] & ~jnp.isnan(values)
+        # One flat scatter-add over (time, bin) cells: ~3x faster on CPU than a 2-D one.
+        cells = jnp.arange(times, dtype=jnp.int32)[None, :] * (each.bins + 2) + bins
+        counts = jnp.zeros(times * (each.bins + 2), jnp.int32).at[cells.ravel()].add(
+            counted.astype(jnp.int32).ravel()).reshape(times, -1)
+        series_kept = jnp.zeros((KEPT_TRAJECTORIES, times), values.dtype).at[slot].add(
+            jnp.where(kept[:, None], values, 0))
+        summaries[f"{name}/counts"] = jax.lax.psum(counts, "draws")
+        summaries[f"{name}/kept"] = jax.lax.psum(series_kept, "draws")
+    return summaries
+
+
+UNIT_COORDINATES = "one per model parameter, by its index in the model's list"
+"""How draws take their unit points (kept in a run's attributes and in its checkpoint's manifest, so a
+checkpoint of draws made another way is refused)."""
+
+
+def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int = 0,
+        sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
+        float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
+        progress: bool | None = None, outputs_only: bool = False):
+    """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
+
+    Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
+    the parameters that vary (group ``prior``) and the outputs (group
+    ``prior_predictive``) of every draw along dims (chain, draw), one chain;
+    point-valued parameters once (group ``constant_data``). See
+    :func:`overhang_jax.summary`.
+
+    ``priors`` is a :class:`Priors`, a path to a priors TOML file, the name
+    of a shipped scenario (:func:`overhang_jax.scenarios`), or None for the
+    shipped defaults. ``seed`` picks the random numbers: each parameter's are
+    a function of the seed, the draw and the parameter alone, so runs with
+    the same seed are paired draw for draw (a parameter two scenarios both
+    leave uncertain with the same prior takes the same value in draw i of
+    each). ``sampler`` is ``mc`` (Monte Carlo), ``sobol`` (scrambled Sobol)
+    or ``lhs`` (Latin hypercube). ``chunk_size`` larger than ``draws`` is
+    clamped. ``checkpoint`` names a directory (its parent must exist) where
+    each finished chunk is saved; the same call resumes from it, whatever the
+    devices or the chunk size, and attribute ``draws_from_checkpoint`` says
+    how many draws were read rather than computed. ``float64`` computes in
+    double precision (always, for a model that ``requires_float64``); priors
+    whose draws overflow float32 need it. ``method`` picks one of the model's
+    methods (default: its first). ``devices`` defaults to all of
+    ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
+    terminal). ``outputs_only`` keeps no parameter per draw (for sweeps too
+    large to keep them; the seed and priors draw them again).
+    """
+    from .._results import to_datatree
+
+    model = get_model(model)
+    if not isinstance(priors, Priors):
+        priors = load_priors(model, priors)
+    elif priors.model.name != model.name:
+        raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
+    draws = positive_int("draws", draws)
+    chunk_size = min(positive_int("chunk_size", chunk_size), draws)
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
+        raise RunError(f"seed must be an integer in [0, 2**32), got {seed!r}")
+    method = method_of(model, method)
+    if isinstance(sampler, str):
+        if sampler not in SAMPLERS:
+            raise RunError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
+        columns = tuple(model.parameter_names.index(name) for name in priors.random_names)
+        sampler_ = Sampler(sampler, int(seed), columns, draws, len(model.parameters))
+    else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
+        sampler_ = sampler
+        if sampler_.width != priors.dimension or sampler_.draws != draws:
+            raise RunError(f"the design has {sampler_.width} coordinates and {sampler_.draws} draws; the "
+                           f"run has {priors.dimension} and {draws}")
+        sampler = repr(sampler)
+    source = SampledDraws(priors, sampler_)
+    devices = list(devices) if devices is not None else jax.devices()
+    dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
+
+    attrs = {
+        "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
+        "sampler": sampler, "unit_coordinates": UNIT_COORDINATES, "chunk_size": chunk_size,
+        "dtype": jnp.dtype(dtype).name, "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
+    }
+    with jax.enable_x64(dtype == jnp.float64):
+        check_float_width(priors, dtype)
+    store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
+    columns, series, resumed = compute_draws(model, method, source, draws, chunk_size, dtype, devices, store, progress,
+                                        outputs_only)
+    attrs.update({"scenario": priors.name, "priors_toml": priors.to_toml(), "priors_source": priors.source,
+                  "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
+                  "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
+                  "process": jax.process_index(), "draws_from_checkpoint": resumed})
+    return to_datatree(model, columns, source.fixed, attrs, series)
+
+
+def method_of(model: Model, method: str | None) -> str:
+    method = method or model.default_method
+    if method not in model.methods:
+        raise RunError(f"model '{model.name}' has no method '{method}'; choose one of {', '.join(model.methods)}")
+    return method
+
+
+def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int, dtype: Any, devices: list,
+             store: Checkpoint | None, progress: bool | None, outputs_only: bool
+             ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
+    """Every draw of ``source``, computed in chunks sharded over ``devices`` or read from ``store``:
+    the columns kept (per draw), the trajectory summaries, and the number of draws read."""
+    # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
+    # padding is never kept, so neither the chunk size nor the devices change the draws.
+    padded = math.ceil(compiled_chunk(draws, chunk_size) / len(devices)) * len(devices)
+    if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
+        raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
+                       f"+ {padded:,}")
+    saved = store.saved(draws) if store else {}
+    kept = (*([] if outputs_only else source.varying), *model.output_names)
+    with jax.enable_x64(dtype == jnp.float64):
+        mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
+                             axis_types=(jax.sharding.AxisType.Auto,))
+        columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
+        series = _empty_series(model, dtype, draws)
+        resumed = _run_chunks(model, method, source, dtype, mesh, _plan(draws, chunk_size, saved), padded, draws,
+                         columns, series, store, progress if progress is not None else sys.stderr.isatty())
+    return columns, series, resumed
+
+
+def compiled_chunk(draws: int, chunk_size: int) -> int:
+    """The draws each chunk's compiled program computes: ``chunk_size``, except for a run of at most
+    DEFAULT_CHUNK_SIZE draws in one chunk, padded to the next of 256 or 4, 5, 6 or 7 times a power of
+    two (at most 25% more draws). Runs of nearby sizes then share one compiled program (compiling
+    takes seconds, and each new size would compile again) at a cost of at most a quarter more work."""
+    if chunk_size < draws or draws > DEFAULT_CHUNK_SIZE:
+        return chunk_size
+    if draws <= 256:
+        return 256
+    step = 2 ** max(0, (draws - 1).bit_length() - 3)
+    return math.ceil(draws / step) * step
+
+
+def _kept_priors_text(text: str) -> str:
+    """The user's priors text, or, beyond PRIORS_TEXT_LIMIT bytes, a note of its size and hash."""
+    data = text.encode()
+    if len(data) <= PRIORS_TEXT_LIMIT:
+        return text
+    return (f"# The priors file ({len(data):,} bytes, sha256 {hashlib.sha256(data).hexdigest()}) is larger than "
+            f"the {PRIORS_TEXT_LIMIT:,} bytes kept in results; the resolved priors in the attribute priors_toml "
+            "reproduce the run.\n")
+
+
+def _plan(draws: int, chunk_size: int, saved: dict[int, int]) -> list[tuple[int, int, bool]]:
+    """(start, stop, saved) of each chunk: the saved chunks that tile the run from draw 0, and chunks of
+    at most ``chunk_size`` computed between them."""
+    starts = sorted(saved)
+    plan, position = [], 0
+    while position < draws:
+        if position in saved:
+            stop, from_store = position + saved[position], True
+        else:
+            later = bisect.bisect_right(starts, position)
+            stop = min(position + chunk_size, starts[later] if later < len(starts) else draws)
+            from_store = False
+        plan.append((position, stop, from_store))
+        position = stop
+    return plan
+
+
+def chunk_layout(model: Model, varying: Sequence[str], dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters and
+    the outputs, and its share of the trajectory summaries (their full shape), with their dtypes."""
+    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names)}
+    spec = model.trajectories
+    if spec is not None:
+        times = len(spec.coords)
+        for each in spec.series:
+            layout[f"{each.name}/counts"] = ((times, each.bins + 2), np.dtype(np.int32))
+            layout[f"{each.name}/kept"] = ((KEPT_TRAJECTORIES, times), jnp.dtype(dtype))
+    return layout
+
+
+def estimated_checkpoint_bytes(model: Model, priors: Priors, draws: int, chunk_size: int, float64: bool) -> int:
+    """Bytes of a run's whole checkpoint: every chunk's columns, summaries and file overhead."""
+    layout = chunk_layout(model, priors.random_names, np.float64 if float64 or model.requires_float64 else np.float32)
+    per_draw = sum(dtype.itemsize for shape, dtype in layout.values() if not shape)
+    per_chunk = sum(dtype.itemsize * math.prod(shape) for shape, dtype in layout.values() if shape)
+    chunks = math.ceil(draws / min(chunk_size, draws))
+    return draws * per_draw + chunks * (per_chunk + NPZ_OVERHEAD + 128 * len(layout))
+
+
+def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> None:
+    """Save a finished run as a checkpoint of one chunk, from which the same run (with this
+    checkpoint) gives its results without computing again."""
+    from .._results import TRAJECTORIES_GROUP, outputs, parameters
+
+    if results.attrs.get("outputs_only"):
+        raise ValueError("a run that keeps outputs only cannot be saved as a checkpoint: its parameters are gone")
+    model = get_model(results.attrs["model"])
+    columns = {**parameters(results).data_vars, **outputs(results).data_vars}
+    arrays = {}
+    for name, (shape, dtype) in chunk_layout(model, priors.random_names, results.attrs["dtype"]).items():
+        if not shape:
+            arrays[name] = np.asarray(columns[name].values, dtype)
+        elif name.endswith("/counts"):  # a chunk's counts are int32, as the devices give them
+            arrays[name] = np.asarray(results[TRAJECTORIES_GROUP][f"{name[:-len('/counts')]}_counts"].values, dtype)
+        else:  # the kept series, padded to KEPT_TRAJECTORIES rows as a chunk's are
+            kept = np.asarray(results[TRAJECTORIES_GROUP][name[:-len("/kept")]].values, dtype)
+            arrays[name] = np.zeros(shape, dtype)
+            arrays[name][: len(kept)] = kept
+    Checkpoint(directory, manifest_of(results.attrs)).save(0, arrays)
+
+
+def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]:
+    """Accumulators of the trajectory histograms (int64) and kept series."""
+    spec = model.trajectories
+    if spec is None:
+        return {}
+    times = len(spec.coords)
+    series = {}
+    for each in spec.series:
+        series[f"{each.name}/counts"] = np.zeros((times, each.bins + 2), np.int64)
+        series[f"{each.name}/kept"] = np.zeros((min(KEPT_TRAJECTORIES, draws), times), jnp.dtype(dtype))
+    return series
+
+
+def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress) -> int:
+    """Compute or load every chunk of ``plan`` into ``columns`` and ``series``; return the number of
+    draws loaded from the checkpoint."""
+    from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
+
+    computed = any(not from_store for _, _, from_store in plan)
+    chunk_fn = _chunk_function(model, method, source, dtype, mesh) if computed else None
+    points = np.asarray(list(source.fixed.values()), np.float64).astype(jnp.dtype(dtype))
+    key = source.key()
+    draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
+    layout = chunk_layout(model, source.varying, dtype)
+
+    multi_process = jax.process_count() > 1
+
+    def dispatch(start, stop):
+        index = np.arange(start, start + padded, dtype=np.int32)
+        host = source.host_part(start, padded)
+        # Each process places only the slices its own devices hold (all of them, in one process).
+        index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
+        host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
+        # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
+        return chunk_fn(key, index, host, np.int32(stop), points)
+
+    def gathered(arrays):
+        """Every process's part of a chunk, on every process (jax.distributed runs only)."""
+        from jax.experimental import multihost_utils
+
+        return {name: (np.asarray(values.addressable_shards[0].data) if name in series
+                       else multihost_utils.process_allgather(values, tiled=True))
+                for name, values in arrays.items()}
+
+    def collect(start, stop, arrays):
+        """Copy a chunk's arrays (numpy, or jax arrays sharded over draws) into the columns kept."""
+        for name, values in arrays.items():
+            if name not in columns and name not in series:
+                continue  # a parameter of a run that keeps outputs only
+            if name in series:  # replicated on every device: one copy is enough
+                part = np.asarray(values.addressable_shards[0].data if isinstance(values, jax.Array) else values)
+                series[name] += part[: len(series[name])]
+                continue
+            # Shard by shard: each device's buffer is copied once, straight into place.
+            shards = ([(s.index[0].start or 0, np.asarray(s.data)) for s in values.addressable_shards]
+                      if isinstance(values, jax.Array) else [(0, values)])
+            for offset, part in shards:
+                first, last = start + offset, min(start + offset + len(part), stop)
+                if first < last:
+                    columns[name][first:last] = part[: last - first]
+
+    # Which chunks are done was decided once, before any compute: in a jax.distributed run every
+    # process must dispatch the same chunks, while process 0 writes new ones.
+    if multi_process:
+        from jax.experimental import multihost_utils
+
+        multihost_utils.sync_global_devices("overhang_jax: checkpoint listed")
+    bar = tqdm(total=draws, unit="draw", disable=not progress or jax.process_index() > 0, smoothing=0.1)
+    pending = None  # (start, stop, device arrays) dispatched but not yet copied back
+    loaded = 0
+    try:
+        for chunk in [*plan, None]:
+            finished = pending
+            pending = None
+            if chunk is not None:
+                start, stop, from_store = chunk
+                if from_store:
+                    collect(start, stop, store.load(start, stop - start, layout))
+                    loaded += stop - start
+                    bar.update(stop - start)
+                else:
+                    pending = (start, stop, dispatch(start, stop))
+            if finished is not None:
+                start, stop, (params, outputs, summaries) = finished
+                arrays = {**params, **outputs, **summaries}
+                if multi_process:
+                    arrays = gathered(arrays)
+                if store and jax.process_index() == 0:  # one writer; every process may read to resume
+                    store.save(start, {n: np.asarray(v)[: None if n in series else stop - start]
+                                       for n, v in arrays.items()})
+                collect(start, stop, arrays)
+                bar.update(stop - start)
+    finally:
+        bar.close()
+    return loaded
+
+
+def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
+            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int = 0,
+            checkpoint: str | os.PathLike | None = None, **run_options):
+    """Run two scenarios on the same draws and take their per-draw differences.
+
+    Common random numbers: both runs use the same seed, and a parameter's
+    random numbers depend on the seed, the draw and the parameter alone, so
+    a parameter both scenarios leave uncertain with the same prior takes the
+    same value in draw i of each, and each difference B - A is paired (as it
+    is between any two runs with the same seed). Each of ``priors_a`` and
+    ``priors_b`` is what :func:`run` takes: :class:`Priors`, a path, a
+    shipped scenario's name or None (the defaults). Returns a DataTree with the two runs
+    under ``a`` and ``b`` and the differences B - A in ``prior_predictive``; see
+    :func:`overhang_jax.compare_summary`. ``checkpoint`` names a directory
+    holding the checkpoints of both runs (``a`` and ``b`` in it);
+    ``run_options`` go to :func:`run`.
+    """
+    from .._results import paired_differences
+
+    model = get_model(model)
+    loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in (priors_a, priors_b)]
+    if checkpoint is not None:
+        try:
+            Path(checkpoint).mkdir(exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
+    runs = [run(model, p, draws=draws, seed=seed, **run_options,
+                checkpoint=None if checkpoint is None else Path(checkpoint) / label)
+            for label, p in zip("ab", loaded)]
+    return paired_differences(model, *runs)

@@ -1,0 +1,1 @@
+"""Presentation: figures (``_figures``) and the self-contained HTML report (``_report``)."""

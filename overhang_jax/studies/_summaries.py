@@ -1,0 +1,122 @@
+"""What the results say: summaries (computed with ArviZ), paired comparisons, rank
+correlations, trajectory bands, and plain sentences about a comparison."""
+
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._results import OUTPUTS_GROUP, TRAJECTORIES_GROUP, outputs, parameters, refuse_sweep
+
+SUMMARY_PROB = 0.9
+SUMMARY_QUANTILES = (0.05, 0.5, 0.95)
+BAND_PROBS = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def summary(results: xr.DataTree, var_names: list[str] | None = None, group: str = OUTPUTS_GROUP) -> pd.DataFrame:
+    """Units, mean, sd, 5/50/95% quantiles and 90% HDI of each variable over its finite draws.
+
+    The statistics are ArviZ's (``arviz_stats``), computed on the finite
+    draws of each variable; ``nonfinite`` counts the draws that were NaN or
+    infinite (a takeoff that never happens, say). There is no r_hat or ESS:
+    the draws are independent.
+    """
+    refuse_sweep(results, "summary", "sweep_summary(results)")
+    data = results[group].to_dataset()
+    names = var_names or list(data.data_vars)
+    # numpy's sorts and partitions release the GIL: one thread per variable uses every core.
+    with ThreadPoolExecutor() as pool:
+        rows = list(pool.map(lambda name: _summary_row(np.asarray(data[name].values).ravel()), names))
+    table = pd.DataFrame(rows, index=names)
+    table.insert(0, "units", [data[name].attrs.get("units", "") for name in names])
+    return table
+
+
+def _summary_row(values: np.ndarray) -> dict[str, float]:
+    from arviz_stats.base import array_stats
+
+    finite = values[np.isfinite(values)]
+    row = dict.fromkeys(("mean", "sd", "q5", "q50", "q95", "hdi90_lower", "hdi90_upper"), np.nan)
+    row["nonfinite"] = int(values.size - finite.size)
+    if finite.size == 0:
+        return row
+    # Moments accumulate in float64 (a float32 sum of 1e7 years drifts); order statistics are exact in any width.
+    wide = finite.astype(np.float64)
+    row["mean"] = float(array_stats.mean(wide))
+    row["sd"] = float(array_stats.std(wide)) if finite.size > 1 else 0.0
+    row["q5"], row["q50"], row["q95"] = (float(q) for q in array_stats.quantile(wide, list(SUMMARY_QUANTILES)))
+    row["hdi90_lower"], row["hdi90_upper"] = (float(x) for x in array_stats.hdi(finite, SUMMARY_PROB))
+    return row
+
+
+def format_summary(table: pd.DataFrame) -> str:
+    """The summary as text, five significant figures (2038.4 stays 2038.4)."""
+    return table.to_string(float_format=lambda x: f"{x:.5g}")
+
+
+def rank_correlations(results: xr.DataTree, output_names: list[str] | None = None,
+                      max_draws: int = 200_000) -> pd.DataFrame:
+    """Spearman rank correlation of each uncertain parameter with each output.
+
+    A cheap screen of which inputs drive an output (monotone effects only;
+    Sobol indices are the full answer). Rows are the parameters that vary,
+    columns the outputs; each output uses the draws where it is finite. Only
+    the first ``max_draws`` draws are used: they are a random sample of the
+    run, and the correlations' sampling error is then below 0.003.
+    """
+    import scipy.stats
+
+    refuse_sweep(results, "rank_correlations")
+    params = parameters(results).isel(draw=slice(0, max_draws))
+    data = outputs(results).isel(draw=slice(0, max_draws))
+    varying = [n for n in params.data_vars if np.ptp(params[n].values) > 0]
+    table = {}
+    for name in output_names or list(data.data_vars):
+        values = np.asarray(data[name].values, dtype=np.float64)
+        finite = np.isfinite(values)
+        column = {}
+        for param in varying:
+            x = np.asarray(params[param].values, dtype=np.float64)[finite]
+            y = values[finite]
+            constant = y.size < 3 or np.ptp(y) == 0
+            column[param] = np.nan if constant else scipy.stats.spearmanr(x, y).statistic
+        table[name] = column
+    return pd.DataFrame(table)
+
+
+def trajectory_bands(results: xr.DataTree, probs: tuple[float, ...] = BAND_PROBS) -> xr.Dataset:
+    """Quantiles of each trajectory at each time, over all draws, from the streamed histograms.
+
+    Each quantile is the midpoint of the bin holding it: within half a bin
+    width (0.005 OOM for the trajectory model) of the exact sample quantile.
+    A quantile below the histogram's range is -inf, above it +inf.
+    """
+    refuse_sweep(results, "trajectory_bands")
+    data = results[TRAJECTORIES_GROUP].to_dataset()
+    out = {}
+    for name in data.data_vars:
+        if not name.endswith("_counts"):
+            continue
+        # The range is the variable's own (or, when every series shares one, the dataset's).
+        attrs = {**data.attrs, **data[name].attrs}
+        width, lower = float(attrs["bin_width"]), float(attrs["lower"])
+        counts = np.asarray(data[name].values)
+        cumulative = np.cumsum(counts, axis=1, dtype=np.int64)
+        total = cumulative[:, -1:]
+        # The k-th smallest draw (k = ceil(q n), at least 1) sits in the first bin whose cumulative count reaches k.
+        ranks = np.maximum(np.ceil(np.asarray(probs)[None, :] * total), 1)
+        index = np.stack([np.searchsorted(row, r) for row, r in zip(cumulative, ranks)])
+        mid = lower + (index - 1 + 0.5) * width
+        mid = np.where(index == 0, -np.inf, np.where(index == counts.shape[1] - 1, np.inf, mid))
+        mid = np.where(total == 0, np.nan, mid)  # a time where no draw has a value (NaN is not counted)
+        base = name[: -len("_counts")]
+        out[base] = xr.Variable((data[name].dims[0], "quantile"), mid, {"units": attrs["units"]})
+    dim = next(iter(out.values())).dims[0]
+    return xr.Dataset(out, coords={dim: data[dim].values, "quantile": np.asarray(probs)})
+
+
+# --------------------------------------------------------------------------
+# The policy world of one trajectory run: its headline shares.

@@ -1,0 +1,369 @@
+"""Sweeps: one parameter fixed to each of several values in turn, on the same draws.
+
+``sweep`` answers "how does the answer change with this lever?" (a cap's
+duration, its level): at every value the same seed gives every other
+parameter the same random numbers (common random numbers), so the change from
+one value to the next is the lever's effect alone, draw by draw. The fixed
+values enter the compiled chunk function as arguments, so every value runs the
+same compiled function: a sweep costs about (number of values) x one run.
+
+The results are one DataTree (docs/results.md): the outputs along (chain,
+draw, value), the parameters that vary once (they are the same at every
+value), the swept parameter as the coordinate ``value``. ``sweep_run`` gives
+the run at one value in the ordinary layout, on which every function of a run
+works.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import hashlib
+import json
+import math
+import numbers
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from .._errors import RunError
+from ..models._schema import Model
+from ..priors._priors import Priors, check_float_width, load_priors
+from .._results import (CHAIN_DIM, CONSTANTS_GROUP, DRAW_DIM, LAYOUT_VERSION, NONFINITE_GROUP, OUTPUTS_GROUP,
+                       PARAMETERS_GROUP, TRAJECTORIES_GROUP, ResultsError)
+
+SWEEP_DIM = "value"
+"""The dimension (and coordinate) of the swept parameter's values."""
+PER_RUN_ATTRS = ("priors_toml", "priors_sha256", "draws_from_checkpoint", "nonfinite_counts", "kind")
+"""Root attributes of each value's run that the sweep's root replaces."""
+
+
+def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, param: str,
+          values: Sequence[float], draws: int, seed: int = 0, checkpoint: str | os.PathLike | None = None,
+          **run_options) -> xr.DataTree:
+    """Run ``model`` with parameter ``param`` fixed to each of ``values`` in turn, on the same draws.
+
+    Every other parameter is drawn from ``priors`` (a :class:`Priors`, a priors
+    file, or None for the defaults) with the same random numbers at every
+    value: value k of the sweep is, bit for bit, the run of ``priors`` with
+    ``param = values[k]`` and the same seed. Values are sorted; each must be a
+    finite number in the parameter's allowed range, two at least, all
+    different. A parameter that fixes the shape of the computation (a static
+    one, such as the trajectory model's step) cannot be swept. All of it is
+    checked before any compute. ``checkpoint`` names a directory holding one
+    checkpoint per value; ``run_options`` (``sampler``, ``chunk_size``,
+    ``float64``, ``method``, ``outputs_only``, ...) go to :func:`run`.
+
+    Returns a DataTree with a ``value`` dimension (docs/results.md); see
+    :func:`sweep_summary`, :func:`sweep_shares`, :func:`sweep_run` and
+    ``oj.plots.plot_sweep``.
+    """
+    from ..engine._run import run
+    from ..models._registry import get_model
+
+    model = get_model(model)
+    base = priors if isinstance(priors, Priors) else load_priors(model, priors)
+    values, fixed = sweep_priors(model, base, param, values)
+    dtype = jnp.float64 if run_options.get("float64") or model.requires_float64 else jnp.float32
+    with jax.enable_x64(dtype == jnp.float64):
+        for each in fixed:  # every value now: each run would check only its own, after the others computed
+            check_float_width(each, dtype)
+    if checkpoint is not None:
+        try:
+            Path(checkpoint).mkdir(exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
+    runs = (run(model, p, draws=draws, seed=seed, **run_options,
+                checkpoint=None if checkpoint is None else Path(checkpoint) / checkpoint_name(param, value))
+            for value, p in zip(values, fixed))  # one at a time: sweep_tree keeps only their outputs
+    return sweep_tree(model, base, param, values, runs)
+
+
+def checkpoint_name(param: str, value: float) -> str:
+    """The checkpoint directory of one value (inside a sweep's checkpoint): a sweep with more values
+    reuses those already computed."""
+    return f"{param}={value!r}"
+
+
+def sweep_priors(model: Model, priors: Priors, param: str, values: Sequence[float]
+                 ) -> tuple[list[float], list[Priors]]:
+    """The sorted values and, for each, ``priors`` with ``param`` fixed to it; every check of a sweep's
+    arguments, before any compute."""
+    if param not in model.parameter_names:
+        hint = difflib.get_close_matches(param, model.parameter_names, n=1)
+        raise RunError(f"unknown parameter '{param}' for model '{model.name}'"
+                       + (f"; did you mean '{hint[0]}'?" if hint else "")
+                       + f" (`overhang-jax priors {model.name}` lists them)")
+    parameter = model.parameter(param)
+    if parameter.static:
+        raise RunError(f"parameter '{param}' cannot be swept: it fixes the shape of the computation "
+                       f"({parameter.doc}), so each value compiles its own function; run each value separately")
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence | np.ndarray):
+        raise RunError(f"values must be a list of numbers, got {values!r}")
+    checked = []
+    for value in values:
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise RunError(f"values of '{param}' must be numbers, got {value!r}")
+        value = float(value)
+        if not math.isfinite(value):
+            raise RunError(f"values of '{param}' must be finite numbers, got {value}")
+        if not parameter.contains(value):
+            raise RunError(f"value {value:g} of '{param}' is not allowed: it must be {parameter.allowed()} "
+                           f"({parameter.doc})")
+        checked.append(value)
+    if len(checked) < 2:
+        raise RunError(f"a sweep needs at least 2 values of '{param}', got {len(checked)}")
+    repeated = sorted({v for v in checked if checked.count(v) > 1})
+    if repeated:
+        raise RunError(f"values of '{param}' must all differ; {', '.join(f'{v:g}' for v in repeated)} is given "
+                       "more than once")
+    checked.sort()
+    return checked, [priors.with_point(param, value) for value in checked]
+
+
+def sweep_tree(model: Model, base: Priors, param: str, values: list[float], runs: Iterable[xr.DataTree]
+               ) -> xr.DataTree:
+    """Assemble the runs of a sweep (one per value, the same draws, given one after another) into one
+    DataTree. Each run is dropped once its outputs are copied in, so a sweep holds one run at a time
+    besides its outputs."""
+    parameter = model.parameter(param)
+    value_coord = xr.Variable((SWEEP_DIM,), np.asarray(values, np.float64),
+                              {"units": parameter.units, "long_name": f"{param}: {parameter.doc}"})
+    columns: dict[str, np.ndarray] = {}
+    counts: dict[str, list[int]] = {name: [] for name in model.output_names}
+    trajectories, nonfinite, resumed = [], [], 0
+    for k, run in enumerate(runs):
+        if k == 0:  # what every value shares: the parameters that vary, the fixed ones, the attributes
+            first = {"attrs": run.attrs, **{group: run[group].to_dataset() for group in
+                                            (PARAMETERS_GROUP, CONSTANTS_GROUP) if group in run.children}}
+        for name in model.output_names:
+            column = np.asarray(run[OUTPUTS_GROUP][name].values)[0]
+            if k == 0:
+                columns[name] = np.empty((1, column.size, len(values)), column.dtype)
+            columns[name][0, :, k] = column
+            counts[name].append(int(run[OUTPUTS_GROUP][name].attrs["nonfinite_count"]))
+        if TRAJECTORIES_GROUP in run.children:
+            trajectories.append(run[TRAJECTORIES_GROUP].to_dataset())
+        nonfinite.append(run[NONFINITE_GROUP].to_dataset())
+        resumed += int(run.attrs["draws_from_checkpoint"])
+    outputs = {o.name: xr.Variable((CHAIN_DIM, DRAW_DIM, SWEEP_DIM), columns.pop(o.name),
+                                   {"units": o.units, "long_name": o.doc, "nonfinite_count": counts[o.name]})
+               for o in model.outputs}
+    attrs = {k: v for k, v in first["attrs"].items() if k not in PER_RUN_ATTRS}
+    attrs.update({
+        "kind": "sweep", "layout_version": LAYOUT_VERSION, "param": param,
+        "priors_toml": base.to_toml(), "nonfinite_counts": json.dumps(counts), "draws_from_checkpoint": resumed,
+        "note": f"the same draws at every value of {param} (common random numbers): value k is the run of "
+                f"priors_toml with {param} fixed to value[k]; the parameters that vary are in prior, once",
+    })
+    tree = {"/": xr.Dataset(attrs=attrs)}
+    if PARAMETERS_GROUP in first:  # (not kept by a run of outputs only)
+        tree[PARAMETERS_GROUP] = first[PARAMETERS_GROUP]
+    tree[OUTPUTS_GROUP] = xr.Dataset(outputs, coords={SWEEP_DIM: value_coord})
+    tree[CONSTANTS_GROUP] = first[CONSTANTS_GROUP].drop_vars(param)
+    if trajectories:
+        tree[TRAJECTORIES_GROUP] = xr.concat(trajectories, dim=xr.Variable((SWEEP_DIM,), value_coord.values,
+                                                                           value_coord.attrs),
+                                             data_vars="all", coords="minimal", compat="override",
+                                             combine_attrs="override")
+    tree[NONFINITE_GROUP] = _stacked_nonfinite(model, param, values, nonfinite)
+    return xr.DataTree.from_dict(tree)
+
+
+def _stacked_nonfinite(model: Model, param: str, values: list[float], parts: list[xr.Dataset]) -> xr.Dataset:
+    """Each run's non-finite draws one after another, with the value of ``param`` each belongs to."""
+    variables = {}
+    for output in model.outputs:
+        dim = f"{output.name}_nonfinite"
+        for suffix in ("draw", "value"):
+            name = f"{output.name}_{suffix}"
+            variables[name] = xr.Variable((dim,), np.concatenate([p[name].values for p in parts]),
+                                          parts[0][name].attrs)
+        swept = np.concatenate([np.full(p.sizes.get(dim, 0), v) for p, v in zip(parts, values)])
+        variables[f"{output.name}_swept"] = xr.Variable(
+            (dim,), swept, {"long_name": f"value of {param} in whose run the draw is not finite"})
+    return xr.Dataset(variables)
+
+
+# --------------------------------------------------------------------------
+# Reading a sweep.
+
+
+def is_sweep(results: xr.DataTree) -> bool:
+    return results.attrs.get("kind") == "sweep"
+
+
+def _require_sweep(results: xr.DataTree) -> None:
+    if not is_sweep(results):
+        raise ResultsError(f"these results are a {results.attrs.get('kind', 'run')}, not a sweep")
+
+
+def sweep_values(results: xr.DataTree) -> np.ndarray:
+    """The swept parameter's values, in order."""
+    _require_sweep(results)
+    return np.asarray(results[OUTPUTS_GROUP][SWEEP_DIM].values)
+
+
+def sweep_run(results: xr.DataTree, value: float) -> xr.DataTree:
+    """The run at one value of a sweep, in the layout of an ordinary run (docs/results.md).
+
+    Equal, draw for draw and bit for bit, to :func:`run` of the sweep's priors
+    with the parameter fixed to ``value``; ``priors_toml`` in its attributes
+    reproduces it. Every function of a run (``summary``, ``policy_shares``, the
+    plots) works on it.
+    """
+    from ..models._registry import get_model
+
+    values = sweep_values(results)
+    where = np.flatnonzero(values == value)
+    param = results.attrs["param"]
+    if not where.size:
+        raise ResultsError(f"the sweep has no run at {param} = {value!r}; its values are "
+                           f"{', '.join(f'{v:g}' for v in values)}")
+    k = int(where[0])
+    value = float(values[k])
+    model = get_model(results.attrs["model"])
+    counts = {name: int(c[k]) for name, c in json.loads(results.attrs["nonfinite_counts"]).items()}
+    priors_toml = _value_priors(model.name, results.attrs["priors_toml"], param, value)
+    attrs = {key: v for key, v in results.attrs.items() if key not in ("param", "note")}
+    attrs.update({"kind": "run", "priors_toml": priors_toml, "nonfinite_counts": json.dumps(counts),
+                  "priors_sha256": hashlib.sha256(priors_toml.encode()).hexdigest(),
+                  "sweep_param": param, "sweep_value": value})
+    outputs = results[OUTPUTS_GROUP].to_dataset().isel({SWEEP_DIM: k}, drop=True)
+    for name, variable in outputs.data_vars.items():
+        variable.attrs["nonfinite_count"] = counts[name]
+    constants = results[CONSTANTS_GROUP].to_dataset()
+    dtype = outputs[model.output_names[0]].dtype
+    parameter = model.parameter(param)
+    constants[param] = xr.Variable((), np.asarray(value, dtype), {"units": parameter.units,
+                                                                   "long_name": parameter.doc})
+    tree = {"/": xr.Dataset(attrs=attrs), OUTPUTS_GROUP: outputs, CONSTANTS_GROUP: constants}
+    if PARAMETERS_GROUP in results.children:
+        tree[PARAMETERS_GROUP] = results[PARAMETERS_GROUP].to_dataset()
+    if TRAJECTORIES_GROUP in results.children:
+        tree[TRAJECTORIES_GROUP] = results[TRAJECTORIES_GROUP].to_dataset().isel({SWEEP_DIM: k}, drop=True)
+    nonfinite = results[NONFINITE_GROUP].to_dataset()
+    kept = {}
+    for output in model.output_names:
+        here = nonfinite[f"{output}_swept"].values == value
+        dim = f"{output}_nonfinite"
+        kept.update({f"{output}_{suffix}": nonfinite[f"{output}_{suffix}"].isel({dim: here})
+                     for suffix in ("draw", "value")})
+    tree[NONFINITE_GROUP] = xr.Dataset(kept)
+    return xr.DataTree.from_dict(tree)
+
+
+@functools.lru_cache(maxsize=64)
+def _value_priors(model: str, priors_toml: str, param: str, value: float) -> str:
+    """The resolved priors of one value of a sweep (loading priors takes a while: each is made once)."""
+    from ..models._registry import get_model
+
+    return load_priors(get_model(model), text=priors_toml).with_point(param, value).to_toml()
+
+
+def sweep_summary(results: xr.DataTree) -> pd.DataFrame:
+    """The summary of each output at each value (rows: output, value), as :func:`summary` gives it
+    for a run: units, mean, sd, 5/50/95% quantiles, 90% HDI and the non-finite count."""
+    from ._summaries import summary
+
+    values = [float(v) for v in sweep_values(results)]
+    tables = {v: summary(sweep_run(results, v)) for v in values}
+    table = pd.concat(tables, names=[results.attrs["param"], "output"]).swaplevel()
+    return table.reindex(pd.MultiIndex.from_product([tables[values[0]].index, values], names=table.index.names))
+
+
+def sweep_shares(results: xr.DataTree) -> pd.DataFrame | None:
+    """:func:`policy_shares` at each value (rows), or None for a model without a policy world."""
+    from ._comparison import POLICY_MODELS, policy_shares
+
+    if results.attrs.get("model") not in POLICY_MODELS:
+        return None
+    values = sweep_values(results)
+    table = pd.DataFrame({float(v): policy_shares(sweep_run(results, v)) for v in values}).T
+    table.index.name = results.attrs["param"]
+    return table
+
+
+def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> str:
+    """What `overhang-jax sweep` prints: each output's median and 90% interval at each value, and the
+    policy world's headline shares at each value (trajectory model)."""
+    from ._comparison import SHARE_LABELS, percent
+
+    attrs = results.attrs
+    param = attrs["param"]
+    values = sweep_values(results)
+    units = results[OUTPUTS_GROUP][SWEEP_DIM].attrs.get("units", "")
+    heading = [f"at {param}" + (f" ({units})" if units and units != "1" else "") + " ="] + [_g(v) for v in values]
+    table = sweep_summary(results)
+    names = list(names or dict.fromkeys(table.index.get_level_values(0)))
+    data = results[OUTPUTS_GROUP].to_dataset()
+    rows = []
+    for name in names:
+        unit = table.loc[(name, float(values[0])), "units"]
+        label = f"{name} ({unit})" if unit and unit != "1" else name
+        finite = np.asarray(data[name].values)
+        finite = finite[np.isfinite(finite)]
+        indicator = finite.size and np.all((finite == 0) | (finite == 1))
+        cells = []
+        for v in values:
+            row = table.loc[(name, float(v))]
+            if np.isnan(row["q50"]):
+                cells.append("no finite draw")
+            elif indicator:  # a yes/no output: the share of draws where it is 1
+                cells.append(f"{percent(row['mean'])} yes")
+            else:
+                cells.append(f"{_g(row['q50'])} [{_g(row['q5'])}, {_g(row['q95'])}]")
+        rows.append([label, *cells])
+    lines = [f"sweep of {param} in model {attrs['model']}: {len(values)} values x {int(attrs['draws']):,} draws "
+             f"(the same draws at every value), seed {attrs['seed']}, {attrs['dtype']}, priors: "
+             f"{_scenario(attrs['priors_source'])}",
+             f"median [5%, 95%] of each output at each value of {param}, over its finite draws (a yes/no "
+             "output: the share of draws where it is 1); `overhang-jax summary FILE --csv` writes every "
+             "statistic:",
+             _columns([heading, *rows])]
+    nonfinite = {name: table.loc[name, "nonfinite"] for name in names if table.loc[name, "nonfinite"].any()}
+    if nonfinite:
+        lines.append(f"non-finite draws at each value of {param} (left out above, kept in the file):")
+        lines += [f"  {name}: {', '.join(f'{int(c):,}' for c in counts)}" for name, counts in nonfinite.items()]
+    shares = sweep_shares(results)
+    if shares is not None:
+        lines.append(f"the policy world at each value of {param}, share of all draws:")
+        share_rows = [[SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
+                      for column in SHARE_LABELS]
+        lines.append(_columns([heading, *share_rows]))
+    return "\n".join(lines)
+
+
+def _scenario(source: str) -> str:
+    """Priors as a reader names them: a scenario's or file's name, not its path."""
+    return Path(source).stem if str(source).endswith(".toml") else str(source)
+
+
+def share_cell(column: str, row: pd.Series) -> str:
+    """One of :func:`policy_shares` as text: a share as a percentage, a size with three figures."""
+    from ._comparison import percent
+
+    value = row[column]
+    if column.endswith("_years") or column.endswith("_oom_per_year"):
+        return "-" if np.isnan(value) else _g(value)
+    return percent(value)
+
+
+def _g(x: float) -> str:
+    """Three significant figures, years as whole numbers with one decimal: 0.412, 2.5, 2041.3."""
+    if not np.isfinite(x):
+        return str(x)
+    return f"{x:.1f}" if abs(x) >= 100 else f"{x:.3g}"
+
+
+def _columns(rows: list[list[str]]) -> str:
+    """Rows of cells as text: the first column left-aligned, the others right-aligned."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join([row[0].ljust(widths[0]), *(c.rjust(w) for c, w in zip(row[1:], widths[1:]))])
+                     for row in rows)

@@ -1,0 +1,183 @@
+"""The HTML report (opened in a real browser), the comparison's plain sentences, and CSV summaries."""
+
+import io
+import os
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+import xarray as xr
+
+import overhang_jax as oj
+from overhang_jax.cli import main
+
+import browser
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    """A run, a comparison and a sensitivity file, small, written by the command line."""
+    directory = tmp_path_factory.mktemp("report")
+    paths = {"run": directory / "takeoff.nc", "comparison": directory / "cmp.nc",
+             "sensitivity": directory / "sens.nc"}
+    commands = [
+        ["run", "takeoff", "--draws", "3000", "--seed", "4", "--out", str(paths["run"]), "--no-plots"],
+        ["compare", "takeoff_baseline", "takeoff_software_pause", "--draws", "3000", "--seed", "2", "--out",
+         str(paths["comparison"]), "--no-plots"],
+        ["sensitivity", "takeoff", "--output", "max_speed", "--base-samples", "64", "--bootstrap", "20",
+         "--out", str(paths["sensitivity"]), "--no-plots"],
+    ]
+    for command in commands:
+        assert main(command) == 0, command
+    return paths
+
+
+@pytest.fixture(scope="module")
+def report(files):
+    out = files["run"].parent / "report.html"
+    assert main(["report", *(str(p) for p in files.values()), "--out", str(out)]) == 0
+    return out
+
+
+def test_report_holds_provenance_priors_tables_and_sentences(files, report):
+    page = report.read_text(encoding="utf-8")
+    run = oj.load(files["run"])
+    comparison = oj.load(files["comparison"])
+    # Provenance and the full priors of the run, as run.
+    assert "3,000" in page and "float32" in page and f"overhang_jax {oj.__version__}" in page
+    priors_line = next(line for line in run.attrs["priors_toml"].splitlines() if line.startswith("c0 "))
+    assert priors_line.replace('"', "&quot;") in page
+    # The summary table with units, and each output's median as the summary computes it.
+    table = oj.summary(run)
+    for name in ("takeoff_year", "max_speed"):
+        assert f"<td>{name}</td><td>{table.loc[name, 'units']}</td><td>{table.loc[name, 'mean']:.5g}</td>" in page
+    # The comparison's sentences, computed from it, and its paired table.
+    for sentence in oj.comparison_findings(comparison):
+        assert sentence.replace("'", "&#x27;") in page
+    assert "B worse" in page and "takeoff_software_pause (B) against takeoff_baseline (A)" in page
+    for note in oj.comparison_notes(oj.compare_summary(comparison)):  # the rows left out, and why
+        assert note in page
+    assert "what drives max_speed" in page
+    # Self-contained: a policy that forbids outside requests, no outside address anywhere.
+    from overhang_jax.present._report import CSP
+
+    assert f'http-equiv="Content-Security-Policy" content="{CSP}"' in page and "default-src 'none'" in CSP
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", page)
+    assert page.count("<img ") >= 5 and page.count('src="data:image/png;base64,') == page.count("<img ")
+
+
+def test_report_command_prints_the_path_and_refuses_bad_files(files, tmp_path, capsys):
+    out = tmp_path / "r.html"
+    code, stdout, _ = run_cli(capsys, "report", str(files["run"]), "--out", str(out))
+    assert code == 0 and stdout.strip() == f"wrote {out.resolve()}"
+    junk = tmp_path / "junk.nc"
+    junk.write_text("not netcdf")
+    code, _, stderr = run_cli(capsys, "report", str(junk), "--out", str(out))
+    assert code == 2 and stderr.count("\n") == 1 and "not an overhang-jax results file" in stderr
+
+
+def browser_or_skip():
+    if browser.chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; .ci/run installs it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (Debian package `chromium`); CI installs it and runs this test")
+
+
+def test_report_opens_in_a_browser_with_every_image_and_no_outside_request(report, tmp_path):
+    browser_or_skip()
+    screenshot = tmp_path / "report.png"
+    seen = browser.open_page(report, tmp_path / "profile", screenshot)
+    assert len(seen["images"]) == report.read_text(encoding="utf-8").count("<img ") >= 5
+    assert all(complete and width > 0 for _, complete, width in seen["images"]), seen["images"]
+    page = report.resolve().as_uri()
+    assert [url for url in seen["requests"] if url != page and not url.startswith("data:")] == []
+    assert seen["console"] == []
+    assert all(link.startswith(("data:", "#")) for link in seen["links"]), seen["links"]
+    assert screenshot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and screenshot.stat().st_size > 50_000
+
+
+def test_the_browser_check_sees_outside_requests_and_broken_images(tmp_path):
+    # The same checks on a page that breaks both rules must fail: they can tell.
+    browser_or_skip()
+    bad = tmp_path / "bad.html"
+    bad.write_text('<!DOCTYPE html><html><body><img src="http://127.0.0.1:9/x.png">'
+                   '<img src="data:image/png;base64,AAAA"></body></html>')
+    seen = browser.open_page(bad, tmp_path / "profile")
+    assert "http://127.0.0.1:9/x.png" in seen["requests"]
+    assert [width for _, _, width in seen["images"]] == [0, 0]
+
+
+def comparison_of(differences: dict[str, np.ndarray], model: str = "trajectory"):
+    """A comparison DataTree of ``model`` holding only the given differences (what the sentences read;
+    each output's direction, units and tolerance are the model's)."""
+    declared = {o.name: o for o in oj.get_model(model).outputs}
+    variables = {name: xr.Variable(("chain", "draw"), values[None, :], {
+        "worse": declared[name].worse or "", "units": declared[name].units, "tolerance": declared[name].tolerance,
+        "without_policy": int(declared[name].without_policy)}) for name, values in differences.items()}
+    return xr.DataTree.from_dict({"/": xr.Dataset(attrs={"kind": "comparison", "model": model}),
+                                  "prior_predictive": xr.Dataset(variables)})
+
+
+def test_comparison_sentences_count_and_measure_each_side_beyond_the_tolerance():
+    # 20 draws: 3 earlier TAI (by 0.5, 1.9 and 0.2 years), 12 later (by 1..12), 2 within the 0.05-year
+    # tolerance (0.03, -0.04) and 3 the same.
+    delay = np.concatenate([[-0.5, -1.9, -0.2], np.arange(1.0, 13.0), [0.03, -0.04], np.zeros(3)])
+    growth = np.concatenate([np.full(10, 0.5), np.full(10, 0.005)])  # faster in half, the rest within 0.01
+    sentences = oj.comparison_findings(comparison_of({"tai_year_policy": delay, "max_growth_after_end": growth}))
+    # Sizes: the median and the 95th percentile (linear between order statistics) of each side's moves:
+    # earlier 0.2, 0.5, 1.9 -> 0.5 and 0.5 + 0.9 (1.9 - 0.5) = 1.76; later 1..12 -> 6.5 and 11.45.
+    assert sentences[0] == ("B delays TAI in 60.0% of draws (by a median 6.5 years, 95% of them by at most 11 "
+                            "years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at most "
+                            "1.8 years); A and B are within 0.05 years of each other in 25.0%.")
+    assert sentences[1] == ("B makes growth in the five years after the cap faster in 50.0% of draws (by a median "
+                            "0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); A and B are within 0.01 OOM/yr of each "
+                            "other in 50.0%.")
+    # Backfire: earlier TAI in draws 0-2, faster growth in draws 0-9: either in 10 of 20.
+    assert sentences[2] == ("Backfire: B brings TAI earlier in 15.0% of draws (by a median 0.5 years, 95% of them "
+                            "by at most 1.8 years), or makes growth in the five years after the cap faster in 50.0% "
+                            "of draws (by a median 0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); one or more of "
+                            "these in 50.0% of all 20 draws.")
+    assert len(sentences) == 3
+
+
+def test_comparison_sentences_say_when_the_world_without_policy_differs_and_leave_out_nonfinite_draws():
+    default = np.array([0.0, 0.0, 1.0, 0.0])  # B's default world reaches TAI a year later in one draw
+    delay = np.array([1.0, np.nan, 2.0, -1.0])
+    sentences = oj.comparison_findings(comparison_of({"tai_year_default": default, "tai_year_policy": delay}))
+    assert sentences[0].startswith("A and B differ in the world without the policy too (tai_year_default in 25.0% "
+                                   "of draws)")
+    # (the 95th percentile of the delays 1 and 2 is 1.95, shown to two figures)
+    assert sentences[1] == ("B delays TAI in 66.7% of draws (by a median 1.5 years, 95% of them by at most 1.9 "
+                            "years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at most 1 "
+                            "year). (1 draw without a finite difference is left out.)")
+    assert sentences[2].startswith("Backfire: B brings TAI earlier in 33.3% of draws")
+
+
+def test_comparison_sentences_of_a_model_without_headlines():
+    speed = np.array([1.0, 2.0, -1.0, np.nan, 0.0])
+    (sentence,) = oj.comparison_findings(comparison_of({"copies_multiplier": speed}, "inference"))
+    assert sentence == ("copies_multiplier: higher with B than with A in 50.0% of draws, lower in 25.0%, equal in "
+                        "25.0%; the median change is 0.5. (1 draw without a finite difference is left out.)")
+
+
+def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
+    for kind, table_of in (("run", oj.summary), ("comparison", oj.compare_summary)):
+        out = tmp_path / f"{kind}.csv"
+        code, stdout, _ = run_cli(capsys, "summary", str(files[kind]), "--csv", str(out))
+        assert code == 0 and stdout.strip() == f"wrote {out}"
+        written = pd.read_csv(out, index_col="variable")
+        expected = table_of(oj.load(files[kind]))
+        assert list(written.index) == list(expected.index) and list(written.columns) == list(expected.columns)
+        numeric = expected.select_dtypes("number").columns
+        np.testing.assert_allclose(written[numeric].to_numpy(float), expected[numeric].to_numpy(float),
+                                   rtol=1e-12, equal_nan=True)
+        assert list(written["units"].fillna("")) == list(expected["units"])
+    code, stdout, _ = run_cli(capsys, "summary", str(files["run"]), "--csv", "-")
+    assert code == 0 and pd.read_csv(io.StringIO(stdout), index_col="variable").shape[0] == len(oj.TAKEOFF.outputs)

@@ -1,0 +1,245 @@
+"""Sweeps: one parameter at several values, on the same draws, and what they say."""
+
+from importlib.resources import files
+
+import arviz as az
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import xarray as xr
+
+import overhang_jax as oj
+from overhang_jax.engine import _run as _runner
+from overhang_jax.cli import main
+
+HARD_CAP = files("overhang_jax") / "scenarios" / "hard_cap_sudden_end.toml"
+DRAWS = 400
+VALUES = [2.0, 6.0, 12.0]
+
+
+@pytest.fixture(scope="module")
+def swept():
+    """The default cap ended at once, held 2, 6 and 12 years, on the same draws."""
+    with np.errstate(invalid="ignore"):
+        return oj.sweep("trajectory", HARD_CAP, param="D", values=[12, 2, 6], draws=DRAWS, seed=3)
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fixed_run(value, draws=DRAWS, seed=3, **options):
+    text = HARD_CAP.read_text() + f"D = {value!r}\n"  # the [params] table is the file's last
+    return oj.run("trajectory", oj.load_priors(oj.TRAJECTORY, text=text), draws=draws, seed=seed, **options)
+
+
+def assert_same_run(left, right):
+    for group in ("prior", "prior_predictive", "constant_data", "nonfinite_draws"):
+        a, b = left[group].to_dataset(), right[group].to_dataset()
+        assert sorted(a.data_vars) == sorted(b.data_vars), group
+        for name in a.data_vars:
+            assert a[name].dtype == b[name].dtype, (group, name)
+            assert np.array_equal(a[name].values, b[name].values, equal_nan=True), (group, name)
+    for name, values in left["trajectories"].to_dataset().data_vars.items():
+        assert np.array_equal(values.values, right["trajectories"][name].values), name
+
+
+def test_value_k_is_a_separate_run_with_the_parameter_fixed_bit_for_bit(swept):
+    assert list(oj.outputs(swept)["tai_delay"].dims) == ["draw", "value"]
+    assert swept["prior_predictive"]["value"].values.tolist() == VALUES  # sorted
+    for value in VALUES:
+        alone = fixed_run(value)
+        at_value = oj.sweep_run(swept, value)
+        assert_same_run(at_value, alone)
+        assert oj.nonfinite_counts(at_value) == oj.nonfinite_counts(alone)
+        assert at_value.attrs["priors_sha256"] == alone.attrs["priors_sha256"]
+    # The run's recorded priors reproduce it.
+    again = oj.run("trajectory", oj.load_priors(oj.TRAJECTORY, text=at_value.attrs["priors_toml"]), draws=DRAWS,
+                   seed=3)
+    assert_same_run(at_value, again)
+
+
+def test_every_other_parameter_takes_the_same_random_numbers_at_every_value(swept):
+    # One prior group serves every value, and what the cap cannot touch (the default world) is the
+    # same draw for draw, while what it does touch moves with its duration.
+    assert "D" not in swept["prior"] and "D" not in swept["constant_data"]
+    data = oj.outputs(swept)
+    for name in ("tai_year_default", "danger_band_years_default"):
+        columns = data[name].values
+        assert np.array_equal(columns[:, 0], columns[:, 1], equal_nan=True), name
+        assert np.array_equal(columns[:, 0], columns[:, 2], equal_nan=True), name
+    overhang = data["overhang_at_end"].values
+    assert np.all(overhang[:, 2] >= overhang[:, 0] - 1e-4)  # a longer freeze leaves at least the gap
+    assert np.median(overhang[:, 2]) > np.median(overhang[:, 0]) + 0.5
+
+
+@pytest.mark.parametrize("param,values,message", [
+    ("DD", [2, 5], "unknown parameter 'DD' for model 'trajectory'; did you mean 'D'?"),
+    ("D", [2, -1], r"value -1 of 'D' is not allowed: it must be in \(0, inf\)"),
+    ("p_sudden", [0.5, 1.5], r"value 1.5 of 'p_sudden' is not allowed: it must be in \[0, 1\]"),
+    ("pause_deployment", [0, 0.5], "value 0.5 of 'pause_deployment' is not allowed: it must be one of 0, 1"),
+    ("step_years", [0.1, 0.2], "'step_years' cannot be swept: it fixes the shape of the computation"),
+    ("D", [2], "a sweep needs at least 2 values of 'D', got 1"),
+    ("D", [2, "5"], "values of 'D' must be numbers, got '5'"),
+    ("D", [2, True], "values of 'D' must be numbers, got True"),
+    ("D", [2, float("nan")], "values of 'D' must be finite numbers, got nan"),
+    ("D", [2, 5, 2], "values of 'D' must all differ; 2 is given more than once"),
+    ("D", "2,5", "values must be a list of numbers"),
+])
+def test_bad_sweeps_are_refused_before_any_compute(monkeypatch, param, values, message):
+    monkeypatch.setattr(_runner, "run", lambda *args, **kwargs: pytest.fail("computed before refusing"))
+    with pytest.raises(oj.RunError, match=message):
+        oj.sweep("trajectory", param=param, values=values, draws=100)
+
+
+def test_a_value_that_breaks_a_constraint_or_the_float_width_is_refused_before_compute(monkeypatch):
+    monkeypatch.setattr(_runner, "run", lambda *args, **kwargs: pytest.fail("computed before refusing"))
+    pause = files("overhang_jax") / "scenarios" / "takeoff_software_pause.toml"
+    with pytest.raises(oj.PriorsError, match="'software_pause_end' must be >= 'software_pause_start'"):
+        oj.sweep("takeoff", pause, param="software_pause_end", values=[2030, 2020], draws=100)
+    with pytest.raises(oj.PriorsError, match="'size_software': its draws overflow float32"):
+        oj.sweep("takeoff", param="size_software", values=[1, 1e39], draws=100)
+
+
+def test_a_sweep_file_round_trips_and_arviz_reads_it(swept, tmp_path):
+    loaded = oj.load(oj.save(swept, tmp_path / "sweep.nc"))
+    assert loaded.attrs["kind"] == "sweep" and loaded.attrs["param"] == "D"
+    assert loaded["prior_predictive"]["tai_delay"].dims == ("chain", "draw", "value")
+    assert_same_run(oj.sweep_run(loaded, 6.0), oj.sweep_run(swept, 6.0))
+    stats = az.summary(loaded, group="prior_predictive", var_names=["overhang_at_end"], kind="stats")
+    assert len(stats) == len(VALUES)  # one row per value
+    median = np.median(oj.outputs(loaded)["overhang_at_end"].values[:, 1])
+    assert oj.sweep_summary(loaded).loc[("overhang_at_end", 6.0), "q50"] == pytest.approx(median, rel=1e-6)
+
+
+def test_functions_of_one_run_refuse_a_sweep_in_one_line(swept):
+    for function in (oj.summary, oj.rank_correlations, oj.trajectory_bands, oj.policy_shares,
+                     lambda s: oj.nonfinite_draws(s, "tai_delay")):
+        with pytest.raises(oj.ResultsError, match="sweep") as error:
+            function(swept)
+        assert "\n" not in str(error.value)
+    with pytest.raises(oj.ResultsError, match="no run at D = 3; its values are 2, 6, 12"):
+        oj.sweep_run(swept, 3)
+
+
+def test_nonfinite_draws_of_each_value_are_kept(swept):
+    for value in VALUES:
+        run = oj.sweep_run(swept, value)
+        delay = oj.outputs(run)["tai_delay"].values
+        assert np.array_equal(oj.nonfinite_draws(run, "tai_delay"), np.flatnonzero(~np.isfinite(delay)))
+
+
+def test_policy_shares_count_draws_by_hand():
+    delay = np.array([-1.0, -0.04, 0.0, np.nan, -np.inf, 2.0, -3.0, 0.5])
+    after = np.array([1.0, 0.5, 0.5, 0.5, 0.3, 0.5, 0.5, 0.5])
+    default = np.array([0.5, 0.5, 0.495, 0.5, 0.5, 0.2, 0.5, 0.5])
+    ones = np.array([1.0, 1, 0, 1, 1, 0, 1, 1])
+    columns = {"tai_delay": delay, "max_growth_after_end": after, "max_growth_default": default,
+               "cap_binds": ones, "cap_ends_before_tai": 1 - ones}
+    tree = xr.DataTree.from_dict({
+        "/": xr.Dataset(attrs={"model": "trajectory", "kind": "run"}),
+        "prior_predictive": xr.Dataset({k: (("chain", "draw"), v[None].astype(np.float32)) for k, v in columns.items()}),
+    })
+    shares = oj.policy_shares(tree)
+    # Backfires: -1, -inf and -3 (-0.04 is within the tolerance); their sizes, finite ones: 1 and 3.
+    assert shares["backfire"] == 3 / 8
+    assert shares["backfire_median_years"] == 2 and shares["backfire_q95_years"] == pytest.approx(2.9)
+    # Faster: 1.0 vs 0.5 and 0.5 vs 0.2 (0.5 vs 0.495 is within the tolerance).
+    assert shares["faster_growth_after"] == 2 / 8 and shares["faster_growth_median_oom_per_year"] == pytest.approx(0.4)
+    assert shares["cap_binds"] == 6 / 8 and shares["cap_ends_before_tai"] == 2 / 8
+
+
+def test_policy_shares_say_what_a_boost_to_algorithms_does():
+    # Without a boost to algorithms while capped (beta = 1) the cap can never bring TAI earlier:
+    # catch-up chases the default curve and evaders trail it. A strong boost does, in many draws.
+    with np.errstate(invalid="ignore"):
+        swept = oj.sweep("trajectory", HARD_CAP, param="beta", values=[1, 3], draws=DRAWS, seed=1)
+    without, boosted = (oj.policy_shares(oj.sweep_run(swept, value)) for value in (1, 3))
+    assert without["backfire"] == 0 and np.isnan(without["backfire_median_years"])
+    assert boosted["backfire"] > 0.1 and boosted["backfire_median_years"] > 0.05
+    assert without["cap_binds"] == boosted["cap_binds"] > 0.8  # the boost acts after the cap binds
+
+
+def test_shares_and_table_of_a_sweep(swept):
+    shares = oj.sweep_shares(swept)
+    assert list(shares.index) == VALUES
+    for value in VALUES:
+        assert shares.loc[value].equals(oj.policy_shares(oj.sweep_run(swept, value)))
+    # A longer cap binds at least as often and ends before TAI less often.
+    assert shares["cap_binds"].is_monotonic_increasing
+    assert shares["cap_ends_before_tai"].is_monotonic_decreasing
+    text = oj.format_sweep(swept)
+    assert "at D (yr) =" in text and "backfire: TAI earlier than without the cap" in text
+    row = next(line for line in text.splitlines() if line.startswith("overhang_at_end (OOM)"))
+    q5, q50, q95 = oj.sweep_summary(swept).loc[("overhang_at_end", 6.0), ["q5", "q50", "q95"]]
+    assert f"{q50:.3g} [{q5:.3g}, {q95:.3g}]" in row
+    assert "% yes" in next(line for line in text.splitlines() if line.startswith("cap_binds"))
+
+
+def test_a_sweep_of_a_model_without_a_policy_world_in_one_compiled_function(monkeypatch):
+    built = []
+    original = _runner._build_chunk_function
+    monkeypatch.setattr(_runner, "_build_chunk_function", lambda *args: built.append(1) or original(*args))
+    # A prior no other test uses: its compiled function is not in the cache yet.
+    priors = oj.load_priors(oj.TAKEOFF, text='[params]\ndelay_software = { dist = "uniform", lo = 0.7, hi = 3.3 }\n')
+    swept = oj.sweep("takeoff", priors, param="size_software", values=[8, 10, 12], draws=300)
+    assert len(built) == 1  # every value runs the same compiled function
+    assert oj.sweep_shares(swept) is None
+    assert "policy world" not in oj.format_sweep(swept)
+    year = oj.outputs(swept)["takeoff_year"].values
+    assert np.all(year[:, 1] <= year[:, 0]) and np.all(year[:, 2] <= year[:, 1])  # more overhang: never later
+    fig = oj.plots.plot_sweep(swept)
+    assert len([ax for ax in fig.axes if ax.get_visible()]) == 4
+    plt.close(fig)
+
+
+def test_sweep_figure(swept, tmp_path):
+    fig = oj.plots.plot_sweep(swept, path=tmp_path / "sweep.png")
+    panels = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(panels) == 6  # four outputs, the shares, the backfire
+    for ax in panels:
+        assert [float(t) for t in ax.get_xticks()] == VALUES and ax.get_xlabel() == "D (yr)"
+    median = panels[0].lines[0].get_ydata()
+    assert np.allclose(median, oj.sweep_summary(swept).loc["overhang_at_end", "q50"].values)
+    shares, backfire = panels[4], panels[5]
+    expected = oj.sweep_shares(swept)
+    assert shares.get_ylabel() == "share of draws (%)"
+    assert np.allclose(shares.lines[0].get_ydata(), 100 * expected["faster_growth_after"].values)
+    assert backfire.get_title().startswith("backfire: TAI earlier than without the cap")
+    assert np.allclose(backfire.lines[0].get_ydata(), 100 * expected["backfire"].values)
+    assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
+    plt.close(fig)
+
+
+def test_the_command_line_sweep(tmp_path, capsys):
+    out = tmp_path / "sweep.nc"
+    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+                                   "--values", "12,2,6", "--draws", str(DRAWS), "--seed", "3", "--out", str(out))
+    assert code == 0, stderr
+    assert "sweep of D in model trajectory: 3 values x 400 draws" in stdout and "priors: hard_cap_sudden_end" in stdout
+    assert (tmp_path / "sweep_sweep.png").exists()
+    saved = oj.load(out)
+    assert_same_run(oj.sweep_run(saved, 2.0), fixed_run(2.0))
+    code, summary, _ = run_cli(capsys, "summary", str(out))
+    assert code == 0 and summary.strip() == oj.format_sweep(saved).strip()
+    code, _, _ = run_cli(capsys, "summary", str(out), "--csv", str(tmp_path / "s.csv"))
+    assert code == 0 and (tmp_path / "s.csv").read_text().startswith("output,D,units,mean")
+    code, _, stderr = run_cli(capsys, "report", str(out), "--out", str(tmp_path / "r.html"))
+    page = (tmp_path / "r.html").read_text()
+    assert code == 0 and "trajectory: D swept (hard_cap_sudden_end)" in page and "D = 12" in page
+
+
+@pytest.mark.parametrize("arguments,message", [
+    (["--param", "DD", "--values", "2,5"], "did you mean 'D'?"),
+    (["--param", "D", "--values", "2,abc"], "--values must be numbers separated by commas, got 'abc'"),
+    (["--param", "D", "--values", "2,-1"], "value -1 of 'D' is not allowed"),
+    (["--param", "step_years", "--values", "0.1,0.2"], "cannot be swept"),
+    (["--param", "D", "--values", "2"], "at least 2 values"),
+])
+def test_the_command_line_refuses_bad_sweeps_in_one_line(tmp_path, capsys, arguments, message):
+    code, _, stderr = run_cli(capsys, "sweep", "trajectory", *arguments, "--draws", "100",
+                              "--out", str(tmp_path / "s.nc"))
+    assert code == 2 and stderr.count("\n") == 1 and message in stderr
+    assert not (tmp_path / "s.nc").exists()
