@@ -81,7 +81,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._schema import Draw, Headline, Model, Output, Parameter, Trajectories
+from ._schema import Draw, Headline, Model, Observable, Output, Parameter, Trajectories
 
 START_YEAR = 2022
 STEP_YEARS = 0.1
@@ -307,6 +307,14 @@ HEADLINES = (
              better="lengthens the takeoff (20% to 100% of goods tasks automated)", backfire=True),
     Headline("gwp_growth_5_to_20_years", worse="shortens the time from 5% to 20% a year of GWP growth",
              better="lengthens the time from 5% to 20% a year of GWP growth"),
+)
+
+# What data can be compared with: the yearly series (the policy world's, which is the world
+# without the cap until the cap starts, in 2026 or later in the shipped scenarios).
+OBSERVABLES = (
+    Observable("largest_training_run", "log10 FLOP", "largest training run that year", "largest_training_run"),
+    Observable("tasks_automated_goods", "%", "share of goods-and-services tasks automated",
+               "tasks_automated_goods", lower=0.0, upper=100.0),
 )
 
 TRAJECTORIES = Trajectories(
@@ -1252,6 +1260,7 @@ FTM = Model(
     methods={"stepped": simulate},
     default_priors="ftm.toml",
     trajectories=TRAJECTORIES,
+    observables=OBSERVABLES,
     fixed_length_loops=True,
     requires_float64=True,
     # About 18% of the default priors' draws are inadmissible (NaN) and some takeoffs do not
