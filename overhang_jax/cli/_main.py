@@ -356,7 +356,10 @@ def _cmd_run(args) -> None:
     priors_path = _resolve_priors(args.priors)
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
-    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
+                        if args.observe is not None and not args.no_plots else None)
+    _check_paths([("--out", out), *(("plot", path) for path in [*plots, *filter(None, [conditioned_plot])])],
+                 checkpoint, (priors_path,))
     priors = load_priors(model, args.priors)  # validated here, before any compute
     observations = _observations(args, model)
     planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
@@ -382,6 +385,8 @@ def _cmd_run(args) -> None:
                        f"the results are in '{out}'")
         for path in plots:
             print(f"wrote {path}")
+    if conditioned_plot is not None:
+        _write_prior_posterior(results, conditioned_plot, out)
     _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
@@ -432,7 +437,10 @@ def _cmd_compare(args) -> None:
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
                                       for name in comparison_figure_names(model.name)]
-    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
+    conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
+                        if args.observe is not None and not args.no_plots else None)
+    plots_checked = [*plots, *filter(None, [conditioned_plot])]
+    _check_paths([("--out", out), *(("plot", path) for path in plots_checked)], checkpoint, tuple(paths))
     priors = [load_priors(model, value) for value in (args.scenario_a, args.scenario_b)]  # before any compute
     observations = _observations(args, model)
     planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
@@ -460,6 +468,8 @@ def _cmd_compare(args) -> None:
                        f"the comparison is in '{out}'")
         for path in plots:
             print(f"wrote {path}")
+    if conditioned_plot is not None:
+        _write_prior_posterior(comparison, conditioned_plot, out)
     for label in ("a", "b"):
         _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
 
@@ -642,12 +652,14 @@ def _cmd_summary(args) -> None:
                 _print_indices(results.to_dataset())
             elif kind == "comparison":
                 _print_comparison(results)
+                _print_conditioning(results)
             elif kind == "sweep":
                 from ..studies._sweep import format_sweep
 
                 print(format_sweep(results))
             else:
                 _print_summary(results)
+                _print_conditioning(results)
             return
         table = _summary_table(results, kind)
     except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
@@ -723,6 +735,16 @@ def _print_conditioning(results) -> None:
     elif is_conditioned(results):
         print()
         print(conditioning_report(results))
+
+
+def _write_prior_posterior(results, path: Path, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from ..present._figures import plot_prior_posterior
+
+    _write_or_fail(f"the plot '{path}'", lambda: plt.close(plot_prior_posterior(results, path=path)),
+                   f"the results are in '{out}'")
+    print(f"wrote {path}")
 
 
 def _cmd_observations(args) -> None:

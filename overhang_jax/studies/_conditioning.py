@@ -78,16 +78,27 @@ def _value(x: float, units: str) -> str:
     return f"{x:.1f}" if units in ("yr", "year") else f"{x:.3g}"
 
 
-def format_prior_posterior(table: pd.DataFrame) -> str:
-    """The table as text: median [5%, 95%] under each, with units and the not-reached shares."""
-    lines = [f"{'output':28s} {'units':10s} {'prior median [90% interval]':32s} "
-             f"{'posterior median [90% interval]':32s} not reached (prior -> posterior)"]
+def prior_posterior_display(table: pd.DataFrame) -> pd.DataFrame:
+    """The table as a reader sees it: "median [5%, 95%]" under each, units, and the not-reached shares."""
+    rows = {}
     for name, row in table.iterrows():
         u = row["units"]
-        cells = [f"{_value(row[f'{k}_median'], u)} [{_value(row[f'{k}_q5'], u)}, {_value(row[f'{k}_q95'], u)}]"
-                 for k in ("prior", "posterior")]
-        reached = f"{100 * row['prior_not_reached']:.1f}% -> {100 * row['posterior_not_reached']:.1f}%"
-        lines.append(f"{name:28s} {u:10s} {cells[0]:32s} {cells[1]:32s} {reached}")
+        rows[name] = {"units": u, **{
+            f"{k} median [90% interval]": f"{_value(row[f'{k}_median'], u)} [{_value(row[f'{k}_q5'], u)}, "
+                                          f"{_value(row[f'{k}_q95'], u)}]" for k in ("prior", "posterior")},
+            "not reached (prior -> posterior)": f"{100 * row['prior_not_reached']:.1f}% -> "
+                                                f"{100 * row['posterior_not_reached']:.1f}%"}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+def format_prior_posterior(table: pd.DataFrame) -> str:
+    """The table as text: median [5%, 95%] under each, with units and the not-reached shares."""
+    display = prior_posterior_display(table)
+    widths = (28, 10, 32, 32)
+    lines = [" ".join(f"{h:{w}s}" for h, w in zip(("output", *display.columns[:3]), widths)) + " "
+             + display.columns[3]]
+    for name, row in display.iterrows():
+        lines.append(" ".join(f"{c:{w}s}" for c, w in zip((str(name), *row.values[:3]), widths)) + " " + row.values[3])
     return "\n".join(lines)
 
 

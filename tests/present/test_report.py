@@ -181,3 +181,19 @@ def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
         assert list(written["units"].fillna("")) == list(expected["units"])
     code, stdout, _ = run_cli(capsys, "summary", str(files["run"]), "--csv", "-")
     assert code == 0 and pd.read_csv(io.StringIO(stdout), index_col="variable").shape[0] == len(oj.TAKEOFF.outputs)
+
+
+def test_a_conditioned_run_shows_what_the_data_changed_prior_beside_posterior(tmp_path):
+    conditioned = oj.run("trajectory", draws=2000, seed=4, observe="frontier_compute_2023_2025")
+    page = tmp_path / "report.html"
+    oj.write_report([conditioned], page)
+    text = page.read_text(encoding="utf-8")
+    assert "What the data since 2023 changed" in text and "frontier_compute_2023_2025" in text
+    assert conditioned.attrs["posterior_verdict"].split(":")[0] in text
+    table = oj.prior_posterior(conditioned)
+    median = f"{table.loc['tai_year_default', 'posterior_median']:.1f}"
+    row = re.search(r"<td>tai_year_default</td>(.*?)</tr>", text).group(1)
+    assert median in row and 'alt="prior and posterior"' in text
+    # A run without observations has no such section.
+    oj.write_report([oj.run("takeoff", draws=300, seed=1)], tmp_path / "plain.html")
+    assert "What the data since 2023 changed" not in (tmp_path / "plain.html").read_text(encoding="utf-8")
