@@ -641,6 +641,9 @@ def _cmd_summary(args) -> None:
                 print(format_sweep(results))
             else:
                 _print_summary(results)
+            from .._results import written_with
+
+            print(written_with(results.attrs))
             return
         table = _summary_table(results, kind)
     except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
