@@ -56,6 +56,12 @@ def _label(results: xr.DataTree, name: str) -> str:
     return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
 
 
+def _user_text(text: str) -> str:
+    """Text a user chose (a scenario's file name) drawn as written: matplotlib parses a pair of '$' as
+    mathematics, and an unmatched one raises, so every '$' is escaped."""
+    return str(text).replace("$", r"\$")
+
+
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
     for ax in fig.axes:
         _plain_ticks(ax)
@@ -546,8 +552,9 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
                      fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"paired differences, B = {Path(str(comparison.attrs['scenario_b'])).stem} vs "
-                 f"A = {Path(str(comparison.attrs['scenario_a'])).stem}, {int(comparison.attrs['draws']):,} draws")
+    fig.suptitle(f"paired differences, B = {_user_text(Path(str(comparison.attrs['scenario_b'])).stem)} vs "
+                 f"A = {_user_text(Path(str(comparison.attrs['scenario_a'])).stem)}, "
+                 f"{int(comparison.attrs['draws']):,} draws")
     return _finish(fig, path)
 
 
