@@ -207,8 +207,14 @@ def _check_conditions(model: Model, columns: Mapping[str, np.ndarray], fixed: Ma
 def _check_float_width(columns: Mapping[str, np.ndarray], dtype: Any, label: str,
                        where: Callable[[int], str]) -> None:
     """Refuse values float32 cannot hold (they would become infinite)."""
-    largest = float(jnp.finfo(dtype).max)
+    largest, tiny = float(jnp.finfo(dtype).max), float(jnp.finfo(dtype).tiny)
     for name, values in columns.items():
+        vanishing = (values != 0) & (np.abs(values) < tiny)  # rounds to 0 or loses its digits
+        if vanishing.any():
+            row = int(np.argmax(vanishing))
+            raise RunError(f"{label}: parameter '{name}' is {values[row]:g} in {where(row)}, below the smallest "
+                           f"normal {jnp.dtype(dtype).name} ({tiny:.3g}), where it rounds to 0; compute in double "
+                           "precision (--float64, or float64=True)")
         beyond = np.abs(values) > largest
         if beyond.any():
             row = int(np.argmax(beyond))

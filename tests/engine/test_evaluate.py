@@ -113,6 +113,7 @@ def test_eval_cli_writes_a_run_layout_and_prints_its_summary(tmp_path, capsys):
     ("size_hardware,size_software,\n9,12,\n10,11,\n", r"the header \(line 1\) ends with a comma"),
     ("size_hardware,size_software\n9,12,\n", "line 2 has 3 values.*ends with a comma"),
     ('c0\n"0.2\n', "not a CSV file of parameter sets"),
+    ("c0\n0.2\n1e-50\n", r"parameter 'c0' is 1e-50 in line 3 of p.csv, below the smallest normal float32"),
 ])
 def test_eval_cli_refuses_bad_files_in_one_line(text, message, tmp_path, capsys):
     import re
