@@ -641,6 +641,9 @@ def _cmd_summary(args) -> None:
                 print(format_sweep(results))
             else:
                 _print_summary(results)
+            from .._results import written_with
+
+            print(written_with(results.attrs))
             return
         table = _summary_table(results, kind)
     except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
@@ -863,9 +866,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _negative_values_joined(argv: list[str]) -> list[str]:
+    """``--values -1,2`` as ``--values=-1,2``: argparse takes "-1,2" for an option (ftm's CES exponents
+    are negative)."""
+    joined, k = [], 0
+    while k < len(argv):
+        if argv[k] == "--values" and k + 1 < len(argv) and argv[k + 1].startswith("-"):
+            joined.append(f"--values={argv[k + 1]}")
+            k += 2
+        else:
+            joined.append(argv[k])
+            k += 1
+    return joined
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # --help and argument errors exit here, before JAX is imported
+    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))  # --help and argument errors exit here, before JAX is imported
     from ..priors._priors import PriorsError
     from .._results import ResultsError
     from .._errors import RunError

@@ -56,6 +56,12 @@ def _label(results: xr.DataTree, name: str) -> str:
     return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
 
 
+def _user_text(text: str) -> str:
+    """Text a user chose (a scenario's file name) drawn as written: matplotlib parses a pair of '$' as
+    mathematics, and an unmatched one raises, so every '$' is escaped."""
+    return str(text).replace("$", r"\$")
+
+
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
     for ax in fig.axes:
         _plain_ticks(ax)
@@ -546,11 +552,14 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
                      fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"paired differences, B = {Path(str(comparison.attrs['scenario_b'])).stem} vs "
-                 f"A = {Path(str(comparison.attrs['scenario_a'])).stem}, {int(comparison.attrs['draws']):,} draws")
+    fig.suptitle(f"paired differences, B = {_user_text(Path(str(comparison.attrs['scenario_b'])).stem)} vs "
+                 f"A = {_user_text(Path(str(comparison.attrs['scenario_a'])).stem)}, "
+                 f"{int(comparison.attrs['draws']):,} draws")
     return _finish(fig, path)
 
 
+MARKED_VALUES = 24
+"""A sweep of up to this many values is drawn with a marker at each; up to half as many get a tick and a label."""
 SWEEP_OUTPUTS = {
     "trajectory": ("overhang_at_end", "tai_delay", "max_growth_after_end", "danger_band_years_policy"),
     "takeoff": ("takeoff_year", "max_speed", "takeoff_duration", "remaining_software"),
@@ -566,7 +575,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     """A sweep: each output's median and 90% band of the draws against the swept value, one panel each,
     and for the trajectory model the policy world's headline shares against the value (the backfire,
     faster growth after the cap, the cap binding). Every value ran the same draws."""
-    from ..studies._sweep import sweep_shares, sweep_summary, sweep_values
+    from ..studies._sweep import shown_values, sweep_shares, sweep_summary, sweep_values
 
     values = sweep_values(results)
     param = results.attrs["param"]
@@ -583,11 +592,14 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     units = results[OUTPUTS_GROUP]["value"].attrs.get("units", "")
     x_label = f"{param} ({units})" if units and units != "1" else param
     log_x = values.min() > 0 and values.max() >= 10 * values.min()
+    # Many values: a line without markers, a dozen ticks and labels at most (1,000 values were unreadable).
+    style = "o-" if len(values) <= MARKED_VALUES else "-"
+    labelled = values[shown_values(len(values), MARKED_VALUES // 2)]
     for ax, name in zip(axes.flat, names):
         rows_of = table.loc[name]
         q5, q50, q95 = (rows_of[q].to_numpy(np.float64) for q in ("q5", "q50", "q95"))
         ax.fill_between(values, q5, q95, color="tab:blue", alpha=0.2, label="90% of draws")
-        ax.plot(values, q50, "o-", color="tab:blue", label="median")
+        ax.plot(values, q50, style, color="tab:blue", label="median")
         unit = rows_of["units"].iloc[0]
         ax.set_ylabel(name.replace("_", " ") + (f"\n({unit})" if unit and unit != "1" else ""))
         # A log axis for a positive quantity (every draw at every value) whose band spans two orders of magnitude.
@@ -597,7 +609,8 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
             ax.set_yscale("log")
         missing = rows_of["nonfinite"].to_numpy()
         if missing.any():
-            ax.set_title(f"not finite: {', '.join(f'{int(m):,}' for m in missing)} draws", fontsize=8)
+            ax.set_title(f"not finite: {', '.join(f'{int(m):,}' for m in missing)} draws" if len(missing) <= 6
+                         else f"not finite: up to {int(missing.max()):,} draws at a value", fontsize=8)
         ax.legend(fontsize=8, loc="best")
     if shares is not None:
         from ..studies._comparison import SHARE_LABELS
@@ -605,7 +618,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         ax, backfire_ax = axes.flat[len(names)], axes.flat[len(names) + 1]
         for column, colour in SHARE_COLOURS.items():
             if column != "backfire":
-                ax.plot(values, 100 * shares[column].to_numpy(np.float64), "o-", color=colour,
+                ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=colour,
                         label=SHARE_LABELS[column].split(" (")[0])
         ax.set_ylim(-3, 103)
         ax.set_ylabel("share of draws (%)")
@@ -613,9 +626,9 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         ax.legend(fontsize=7, loc="best", framealpha=0.9)
         # The backfire is the share that matters most and the smallest: a panel of its own, its sizes written.
         percent = 100 * shares["backfire"].to_numpy(np.float64)
-        backfire_ax.plot(values, percent, "o-", color=SHARE_COLOURS["backfire"])
+        backfire_ax.plot(values, percent, style, color=SHARE_COLOURS["backfire"])
         for x, y, size in zip(values, percent, shares["backfire_median_years"].to_numpy(np.float64)):
-            if np.isfinite(size):
+            if np.isfinite(size) and x in labelled:
                 backfire_ax.annotate(f"{size:.2g} yr", (x, y), xytext=(0, 6), textcoords="offset points",
                                      ha="center", fontsize=7, color=SHARE_COLOURS["backfire"])
         backfire_ax.set_ylim(0, max(1.35 * float(np.max(percent)), 0.1))
@@ -624,8 +637,15 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     for ax in list(axes.flat)[:panels]:
         if log_x:
             ax.set_xscale("log")
-        ax.set_xticks(values, [f"{v:g}" for v in values])
-        ax.minorticks_off()
+        if len(values) <= MARKED_VALUES // 2:
+            ax.set_xticks(values, [f"{v:g}" for v in values])
+            ax.minorticks_off()
+        elif log_x:  # ticks at 1, 2, 5 times powers of ten, written as plain numbers
+            from matplotlib.ticker import FuncFormatter, LogLocator
+
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.minorticks_off()
         ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[panels:]:

@@ -193,3 +193,22 @@ def test_values_on_a_grid_are_bars_and_only_a_standing_out_value_is_a_spike():
         labels = [t for t in texts(fig.axes[0]) if "of draws at" in t]
         assert [float(t.rsplit(" at ", 1)[1]) for t in labels] == spikes, labels
         plt.close(fig)
+
+
+@pytest.mark.parametrize("name", ["cap$1", "price_$5_to_$9"])  # one '$' raised; a pair became mathematics
+def test_a_dollar_in_a_scenario_name_is_drawn_as_written(name, tmp_path, capsys):
+    from overhang_jax.cli import main
+
+    priors = tmp_path / f"{name}.toml"
+    priors.write_text('model = "takeoff"\n[params]\nsize_software = 6\n')
+    out = tmp_path / "cmp.nc"
+    code = main(["compare", "takeoff_baseline", str(priors), "--draws", "300", "--out", str(out)])
+    assert code == 0, capsys.readouterr().err
+    differences = tmp_path / "cmp_differences.png"
+    assert differences.exists()
+    fig = oj.plots.plot_differences(oj.load(out))
+    fig.canvas.draw()  # the title is parsed when drawn
+    assert f"B = {name} vs" in fig.get_suptitle().replace("\\$", "$")
+    plt.close(fig)
+    code = main(["report", str(out), "--out", str(tmp_path / "r.html")])
+    assert code == 0, capsys.readouterr().err

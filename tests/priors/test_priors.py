@@ -989,6 +989,20 @@ def test_values_beyond_float32_are_refused_in_a_float32_run_only(name, spec):
     assert np.all(np.isfinite(overhang_jax.parameters(results)[name].values))
 
 
+@pytest.mark.parametrize("spec,field", [
+    ("1e-50", "value 1e-50"),
+    ('{ dist = "loguniform", lo = 1e-50, hi = 0.1 }', "lo 1e-50"),
+    ('{ dist = "uniform", lo = 0.01, hi = 0.1, min = 1e-45 }', "min 1e-45"),  # a bound (float32 subnormal)
+    ('{ dist = "mixture", components = [0.1, 1e-40], weights = [0.5, 0.5] }', "component 2's value 1e-40"),
+])
+def test_values_that_vanish_in_float32_are_refused_like_overflow(spec, field):
+    # c0 = 1e-50 rounded to 0 in float32 and every output came out NaN, with no word about c0.
+    priors = load_priors(TAKEOFF, text=f"[params]\nc0 = {spec}\n")
+    with pytest.raises(PriorsError, match=rf"parameter 'c0': {field} is below the smallest normal float32.*--float64"):
+        overhang_jax.run("takeoff", priors, draws=16, seed=0)
+    overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)  # float64 holds these values
+
+
 def test_the_largest_float32_values_still_run_in_float32():
     priors = load_priors(TAKEOFF, text='[params]\nsize_hardware = { dist = "uniform", lo = 0, hi = 3e38 }\n')
     results = overhang_jax.run("takeoff", priors, draws=64, seed=0)

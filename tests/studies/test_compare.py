@@ -109,7 +109,9 @@ def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
     assert table.loc["overhang_at_end", "p_equal"] == pytest.approx(np.mean(np.abs(finite) <= 0.01))
     assert (tmp_path / "cmp_differences.png").read_bytes()[:4] == b"\x89PNG"
     code, again, _ = run_cli(capsys, "summary", str(out))
-    assert code == 0 and stdout.startswith(again)  # the same, without the speed and the plot's path
+    again, written = again.rstrip("\n").rsplit("\n", 1)  # summary adds the versions that wrote the file
+    assert code == 0 and written.startswith("written by overhang_jax") and "jaxlib" in written
+    assert stdout.startswith(again)  # the same, without the speed and the plot's path
 
 
 @pytest.fixture(scope="module")
