@@ -37,7 +37,8 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax.models import _ftm
+from overhang_jax.models import ftm
+from overhang_jax.models.ftm import _calibration, _constants
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ftm"
 ORACLE = json.loads(gzip.open(FIXTURES / "sets.json.gz", "rt").read())
@@ -46,7 +47,7 @@ ORIGINAL_NAMES = list(SETS[0]["params"])
 METRICS = list(SETS[0]["metrics"])
 TRAJECTORY_SETS = ("best_guess", "aggressive", "timelines_long")
 BEST = next(s["params"] for s in SETS if s["id"] == "best_guess")
-DEFAULTS = {p.name: p.default for p in _ftm.FTM.parameters}
+DEFAULTS = {p.name: p.default for p in ftm.FTM.parameters}
 
 # Caps on the best guess, each a row of one batch. The largest run passes 1e28 FLOP in 2028.
 NEVER_BINDING = {  # a cap in force but far above anything reached: must change nothing
@@ -76,7 +77,7 @@ def evaluated_sets(table: list[dict]) -> dict[str, np.ndarray]:
     assert len(table) <= 100
     results = oj.evaluate("ftm", rows(table))
     out = {name: values.values for name, values in oj.outputs(results).data_vars.items()}
-    out.update({name: results["trajectories"][name].values for name in _ftm.TRAJECTORIES.names})
+    out.update({name: results["trajectories"][name].values for name in ftm.TRAJECTORIES.names})
     return out
 
 
@@ -92,7 +93,7 @@ def evaluated():
 def traced(table: list[dict], policy: bool = True) -> dict[str, np.ndarray]:
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64) for k, v in rows(table).items()}
-        out = jax.jit(jax.vmap(lambda p: _ftm.trace(p, policy)))(params)
+        out = jax.jit(jax.vmap(lambda p: ftm.trace(p, policy)))(params)
         return {k: np.asarray(v) for k, v in out.items()}
 
 
@@ -113,7 +114,7 @@ def traces():
 def test_fixtures_cover_what_the_issue_asks():
     ids = [s["id"] for s in SETS]
     assert len(ids) == len(set(ids)) == 61 and ids[0] == "best_guess"
-    assert len(ORIGINAL_NAMES) == 67 and set(ORIGINAL_NAMES) == set(_ftm.ORIGINAL_PARAMETERS)
+    assert len(ORIGINAL_NAMES) == 67 and set(ORIGINAL_NAMES) == set(ftm.ORIGINAL_PARAMETERS)
     assert ORACLE["peer_commit"].startswith("99dc907")
 
 
@@ -137,7 +138,7 @@ def test_admissibility_is_the_originals(evaluated):
 def test_reject_inadmissible_blanks_only_those_sets(evaluated):
     kept, rejected, _ = evaluated
     bad = kept["inadmissible"] == 1
-    for name in METRICS + ["peak_gwp_growth", *_ftm.TRAJECTORIES.names]:
+    for name in METRICS + ["peak_gwp_growth", *ftm.TRAJECTORIES.names]:
         assert np.all(np.isnan(rejected[name][bad])), name
         np.testing.assert_array_equal(rejected[name][~bad], kept[name][~bad])
     np.testing.assert_array_equal(rejected["inadmissible"], kept["inadmissible"])
@@ -147,9 +148,9 @@ def test_reject_inadmissible_blanks_only_those_sets(evaluated):
 def test_state_agrees_with_the_original_at_every_step(traces, set_id):
     ours = traces[set_id]
     reference = np.load(FIXTURES / "trajectories.npz")
-    assert ours["timesteps"].shape == (_ftm.STEPS,)
+    assert ours["timesteps"].shape == (ftm.STEPS,)
     np.testing.assert_array_equal(ours["timesteps"], reference[f"{set_id}/timesteps"])
-    for name in _ftm.TRACE_VARIABLES:
+    for name in ftm.TRACE_VARIABLES:
         expected = reference[f"{set_id}/{name}"]
         np.testing.assert_allclose(np.asarray(ours[name], np.float64), expected, rtol=1e-9, atol=0,
                                    err_msg=f"{set_id}: {name}")
@@ -285,7 +286,7 @@ def test_requirements_are_the_originals_bit_for_bit():
     gaps = np.concatenate([10.0 ** rng.integers(0, 9, 40), 10 ** rng.uniform(0, 8, 40)])
     steepness = np.tile([0.0, 1.0, 0.5, 0.3], 20)
     with jax.enable_x64(True):
-        ours = np.asarray(jax.jit(jax.vmap(_ftm._requirements))(tops, gaps, steepness))
+        ours = np.asarray(jax.jit(jax.vmap(_constants.task_requirements))(tops, gaps, steepness))
     for i in range(len(tops)):
         np.testing.assert_array_equal(ours[i], reference_requirements(tops[i], gaps[i], steepness[i]))
 
@@ -295,10 +296,10 @@ def test_log10_is_the_c_librarys_and_ln_within_four_ulp():
     x = np.concatenate([10 ** rng.uniform(-307, 308, 20000), rng.uniform(0.5, 2.0, 20000),
                         2.0 ** np.arange(-1022, 1024), [np.finfo(np.float64).tiny, np.finfo(np.float64).max]])
     with jax.enable_x64(True):
-        log10 = np.asarray(jax.jit(_ftm._log10)(x))
-        ln = np.asarray(jax.jit(_ftm._ln)(x))
+        log10 = np.asarray(jax.jit(_constants.c_log10)(x))
+        ln = np.asarray(jax.jit(_constants.ln)(x))
         # XLA on CPU flushes subnormal numbers to zero.
-        special = np.asarray(jax.jit(_ftm._ln)(np.array([0.0, 1e-310, np.inf, np.nan, -1.0])))
+        special = np.asarray(jax.jit(_constants.ln)(np.array([0.0, 1e-310, np.inf, np.nan, -1.0])))
     assert np.array_equal(log10, np.array([math.log10(v) for v in x]))
     exact = np.array([math.log(v) for v in x])
     assert np.all(np.abs(ln - exact) <= 4 * np.spacing(np.abs(exact)))
@@ -310,7 +311,7 @@ def test_hardware_delay_rounds_half_to_even_like_python():
     with jax.enable_x64(True):
         table = rows([{**BEST, "hardware_delay": float(d)} for d in delays])
         params = {k: jnp.asarray(v, jnp.float64) for k, v in table.items()}
-        steps = np.asarray(jax.jit(jax.vmap(lambda p: _ftm._start(p)[0].delay_steps))(params))
+        steps = np.asarray(jax.jit(jax.vmap(lambda p: _calibration.calibrate(p)[0].delay_steps))(params))
     assert list(steps) == [round(float(d) / 0.1) for d in delays]
     assert round(0.25 / 0.1) == 2 and round(0.05 / 0.1) == 0  # the cases where half-even matters
 
@@ -327,7 +328,7 @@ def small_run():
 def test_runner_computes_in_float64_and_evaluating_its_parameters_gives_its_outputs(small_run):
     assert small_run.attrs["dtype"] == "float64"
     again = oj.evaluate("ftm", oj.parameters(small_run).to_dataframe(), chunk_size=8)
-    for name in _ftm.FTM.output_names:
+    for name in ftm.FTM.output_names:
         np.testing.assert_array_equal(oj.outputs(again)[name].values, oj.outputs(small_run)[name].values,
                                       err_msg=name)
     np.testing.assert_array_equal(again["trajectories"]["largest_training_run"].values,
@@ -346,7 +347,7 @@ def test_sums_over_tasks_do_not_depend_on_the_batch():
     # CPU), which made peak_gwp_growth depend on the chunk size; the model's sums have a fixed order.
     with jax.enable_x64(True):
         x = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (128, 101)) ** 7)
-        summed = jax.jit(jax.vmap(_ftm._sum))
+        summed = jax.jit(jax.vmap(_constants.fixed_order_sum))
         alone = np.concatenate([np.asarray(summed(x[i:i + 1])) for i in range(len(x))])
         assert np.array_equal(np.asarray(summed(x)), alone)
         assert np.allclose(alone, [math.fsum(row) for row in np.asarray(x)], rtol=1e-15, atol=0)
@@ -371,7 +372,7 @@ def test_cli_compares_the_shipped_cap_scenarios(small_run, tmp_path, capsys):
     assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire: B " in printed
     comparison = oj.load(out)
     # A is the shipped priors with no cap: the same draws as a plain run with the same seed.
-    for name in _ftm.FTM.output_names:
+    for name in ftm.FTM.output_names:
         np.testing.assert_array_equal(comparison["a"]["prior_predictive"][name].values,
                                       small_run["prior_predictive"][name].values, err_msg=name)
     delay = oj.outputs(comparison)["agi_year"].values
