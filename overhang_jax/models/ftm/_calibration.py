@@ -87,7 +87,8 @@ def calibrate(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
         output_to_gwp=jnp.zeros_like(gwp), hardware_rnd_to_input=jnp.zeros_like(gwp),
         software_rnd_to_input=jnp.zeros_like(gwp),
         cap=Cap(cap_start, cap_start + p["cap_years"], p["cap_log10_flop"], p["cap_growth"], p["cap_gradual_lift"],
-                p["cap_lift_growth"], p["catch_up"], 10 ** p["hardware_cap_log10"]))
+                p["cap_lift_growth"], p["catch_up"], 10 ** p["hardware_cap_log10"], p["cap_physical"],
+                p["cap_below_trained"]))
 
     inputs = step_inputs(k, capital, labour, investment, hardware, compute, jnp.ones_like(gwp), f, largest)
     made = produce(k, inputs, experiments)
@@ -124,6 +125,8 @@ def calibrate(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
         gwp=made.goods * k.output_to_gwp, hardware=hardware, capital=capital, labour=labour, tfp=inputs.tfp,
         automated_goods=made.automated_goods, automated_rnd=made.automated_rnd,
         automatable_goods_alone=automatable_alone, automatable_goods_alone_before=jnp.zeros_like(gwp),
+        largest_trained=largest, cap_started=jnp.zeros((), bool), trained_at_cap_start=jnp.zeros_like(gwp),
+        share_at_cap_start=jnp.zeros_like(gwp),
         performance_history=jnp.zeros(DELAY_SLOTS, gwp.dtype).at[0].set(performance),
         gwp_history=jnp.zeros(STEPS_PER_YEAR, gwp.dtype).at[0].set(made.goods * k.output_to_gwp))
 

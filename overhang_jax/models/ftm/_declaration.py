@@ -155,7 +155,8 @@ POLICY_PARAMETERS = (
               "year the cap on the largest training run starts (after 2099.9: no cap)", lower=START_YEAR),
     Parameter("cap_years", 5.0, "yr", "years the cap is in force", lower=0.0),
     Parameter("cap_log10_flop", 28.0, "log10 FLOP",
-              "cap on the largest training run (effective FLOP, 2022 software) when it starts"),
+              "cap on the largest training run when it starts (effective FLOP, 2022 software, or physical "
+              "FLOP with cap_physical = 1)"),
     Parameter("cap_growth", 0.0, "OOM/yr", "growth of the cap while in force (0: a fixed ceiling)", lower=0.0),
     Parameter("cap_gradual_lift", 0.0, "1",
               "0: the cap ends at once; 1: it is lifted gradually, rising cap_lift_growth OOM/yr", **_SWITCH),
@@ -166,6 +167,12 @@ POLICY_PARAMETERS = (
               "the cap sits idle and the run jumps back to its uncapped size at the end", **_SWITCH),
     Parameter("hardware_cap_log10", 100.0, "log10 FLOP/yr",
               "cap on the hardware stock while the training cap is in force (100: none in practice)"),
+    Parameter("cap_physical", 0.0, "1",
+              "0: cap_log10_flop counts effective FLOP (2022 software); 1: physical FLOP (hardware FLOP of the "
+              "run, whatever the software)", **_SWITCH),
+    Parameter("cap_below_trained", 0.0, "1",
+              "0: a cap below the largest run already trained when it starts is raised to that run (a freeze); "
+              "1: kept as stated (no new run above it; what was trained stays)", **_SWITCH),
 )
 SAMPLING_PARAMETERS = (
     Parameter("reject_inadmissible", 0.0, "1",

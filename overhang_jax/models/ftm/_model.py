@@ -72,7 +72,7 @@ TRACE_VARIABLES = (
 def _trace_record(s: Step, x: Inputs, made: Production) -> dict[str, jax.Array]:
     f = x.fractions
     return {
-        "gwp": s.gwp, "biggest_training_run": x.largest_run, "compute": x.compute, "hardware": x.hardware,
+        "gwp": s.gwp, "biggest_training_run": s.largest_run, "compute": x.compute, "hardware": x.hardware,
         "hardware_performance": s.hardware_performance, "software": s.software, "compute_investment": x.investment,
         "frac_gwp_compute": f.gwp_compute, "frac_compute_training": f.compute_training,
         "frac_compute_goods": 1 - f.compute_hardware_rnd - f.compute_software_rnd - f.compute_training,

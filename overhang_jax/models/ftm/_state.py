@@ -46,6 +46,10 @@ class Step(NamedTuple):
     automated_rnd: jax.Array          # frac_tasks_automated_rnd
     automatable_goods_alone: jax.Array   # frac_automatable_tasks_goods_no_tradeoff
     automatable_goods_alone_before: jax.Array   # the same one step earlier
+    largest_trained: jax.Array        # FLOP, the largest run trained so far
+    cap_started: jax.Array            # bool: the cap's start year has come
+    trained_at_cap_start: jax.Array   # FLOP, largest_trained when it came (0 before)
+    share_at_cap_start: jax.Array     # frac_compute_training when it came (0 before)
     performance_history: jax.Array    # (DELAY_SLOTS,) hardware performance of the last steps, by n % slots
     gwp_history: jax.Array            # (10,) GWP of the last 10 steps, by n % 10
 
@@ -103,6 +107,8 @@ class Cap(NamedTuple):
     lift_growth: jax.Array
     catch_up: jax.Array
     hardware: jax.Array              # FLOP/yr, inf: none
+    physical: jax.Array              # 1: the level counts physical FLOP (times software in effective FLOP)
+    below_trained: jax.Array         # 1: the level may sit below what was trained when it starts
 
     def training(self, year):
         """Cap on the largest run in ``year`` (FLOP; inf outside the window when lifted at once)."""

@@ -25,8 +25,16 @@ def advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inpu
         jnp.stack([s.hardware_performance, s.software]), jnp.stack([s.rnd_input_hardware, s.rnd_input_software]),
         jnp.stack([s.cumulative_hardware_rnd, s.cumulative_software_rnd]), k.frontiers, penalty)
 
+    # The cap hook remembers what stood when the cap's start year came: the largest run trained and
+    # the training share (a cap never takes back what was trained, and never starves training).
+    started = (year >= k.cap.start) if policy else jnp.zeros((), bool)
+    first = started & ~s.cap_started
+    trained_at_start = jnp.where(first, s.largest_trained, s.trained_at_cap_start)
+    share_at_start = jnp.where(first, s.fractions.compute_training, s.share_at_cap_start)
+
     # Shares: wake-up when the goods tasks automated reach the trigger; events are dated t_{n-1}.
-    rampup = s.automated_goods >= p["rampup_trigger"]
+    # Under a cap, a world once woken stays awake (the original recomputes it each step).
+    rampup = (s.automated_goods >= p["rampup_trigger"]) | (started & s.rampup)
     events = Events(wakeup=rampup & ~s.rampup,
                     sub_agi=(s.automatable_goods_alone >= 0.2) & ~(s.automatable_goods_alone_before >= 0.2),
                     agi=(s.automatable_goods_alone >= 1) & ~(s.automatable_goods_alone_before >= 1),
@@ -52,17 +60,25 @@ def advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inpu
     labour = s.labour * k.labour_growth
     tfp = s.tfp * k.tfp_growth
     largest = compute * fractions.compute_training
+    trained = largest
     if policy:
-        # catch_up = 0: the training share is clamped, the compute freed goes to goods.
-        # catch_up = 1: the share is kept and compute above the cap sits idle.
+        # The level in effective FLOP (physical FLOP times software), raised to the largest run
+        # already trained when the cap started unless the user asks for a cap below it.
         cap = k.cap.training(year)
+        cap = jnp.where(k.cap.physical > 0, cap * software, cap)
+        cap = jnp.where(k.cap.below_trained > 0, cap, jnp.maximum(cap, trained_at_start))
+        # catch_up = 0: the training share is clamped, the compute freed goes to goods, but never
+        # below the share when the cap started (compute above the cap at that share sits idle).
+        # catch_up = 1: the share is kept and compute above the cap sits idle.
         share = fractions.compute_training
         fractions = fractions._replace(compute_training=jnp.where(
-            k.cap.catch_up > 0, share, jnp.minimum(share, cap / compute)))
+            k.cap.catch_up > 0, share, jnp.maximum(jnp.minimum(share, cap / compute), share_at_start)))
         largest = jnp.minimum(compute * fractions.compute_training, cap)
+        # What AI can do follows the largest run ever trained, not this step's: automation stays.
+        trained = jnp.where(started, jnp.maximum(largest, s.largest_trained), largest)
     money = compute * fractions.compute_training / (software * buyable)
 
-    inputs = step_inputs(k, capital, labour, investment, hardware, compute, tfp, fractions, largest)
+    inputs = step_inputs(k, capital, labour, investment, hardware, compute, tfp, fractions, trained)
     made = produce(k, inputs, power(hardware, p["compute_software_rnd_experiments_efficiency"]))
     gwp = made.goods * k.output_to_gwp
     state = Step(
@@ -74,6 +90,8 @@ def advance(p: Draw, k: Constants, s: Step, n, policy: bool) -> tuple[Step, Inpu
         automated_goods=made.automated_goods, automated_rnd=made.automated_rnd,
         automatable_goods_alone=share_automated(inputs.automatable_goods_alone),
         automatable_goods_alone_before=s.automatable_goods_alone, performance_history=history,
+        largest_trained=jnp.maximum(s.largest_trained, largest), cap_started=s.cap_started | started,
+        trained_at_cap_start=trained_at_start, share_at_cap_start=share_at_start,
         gwp_history=s.gwp_history.at[n % STEPS_PER_YEAR].set(gwp))
     return state, inputs, made, events
 
