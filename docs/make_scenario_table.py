@@ -42,7 +42,7 @@ EXPECTED = {
         "a gradual lift spreads the catch-up out: slower growth after the cap, a longer danger band"),
     ("hard_cap_sudden_end", "moving_bright_line"): (
         {"overhang_at_end": "-", "tai_delay": "-"},
-        "a cap rising while in force leaves a smaller overhang, and delays less"),
+        "a line rising while in force leaves a smaller overhang, and delays less (seed post 001)"),
     ("hard_cap_sudden_end", "absolute_cap"): (
         {"overhang_at_end": "+", "cap_withheld": "+"},
         "a 1e26 FLOP level lies below the largest run by 2026-2030: a freeze there, tighter than the default"),
@@ -90,7 +90,7 @@ EXPECTED = {
 def rows() -> list[tuple[str, str]]:
     """The (A, B) pairs of the page's intended comparisons that state an expected direction, in order
     (the ftm comparisons have none yet: notebooks/ftm_pause.ipynb answers them)."""
-    sys.path.insert(0, str(DOCS.parent / "tests"))
+    sys.path.insert(0, str(DOCS.parent / "tests" / "models"))
     from test_scenarios import comparisons
 
     return [(a, b) for a, b, _ in comparisons() if (a, b) in EXPECTED]
