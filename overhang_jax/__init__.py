@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 _EXPORTS = {
-    "FTM": ".models._ftm",
+    "FTM": ".models.ftm",
     "INFERENCE": ".models._inference",
     "copies_multiplier": ".models._inference",
     "Model": ".models._schema",
@@ -63,7 +63,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .studies._summaries import format_summary, rank_correlations, summary, trajectory_bands
     from .studies._comparison import compare_summary, comparison_findings, comparison_notes, format_comparison, policy_shares
     from .engine._evaluate import evaluate
-    from .models._ftm import FTM
+    from .models.ftm import FTM
     from .models._inference import INFERENCE, copies_multiplier
     from .models._schema import Model, Output, Parameter
     from .priors._priors import Priors, PriorsError, PriorsWarning, load_priors

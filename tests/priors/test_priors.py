@@ -410,10 +410,10 @@ def test_skewed_loguniform_reproduces_the_original_monte_carlo_draws():
     import gzip
     import json
 
-    from overhang_jax.models import _ftm
+    from overhang_jax.models import ftm
 
     oracle = json.loads(gzip.open(Path(__file__).parents[1] / "models" / "fixtures" / "ftm" / "sets.json.gz", "rt").read())
-    priors = load_priors(_ftm.FTM)
+    priors = load_priors(ftm.FTM)
     names = oracle["uncertain_parameters"]
     assert set(names) == set(priors.random_names)
     joint = [s for s in oracle["sets"] if "unit_point" in s]
