@@ -46,6 +46,8 @@ _EXPORTS = {
     "format_comparison": ".studies._comparison",
     "format_summary": ".studies._summaries",
     "policy_shares": ".studies._comparison",
+    "policy_outcomes": ".studies._comparison",
+    "policy_in_words": ".studies._comparison",
     "rank_correlations": ".studies._summaries",
     "summary": ".studies._summaries",
     "trajectory_bands": ".studies._summaries",
@@ -55,6 +57,7 @@ _EXPORTS = {
     "sweep_run": ".studies._sweep",
     "sweep_shares": ".studies._sweep",
     "sweep_summary": ".studies._sweep",
+    "sweep_headline": ".studies._sweep",
     "write_report": ".present._report",
 }
 
@@ -62,6 +65,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from . import plots
     from .studies._summaries import format_summary, rank_correlations, summary, trajectory_bands
     from .studies._comparison import compare_summary, comparison_findings, comparison_notes, format_comparison, policy_shares
+    from .studies._comparison import policy_in_words, policy_outcomes
     from .engine._evaluate import evaluate
     from .models.ftm import FTM
     from .models._inference import INFERENCE, copies_multiplier
@@ -74,7 +78,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .models._registry import get_model
     from .priors._scenarios import scenarios
     from .studies._sensitivity import sobol_indices
-    from .studies._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
+    from .studies._sweep import format_sweep, sweep, sweep_headline, sweep_run, sweep_shares, sweep_summary
     from .models._takeoff import TAKEOFF
     from .models._trajectory import TRAJECTORY
 

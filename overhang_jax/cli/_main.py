@@ -409,8 +409,10 @@ def _print_comparison(comparison) -> None:
     for sentence in comparison_findings(comparison):
         print(f"- {sentence}")
     print("\nPaired differences B - A. 'worse if': the direction that is worse from a safety view (earlier TAI, "
-          "faster growth, a bigger overhang, a shorter takeoff); 'B worse', 'same' (within the tolerance, in the "
-          "output's units) and 'B better': shares of the draws with a finite difference.")
+          "faster growth, a bigger overhang, a shorter takeoff); 'median': over every draw with a difference, "
+          "zeros included; 'B worse', 'same' (within the tolerance, in the output's units) and 'B better': shares "
+          "of the draws with a difference to compare (an infinite one, a threshold reached in one scenario only, "
+          "counts as a move); 'no difference': draws without one, left out.")
     print(format_comparison(compare_summary(comparison)))
 
 
@@ -800,8 +802,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fix one parameter to each of several values in turn and run the model on the same draws "
                     "at each (same seed, every other parameter drawn with the same random numbers), so the "
                     "change from value to value is the parameter's effect alone. Prints each output's median "
-                    "and 90%% interval at each value and, for the trajectory model, the policy world's headline "
-                    "shares (backfire, faster growth after the cap, the cap binding); writes one results file "
+                    "and 90% interval at each value and, for the trajectory model, the policy world's headline "
+                    "shares (the backfire and its parts, faster growth after the cap as the mechanism, the cap "
+                    "binding; docs/outcomes.md); writes one results file "
                     "with a 'value' dimension and a plot beside it.")
     sweep_.add_argument("model", choices=models, help="model to sweep")
     sweep_.add_argument("--priors", metavar="FILE",
@@ -836,7 +839,7 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
-                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                   description="Print mean, sd, quantiles and 90% HDI of each output (for a "
                                                "comparison, of each paired difference), or write them as CSV.")
     summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
     summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
@@ -846,9 +849,11 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="write a self-contained HTML report of results files",
         description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
                     "each results file, its provenance, the full priors, the summary table and the model's "
-                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+                    "figures; for a comparison, the policy in words, its priors and what it says in plain "
+                    "sentences, first; with sweeps of the trajectory model's D or alpha, the same headline at each "
+                    "value; a how-to-cite line, the limitations and a glossary.")
     report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
-                         help="results files written by run, compare or sensitivity")
+                         help="results files written by run, compare, sweep or sensitivity")
     report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
     report_.set_defaults(func=_cmd_report)
 

@@ -261,22 +261,24 @@ OUTPUTS = (
            "lower", undefined="no evaders (e_share = 0), or the regulated actors never reach E_tai", **_OOM),
 )
 
-# What a comparison of two scenarios answers first: does B delay TAI or bring it earlier, does
-# growth after the cap speed up (the two ways a cap backfires), how big is the overhang where it
-# matters (the cap ends before TAI), and the danger band and the lead over evaders.
+# What a comparison of two scenarios answers first: the decision-relevant outcomes (docs/outcomes.md).
+# A backfire is the policy making the world worse on one of them: TAI earlier, or less time in the
+# danger band. Faster growth after the cap and the overhang are the mechanism, reported on their own
+# lines and never counted as a backfire; the lead over evaders is an outcome of its own.
 HEADLINES = (
     Headline("tai_year_policy", worse="brings TAI earlier", better="delays TAI", backfire=True,
              given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
+             better="lengthens the time spent in the danger band", backfire=True,
+             given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
+             better="widens the regulated actors' lead over evaders at TAI"),
     Headline("max_growth_after_end", worse="makes growth in the five years after the cap faster",
-             better="makes growth in the five years after the cap slower", backfire=True,
+             better="makes growth in the five years after the cap slower",
              given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
     Headline("overhang_at_end", worse="leaves a bigger overhang when the cap ends",
              better="leaves a smaller overhang when the cap ends", given="cap_ends_before_tai",
              given_phrase="the cap ends before TAI in the world without it"),
-    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
-             better="lengthens the time spent in the danger band"),
-    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
-             better="widens the regulated actors' lead over evaders at TAI"),
 )
 
 TRAJECTORIES = Trajectories(
