@@ -628,7 +628,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     """A sweep: each output's median and 90% band of the draws against the swept value, one panel each,
     and for the trajectory model the policy world's headline shares against the value (the backfire,
     faster growth after the cap, the cap binding). Every value ran the same draws."""
-    from ..studies._sweep import shown_values, sweep_shares, sweep_summary, sweep_values
+    from ..studies._sweep import sweep_shares, sweep_summary, sweep_values
 
     values = sweep_values(results)
     param = results.attrs["param"]
@@ -647,7 +647,6 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     log_x = values.min() > 0 and values.max() >= 10 * values.min()
     # Many values: a line without markers, a dozen ticks and labels at most (1,000 values were unreadable).
     style = "o-" if len(values) <= MARKED_VALUES else "-"
-    labelled = values[shown_values(len(values), MARKED_VALUES // 2)]
     for ax, name in zip(axes.flat, names):
         rows_of = table.loc[name]
         q5, q50, q95 = (rows_of[q].to_numpy(np.float64) for q in ("q5", "q50", "q95"))
