@@ -25,6 +25,13 @@ _EXPORTS = {
     "PriorsError": ".priors._priors",
     "PriorsWarning": ".priors._priors",
     "load_priors": ".priors._priors",
+    "Observable": ".models._schema",
+    "Observations": ".priors._observations",
+    "ObservationsError": ".priors._observations",
+    "load_observations": ".priors._observations",
+    "observation_sets": ".priors._observations",
+    "prior_posterior": ".studies._conditioning",
+    "format_prior_posterior": ".studies._conditioning",
     "evaluate": ".engine._evaluate",
     "scenarios": ".priors._scenarios",
     "RunError": "._errors",
@@ -69,7 +76,9 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .engine._evaluate import evaluate
     from .models.ftm import FTM
     from .models._inference import INFERENCE, copies_multiplier
-    from .models._schema import Model, Output, Parameter
+    from .models._schema import Model, Observable, Output, Parameter
+    from .priors._observations import Observations, ObservationsError, load_observations, observation_sets
+    from .studies._conditioning import format_prior_posterior, prior_posterior
     from .priors._priors import Priors, PriorsError, PriorsWarning, load_priors
     from .present._report import write_report
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)

@@ -117,7 +117,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._schema import Check, Draw, Headline, Model, Output, Parameter, Trajectories
+from ._schema import Check, Draw, Headline, Model, Observable, Output, Parameter, Trajectories
 
 START_YEAR = 2023
 END_YEAR = 2100
@@ -247,9 +247,9 @@ OUTPUTS = (
     Output("tai_year_policy", "yr", "year the policy world's frontier first reaches E_tai (+inf: not by 2100)",
            "lower", **_YEARS),
     Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower",
-           **_YEARS),
+           undefined="the regulated actors do not reach E_tai by 2100 (a long cap can hold them back)", **_YEARS),
     Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100 or no evaders)",
-           "lower", **_YEARS),
+           "lower", undefined="no evaders (e_share = 0), or the evaders do not reach E_tai by 2100", **_YEARS),
     Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower", **_YEARS),
     Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)",
            **_DEFAULT_WORLD),
@@ -286,6 +286,16 @@ TRAJECTORIES = Trajectories(
     docs=("effective compute, default world", "effective compute, policy world's frontier"),
     units="log10 FLOP", dim="year", coords=TRAJECTORY_YEARS,
     lower=20.0, upper=70.0, bin_width=0.01,
+)
+
+
+# What data can be compared with: the default world's curves, since every observation is of the
+# years before any cap starts (the priors put t_cap at 2026 or later).
+OBSERVABLES = (
+    Observable("largest_training_run", "log10 FLOP", "largest physical training run so far, P (default world)",
+               "largest_run_default"),
+    Observable("effective_compute", "log10 FLOP", "effective compute E in 2023 algorithms (default world)",
+               "E_default"),
 )
 
 
@@ -529,7 +539,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
             lead_after=jnp.where(regulated_below, nxt.regulated - nxt.evader, track.lead_after),
             tai_in_rampup=jnp.where(below_tai, default_step.ramping.astype(dtype), track.tai_in_rampup),
         )
-        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy)
+        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy, default_next.compute)
 
     spend_start = jnp.minimum(p["spend_start"], willingness_start)
     world = World(spend_start, spend_start + hw_start, spend_start + hw_start, jnp.zeros_like(spend_start))
@@ -550,11 +560,11 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
     )
 
     def one_year(carry, y):
-        carry, (e_default, e_policy) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
-        return carry, (e_default[-1], e_policy[-1])
+        carry, (e_default, e_policy, run_default) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
+        return carry, (e_default[-1], e_policy[-1], run_default[-1])
 
-    (_, _, last, track), (yearly_default, yearly_policy) = jax.lax.scan(one_year, (world, world, e, track),
-                                                                         jnp.arange(YEARS))
+    (_, _, last, track), (yearly_default, yearly_policy, yearly_run) = jax.lax.scan(
+        one_year, (world, world, e, track), jnp.arange(YEARS))
 
     steps = YEARS * k
     # A cap ending in the last step has its overhang at END_YEAR but no growth window after it.
@@ -596,6 +606,8 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "lead_at_tai": lead,
         "E_default": jnp.concatenate([e0[None], yearly_default]),
         "E_policy": jnp.concatenate([e.policy[None], yearly_policy]),
+        # Observable only (the runner keeps its log likelihood, not the series).
+        "largest_run_default": jnp.concatenate([world.compute[None], yearly_run]),
     }
 
 
@@ -609,4 +621,5 @@ TRAJECTORY = Model(
     constraints=(Check(_whole_steps_per_year),),
     trajectories=TRAJECTORIES,
     headlines=HEADLINES,
+    observables=OBSERVABLES,
 )

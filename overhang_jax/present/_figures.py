@@ -21,7 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .._results import CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters  # noqa: E402
+from .._results import (CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters,  # noqa: E402
+                        posterior_outputs)
+from ..models._registry import get_model  # noqa: E402
 
 ECDF_POINTS = 1001
 VIEW_TAIL = 0.001
@@ -826,3 +828,60 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         plt.close(draw(path=path))
         paths.append(path)
     return paths
+
+
+def plot_prior_posterior(results: xr.DataTree, names: list[str] | None = None,
+                         path: str | os.PathLike | None = None) -> plt.Figure:
+    """What the observations changed: the prior's and the posterior's ECDF of each headline output,
+    overlaid, with both medians. A conditioned run's (``observe=``) or a comparison's paired
+    differences. The ECDFs are over all draws, so draws never reaching a year (+inf) keep them below 1."""
+    from ..studies._conditioning import headline_outputs, is_conditioned, prior_posterior
+
+    if not is_conditioned(results):
+        raise ValueError("these results were not conditioned on observations: run with observe= (--observe)")
+    model = get_model(results.attrs["model"])
+    comparison = results.attrs.get("kind") == "comparison"
+    names = names or ([h.output for h in model.headlines] if comparison else headline_outputs(model))
+    table = prior_posterior(results, names)
+    posterior = posterior_outputs(results)
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
+    probs = np.linspace(0, 1, ECDF_POINTS)
+    for ax, name in zip(axes.flat, names):
+        units = table.loc[name, "units"]
+        span = []
+        for label, values, colour, style in (
+                ("prior", results[OUTPUTS_GROUP][name].values, "tab:grey", "--"),
+                ("posterior", posterior[name].values, "tab:blue", "-")):
+            values = np.asarray(values, np.float64).ravel()
+            values = values[~np.isnan(values)]
+            finite = values[np.isfinite(values)]
+            if not finite.size:
+                continue
+            median = table.loc[name, f"{label}_median"]
+            shown = ("not reached" if np.isposinf(median) else f"{median:.1f}" if units in ("yr", "year")
+                     else f"{median:.4g}")
+            ax.plot(np.quantile(finite, probs), probs * finite.size / values.size, color=colour, linestyle=style,
+                    label=f"{label}: median {shown}")
+            span.append(np.quantile(finite, [0.005, 0.995]))
+        if span:
+            low, high = min(s[0] for s in span), max(s[1] for s in span)
+            pad = 0.02 * (high - low) or 1.0
+            ax.set_xlim(low - pad, high + pad)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        what = f"B − A: {name}" if comparison else name
+        ax.set_xlabel(f"{what.replace('_', ' ')} ({units})" if units and units != "1" else what.replace("_", " "))
+        ax.set_ylabel("fraction of draws ≤ x")
+        ax.legend(fontsize=8, loc="lower right")
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    attrs = results.attrs
+    verdict = "reliable" if int(attrs["posterior_reliable"]) else "NOT RELIABLE"
+    what = (f"{model.name}, B = {attrs['scenario_b']} against A = {attrs['scenario_a']}" if comparison
+            else f"{model.name}, {attrs.get('scenario', 'defaults')}")
+    fig.suptitle(f"{what}: prior (dashed) and posterior given '{attrs['posterior_observations']}'; "
+                 f"ESS {attrs['posterior_ess']:,.0f} of {int(attrs['draws']):,} draws, posterior {verdict}",
+                 fontsize=10)
+    return _finish(fig, path)

@@ -67,6 +67,9 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     from ..engine._run import run
     from ..models._registry import get_model
 
+    if run_options.get("observe") is not None:
+        raise RunError("observe is not available for sweep yet: condition the run at each value with "
+                       "run(..., observe=...)")
     model = get_model(model)
     base = priors if isinstance(priors, Priors) else load_priors(model, priors)
     values, fixed = sweep_priors(model, base, param, values)

@@ -242,3 +242,17 @@ def test_citation_file_names_this_version():
     assert re.search(r"^cff-version: 1\.2\.0$", text, re.MULTILINE)
     assert re.search(rf"^version: {re.escape(oj.__version__)}$", text, re.MULTILINE)
     assert re.search(r"^title: ", text, re.MULTILINE) and re.search(r"^authors:", text, re.MULTILINE)
+def test_a_conditioned_run_shows_what_the_data_changed_prior_beside_posterior(tmp_path):
+    conditioned = oj.run("trajectory", draws=2000, seed=4, observe="frontier_compute_2023_2025")
+    page = tmp_path / "report.html"
+    oj.write_report([conditioned], page)
+    text = page.read_text(encoding="utf-8")
+    assert "What the data since 2023 changed" in text and "frontier_compute_2023_2025" in text
+    assert conditioned.attrs["posterior_verdict"].split(":")[0] in text
+    table = oj.prior_posterior(conditioned)
+    median = f"{table.loc['tai_year_default', 'posterior_median']:.1f}"
+    row = re.search(r"<td>tai_year_default</td>(.*?)</tr>", text).group(1)
+    assert median in row and 'alt="prior and posterior"' in text
+    # A run without observations has no such section.
+    oj.write_report([oj.run("takeoff", draws=300, seed=1)], tmp_path / "plain.html")
+    assert "What the data since 2023 changed" not in (tmp_path / "plain.html").read_text(encoding="utf-8")
