@@ -1,5 +1,5 @@
 """The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
-scenarios``.
+scenarios | explore``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -696,6 +696,25 @@ def _cmd_priors(args) -> None:
     sys.stdout.write(default_priors_path(get_model(args.model)).read_text(encoding="utf-8"))
 
 
+def _cmd_explore(args) -> None:
+    from ..present._explore import free_port, start_server
+
+    port = args.port or free_port(args.address)
+    print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
+    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                 open_browser=args.open)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'")
+    return value
+
+
 def _cmd_scenarios(args) -> None:
     from ..priors._scenarios import scenario_headers
 
@@ -860,6 +879,22 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "name to --priors to run one.")
     scenarios_.add_argument("model", nargs="?", choices=models)
     scenarios_.set_defaults(func=_cmd_scenarios)
+
+    explore_ = commands.add_parser(
+        "explore", help="an interactive page: move a policy lever, see the paired comparison change",
+        description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
+                    "prints its address, and opens a browser only with --open.")
+    explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
+                          help="model to explore (default: trajectory)")
+    explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")
+    explore_.add_argument("--address", default="127.0.0.1",
+                          help="address to listen on (default 127.0.0.1: this machine only)")
+    explore_.add_argument("--open", action="store_true", help="open the page in the default browser")
+    explore_.add_argument("--draws", type=_count, default=20_000,
+                          help="paired draws of each comparison (default 20000: about a second)")
+    explore_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    explore_.set_defaults(func=_cmd_explore)
     return parser
 
 

@@ -1,0 +1,197 @@
+"""The page of ``overhang-jax explore``: its settings compute exactly ``oj.compare``; bad values are refused
+naming the parameter; saved priors files reproduce the page; and, in headless Chromium, a lever moved
+through the page changes the headline to the sentences ``compare`` writes."""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+
+import numpy as np
+import pytest
+
+import overhang_jax as oj
+from overhang_jax.cli import main
+from overhang_jax.present._explore import Exploration, free_port, start_server
+
+from browser import Session, chromium
+
+DRAWS = 2000  # enough draws for every headline sentence; the page's default (20,000) is for people
+
+
+def assert_same_comparison(got, want):
+    """Every variable of both runs and of the differences, bit for bit."""
+    for group in ("a", "b", "prior_predictive"):
+        for name in want[group].to_dataset().data_vars:
+            assert np.array_equal(got[group][name].values, want[group][name].values, equal_nan=True), (group, name)
+    assert oj.comparison_findings(got) == oj.comparison_findings(want)
+
+
+def test_a_lever_changes_world_b_only_and_the_comparison_is_compare():
+    x = Exploration("trajectory", draws=DRAWS, seed=3)
+    x.set("D", 7.0)
+    x.set("E_tai", 33.0)  # an uncertain parameter: both worlds
+    a, b = x.priors()
+    assert b.distributions["D"].point_value == 7.0 and not a.distributions["D"].is_point
+    assert a.distributions["E_tai"].point_value == b.distributions["E_tai"].point_value == 33.0
+    first = x.compare()
+    # Built independently of the page: the shipped scenarios with the same values fixed.
+    want_a = oj.load_priors("trajectory", "no_policy").with_point("E_tai", 33.0)
+    want_b = oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("D", 7.0).with_point("E_tai", 33.0)
+    assert_same_comparison(first, oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=3))
+    # A second lever value reuses world A: still exactly compare's answer, and a different one.
+    x.set("D", 12.0)
+    second = x.compare()
+    assert_same_comparison(second, oj.compare("trajectory", want_a, want_b.with_point("D", 12.0), draws=DRAWS,
+                                              seed=3))
+    assert oj.comparison_findings(second) != oj.comparison_findings(first)
+    x.set("D", None)  # back to the scenario's prior
+    assert not x.priors()[1].distributions["D"].is_point
+
+
+@pytest.mark.parametrize("name, value, words", [
+    ("D", -4.0, ["'D'", "(0, inf)"]),
+    ("alpha", 1.5, ["'alpha'", "[0, 1]"]),
+    ("e_share", math.nan, ["e_share", "finite"]),
+    ("no_such_lever", 1.0, ["'no_such_lever'", "controls are"]),
+])
+def test_a_bad_value_is_refused_naming_it_and_changes_nothing(name, value, words):
+    x = Exploration("trajectory", draws=DRAWS)
+    x.set("D", 6.0)
+    with pytest.raises(oj.PriorsError) as refused:
+        x.set(name, value)
+    assert all(word in str(refused.value) for word in words), str(refused.value)
+    assert "\n" not in str(refused.value)
+    assert x.fixed == {"D": 6.0}
+
+
+def test_a_broken_priors_file_is_refused_and_the_policy_stays(tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('model = "trajectory"\n[params]\nD = { dist = "uniform", lo = 5 }\n')
+    x = Exploration("trajectory", draws=DRAWS)
+    with pytest.raises(oj.PriorsError, match="broken.toml"):
+        x.set_policy(broken)
+    assert x.policy_source == "hard_cap_sudden_end"
+
+
+def test_a_value_outside_the_prior_is_run_with_a_note():
+    x = Exploration("trajectory", draws=DRAWS)
+    x.set("t_cap", 2040.0)  # the scenario's prior: uniform 2026-2030
+    notes = x.outside_prior()
+    assert len(notes) == 1 and "t_cap = 2040" in notes[0] and "[2026, 2030]" in notes[0]
+    x.set("t_cap", 2028.0)
+    assert x.outside_prior() == []
+
+
+def test_saved_priors_files_reproduce_the_page(tmp_path):
+    x = Exploration("trajectory", draws=DRAWS, seed=5)
+    x.set("D", 4.0)
+    x.set("alpha", 0.9)
+    x.set("lam", 0.2)
+    page = x.compare()
+    a, b = x.save_priors(tmp_path / "mine")
+    assert (a.name, b.name) == ("mine_a.toml", "mine_b.toml")
+    assert_same_comparison(oj.compare("trajectory", a, b, draws=DRAWS, seed=5), page)
+    # The command line takes them too: a run of world B is the page's world B.
+    out = tmp_path / "b.nc"
+    assert main(["run", "trajectory", "--priors", str(b), "--draws", str(DRAWS), "--seed", "5", "--out", str(out),
+                 "--no-plots"]) == 0
+    run = oj.load(out)
+    for name in oj.outputs(page["b"]).data_vars:
+        assert np.array_equal(oj.outputs(run)[name].values, oj.outputs(page["b"])[name].values, equal_nan=True)
+
+
+def test_cli_refuses_a_port_in_use_and_a_bad_one(capsys):
+    import socket
+
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        assert main(["explore", "--port", str(port)]) == 2
+    assert f"--port {port}" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["explore", "--port", "70000"])
+    assert "port number in [1, 65535]" in capsys.readouterr().err
+
+
+# ---- in headless Chromium -------------------------------------------------------------------------------
+browser = pytest.mark.skipif(chromium() is None, reason="needs Chromium (Debian package chromium)")
+
+HEADLINE = "__deep('.explore-headline li').map(e => e.textContent)"
+ERROR = "__deep('.explore-error').map(e => e.textContent).join(' ')"
+
+
+def type_into(session: Session, css_class: str, text: str) -> None:
+    """Type ``text`` into the input of the widget with ``css_class`` and commit it, as Enter does."""
+    session.evaluate(f"""(() => {{
+        const input = __deep('.{css_class}')[0].shadowRoot.querySelector('input');
+        input.value = {json.dumps(text)};
+        input.dispatchEvent(new Event('change', {{bubbles: true}}));
+    }})()""")
+
+
+def changed_headline(session: Session, before: list[str], timeout: float = 300) -> list[str]:
+    deadline = time.monotonic() + timeout
+    while (now := session.evaluate(HEADLINE)) in ([], before):
+        assert time.monotonic() < deadline, "the headline did not change"
+        time.sleep(0.05)
+    return now
+
+
+@pytest.fixture(scope="module")
+def page_url():
+    import socket
+
+    port = free_port()
+    server = start_server("trajectory", port=port, draws=DRAWS, seed=0, threaded=True)
+    deadline = time.monotonic() + 60
+    while True:  # the server thread listens in a moment
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}/"
+    server.stop()
+
+
+@browser
+def test_moving_a_lever_in_the_page_gives_compares_headline(page_url, tmp_path):
+    with Session(page_url, tmp_path / "profile") as page:
+        first = page.wait_until(f"(() => {{ const h = {HEADLINE}; return h.length ? h : null; }})()", timeout=300)
+        want_a = oj.load_priors("trajectory", "no_policy")
+        want_b = oj.load_priors("trajectory", "hard_cap_sudden_end")
+        assert first == oj.comparison_findings(oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=0))
+        type_into(page, "explore-lever-D", "7")
+        second = changed_headline(page, first)
+        assert second == oj.comparison_findings(oj.compare("trajectory", want_a, want_b.with_point("D", 7.0),
+                                                           draws=DRAWS, seed=0))
+        assert page.evaluate(ERROR) == ""
+        # Nothing fetched from outside this machine: Panel serves its own scripts and styles.
+        outside = [u for u in page.requests if u.startswith(("http:", "https:", "ws:", "wss:"))
+                   and not u.startswith("http://127.0.0.1:")]
+        assert outside == []
+
+
+@browser
+def test_bad_input_in_the_page_shows_a_message_and_the_page_keeps_working(page_url, tmp_path):
+    broken = tmp_path / "broken.toml"
+    broken.write_text('model = "trajectory"\n[params]\nalpha = 7\n')
+    with Session(page_url, tmp_path / "profile") as page:
+        first = page.wait_until(f"(() => {{ const h = {HEADLINE}; return h.length ? h : null; }})()", timeout=300)
+        type_into(page, "explore-lever-D", "-4")
+        message = page.wait_until(ERROR)
+        assert "'D'" in message and "(0, inf)" in message
+        assert page.evaluate(HEADLINE) == first  # the last good comparison stays
+        type_into(page, "explore-priors-file", str(broken))
+        message = page.wait_until(f"(() => {{ const m = {ERROR}; return m.includes('broken.toml') ? m : ''; }})()")
+        assert "'alpha'" in message and "[0, 1]" in message
+        type_into(page, "explore-lever-alpha", "0.25")
+        second = changed_headline(page, first)
+        assert page.evaluate(ERROR) == ""
+        want_b = oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("alpha", 0.25)
+        assert second == oj.comparison_findings(oj.compare("trajectory", "no_policy", want_b, draws=DRAWS, seed=0))
