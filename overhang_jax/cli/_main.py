@@ -700,6 +700,7 @@ def _cmd_explore(args) -> None:
     from ..present._explore import free_port, start_server
 
     port = args.port or free_port(args.address)
+    _use_all_cpu_cores()
     print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
     start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
                  open_browser=args.open)
