@@ -515,6 +515,11 @@ class _Page:
     def _error(self, text: str) -> None:
         self.message.object = f'<div class="explore-error">{html.escape(text)}</div>'
 
+    def _clear(self) -> None:
+        """No error: only the notes on values fixed outside their priors."""
+        notes = self.x.outside_prior()
+        self.message.object = "".join(f'<div class="explore-note">{html.escape(n)}</div>' for n in notes)
+
     def refresh(self, draws: int | None = None) -> None:
         """Compute the comparison of the current settings and show it."""
         self._generation += 1
@@ -526,8 +531,7 @@ class _Page:
         self.show(comparison, time.perf_counter() - started)
 
     def show(self, comparison, seconds: float) -> None:
-        notes = self.x.outside_prior()
-        self.message.object = "".join(f'<div class="explore-note">{html.escape(n)}</div>' for n in notes)
+        self._clear()
         self.comparison = comparison
         self.headline.object = headline_html(comparison)
         self.status.object = (f"{int(comparison.attrs['draws']):,} paired draws, seed {comparison.attrs['seed']}: "
@@ -585,6 +589,7 @@ class _Page:
         except (PriorsError, RunError) as err:
             self.sweep_out.object = ""
             return self._error(str(err))
+        self._clear()
         self.sweep_out.object = f"<pre>{html.escape(format_sweep(result))}</pre>"
 
     def _save(self, what: str) -> None:
@@ -610,6 +615,7 @@ class _Page:
                 text = f"Wrote {html.escape(str(path))}."
         except (OSError, PriorsError) as err:
             return self._error(f"cannot save: {err}")
+        self._clear()
         self.saved.object = f'<div class="explore-saved-text">{text}</div>'
 
 

@@ -4,6 +4,7 @@ through the page changes the headline to the sentences ``compare`` writes."""
 
 from __future__ import annotations
 
+import html
 import json
 import math
 import time
@@ -13,7 +14,7 @@ import pytest
 
 import overhang_jax as oj
 from overhang_jax.cli import main
-from overhang_jax.present._explore import Exploration, free_port, start_server
+from overhang_jax.present._explore import PAGES, Exploration, _Page, free_port, start_server
 
 from browser import Session, chromium
 
@@ -100,6 +101,47 @@ def test_saved_priors_files_reproduce_the_page(tmp_path):
     run = oj.load(out)
     for name in oj.outputs(page["b"]).data_vars:
         assert np.array_equal(oj.outputs(run)[name].values, oj.outputs(page["b"])[name].values, equal_nan=True)
+
+
+@pytest.mark.parametrize("model", sorted(PAGES))
+def test_every_control_and_figure_of_a_page_is_in_its_model(model):
+    m = oj.get_model(model)
+    page = PAGES[model]
+    names = [name for name, _ in page.levers] + list(page.uncertain)
+    assert len(set(names)) == len(names)
+    assert all(name in m.parameter_names and name not in m.static_names for name in names)
+    assert all(output in m.output_names for output, _ in page.distributions)
+    for scenario in (page.baseline, page.policy):
+        assert oj.load_priors(model, scenario).name == scenario
+
+
+def test_the_page_saves_what_the_command_line_writes_and_sweeps_and_refines(tmp_path):
+    page = _Page(Exploration("trajectory", draws=DRAWS, seed=1))  # no server: the widgets' callbacks alone
+    page.controls["D"][1].value = 8.0
+    assert page.x.fixed == {"D": 8.0} and page.controls["D"][0].value  # typing a value fixes it
+    want = oj.compare("trajectory", "no_policy",
+                      oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("D", 8.0), draws=DRAWS, seed=1)
+    assert_same_comparison(page.comparison, want)
+    page.stem.value = str(tmp_path / "run")
+    page._save("results")
+    page._save("report")
+    page._save("priors")
+    assert_same_comparison(oj.load(tmp_path / "run.nc"), want)
+    assert "<html" in (tmp_path / "run.html").read_text() and "Paired differences" in (tmp_path / "run.html").read_text()
+    assert "overhang-jax compare" in page.saved.object and (tmp_path / "run_b.toml").is_file()
+    page.stem.value = str(tmp_path / "missing" / "run")
+    page._save("results")
+    assert "does not exist" in page.message.object
+    # The sweep over one lever: oj.sweep of world B.
+    page.sweep_lever.value, page.sweep_values.value = "alpha", "0, 1"
+    page._sweep()
+    assert "alpha" in page.sweep_out.object and page.message.object == ""
+    page.sweep_values.value = "0, 2"
+    page._sweep()
+    assert "'alpha'" in html.unescape(page.message.object) and "[0, 1]" in page.message.object
+    # More draws: the same comparison with four times the draws (computed here in the foreground).
+    assert_same_comparison(page.x.compare(4 * DRAWS), oj.compare("trajectory", *page.x.priors(), draws=4 * DRAWS,
+                                                                  seed=1))
 
 
 def test_cli_refuses_a_port_in_use_and_a_bad_one(capsys):
