@@ -343,7 +343,7 @@ def explore(model: str = "trajectory", *, draws: int = DEFAULT_DRAWS, seed: int 
 class _Page:
     def __init__(self, exploration: Exploration):
         import panel as pn
-        from bokeh.models import ColumnDataSource
+        from bokeh.models import ColumnDataSource, Title
         from bokeh.plotting import figure
 
         self.x = exploration
@@ -389,14 +389,20 @@ class _Page:
             self.fan.line("x", "mid", source=source, color=colours[k], line_width=2,
                           legend_label=f"series {k}", visible=True)
             self.fan_sources.append(source)
-        self.fan.legend.location = "top_left"
-        self.histograms, self.histogram_sources = [], []
+        self.fan.legend.location = "bottom_right"
+        spec = exploration.model.trajectories
+        if spec is not None:
+            self.fan.yaxis.axis_label = spec.units if isinstance(spec.units, str) else ""
+        self.histograms, self.histogram_sources, self.histogram_notes = [], [], []
         for output, title in exploration.page.distributions:
             source = ColumnDataSource({"left": [], "right": [], "top": []})
             fig = figure(height=260, sizing_mode="stretch_width", title=title,
                          x_axis_label=self._units(output), y_axis_label="share of draws",
                          tools="pan,wheel_zoom,box_zoom,reset,save")
             fig.quad(left="left", right="right", top="top", bottom=0, source=source, color="#4c72b0", alpha=0.8)
+            note = Title(text="", text_font_style="italic", text_font_size="11px")
+            fig.add_layout(note, "above")  # above the title: the denominator of the shares
+            self.histogram_notes.append(note)
             self.histograms.append(fig)
             self.histogram_sources.append(source)
 
@@ -434,7 +440,7 @@ class _Page:
             *lever_rows, *uncertain_rows, width=430)
         main = pn.Column(
             self.message, self.status, pn.pane.Markdown("### Paired headline (B - A)"), self.headline,
-            pn.pane.Bokeh(self.fan), pn.Row(*(pn.pane.Bokeh(f) for f in self.histograms)),
+            pn.pane.Bokeh(self.fan, visible=self.x.model.trajectories is not None), pn.Row(*(pn.pane.Bokeh(f) for f in self.histograms)),
             pn.pane.Markdown("### Sweep"), pn.Row(self.sweep_lever, self.sweep_values, self.sweep_button),
             self.sweep_out,
             pn.pane.Markdown("### Save"), self.stem,
@@ -547,14 +553,15 @@ class _Page:
             source.data = {"x": years[finite], "low": band[finite, 0], "mid": band[finite, 1],
                            "high": band[finite, 2]}
             item.label = {"value": label}
-        for (output, title), source, fig in zip(self.x.page.distributions, self.histogram_sources, self.histograms):
+        for (output, _), source, note in zip(self.x.page.distributions, self.histogram_sources,
+                                                 self.histogram_notes):
             values = np.asarray(comparison["prior_predictive"][output].values, np.float64).ravel()
             finite = values[np.isfinite(values)]
             left_out = values.size - finite.size
             counts, edges = np.histogram(finite, bins=60) if finite.size else (np.zeros(0), np.zeros(1))
             source.data = {"left": edges[:-1], "right": edges[1:], "top": counts / max(values.size, 1)}
-            fig.title.text = (f"{title}: {left_out:,} of {values.size:,} draws not finite, left out"
-                              if left_out else f"{title}: all {values.size:,} draws")
+            note.text = (f"share of all {values.size:,} draws; {left_out:,} not finite (not shown)" if left_out
+                         else f"share of all {values.size:,} draws")
 
     def _more(self) -> None:
         generation = self._generation

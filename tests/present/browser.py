@@ -202,13 +202,16 @@ class Session:
                 raise TimeoutError(f"still false after {timeout} s: {expression}")
             time.sleep(interval)
 
-    def screenshot(self, path: Path) -> None:
-        height = int(self.evaluate("document.documentElement.scrollHeight"))
+    def screenshot(self, path: Path, height: int | None = None) -> None:
+        """A PNG of the page's top ``height`` pixels (default: all of it)."""
+        full = int(self.evaluate("document.documentElement.scrollHeight"))
+        height = min(height or full, full, 16000)
         self._browser.call("Emulation.setDeviceMetricsOverride",
-                           {"width": self.width, "height": min(height, 16000), "deviceScaleFactor": 1,
-                            "mobile": False}, session=self._session)
-        shot = self._browser.call("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True},
-                                  session=self._session)
+                           {"width": self.width, "height": full, "deviceScaleFactor": 1, "mobile": False},
+                           session=self._session)
+        shot = self._browser.call("Page.captureScreenshot", {
+            "format": "png", "clip": {"x": 0, "y": 0, "width": self.width, "height": height, "scale": 1}},
+            session=self._session)
         path.write_bytes(base64.b64decode(shot["data"]))
 
     @property
