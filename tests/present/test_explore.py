@@ -144,6 +144,32 @@ def test_the_page_saves_what_the_command_line_writes_and_sweeps_and_refines(tmp_
                                                                   seed=1))
 
 
+def test_cli_serves_the_page_on_127_0_0_1_and_prints_where(tmp_path):
+    import subprocess
+    import sys
+    import urllib.request
+
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-c", "import sys; from overhang_jax.cli import main; "
+                               f"sys.exit(main(['explore', '--port', '{port}']))"],
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert server.stdout.readline().strip() == f"overhang-jax explore: http://127.0.0.1:{port}/ (Ctrl-C to stop)"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=60) as reply:
+                    page = reply.read().decode()
+                break
+            except OSError:
+                assert time.monotonic() < deadline and server.poll() is None, server.stderr.read()
+                time.sleep(0.2)
+        assert "overhang-jax explore: trajectory" in page
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
 def test_cli_refuses_a_port_in_use_and_a_bad_one(capsys):
     import socket
 
@@ -213,6 +239,11 @@ def test_moving_a_lever_in_the_page_gives_compares_headline(page_url, tmp_path):
         assert second == oj.comparison_findings(oj.compare("trajectory", want_a, want_b.with_point("D", 7.0),
                                                            draws=DRAWS, seed=0))
         assert page.evaluate(ERROR) == ""
+        # More draws: computed in the background, then shown.
+        page.evaluate("__deep('.explore-more')[0].shadowRoot.querySelector('button').click()")
+        more = changed_headline(page, second)
+        assert more == oj.comparison_findings(oj.compare("trajectory", want_a, want_b.with_point("D", 7.0),
+                                                         draws=4 * DRAWS, seed=0))
         # Nothing fetched from outside this machine: Panel serves its own scripts and styles.
         outside = [u for u in page.requests if u.startswith(("http:", "https:", "ws:", "wss:"))
                    and not u.startswith("http://127.0.0.1:")]
