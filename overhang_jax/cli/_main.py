@@ -892,8 +892,9 @@ def build_parser() -> argparse.ArgumentParser:
     explore_.add_argument("--address", default="127.0.0.1",
                           help="address to listen on (default 127.0.0.1: this machine only)")
     explore_.add_argument("--open", action="store_true", help="open the page in the default browser")
-    explore_.add_argument("--draws", type=_count, default=20_000,
-                          help="paired draws of each comparison (default 20000: about a second)")
+    explore_.add_argument("--draws", type=_count,
+                          help="paired draws of each comparison (default: about a second's worth, 20000 for "
+                               "trajectory and takeoff, 500 for ftm)")
     explore_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     explore_.set_defaults(func=_cmd_explore)
     return parser

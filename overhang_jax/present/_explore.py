@@ -50,6 +50,12 @@ class Page:
     """The main uncertain parameters: set in both worlds alike."""
     distributions: tuple[tuple[str, str], ...]
     """(output, title) of the paired differences B - A drawn as histograms."""
+    fan: tuple[str, ...]
+    """The trajectories drawn in the fan chart (of one unit)."""
+    draws: int
+    """Paired draws by default: what answers in about a second on two CPU cores."""
+    sweep: tuple[str, str]
+    """The lever the sweep offers first, and its values."""
 
 
 PAGES = {
@@ -61,7 +67,8 @@ PAGES = {
         uncertain=("E_tai", "w", "alg_doubling_months", "hw_doubling_months", "spend_doubling_months", "lam",
                    "phi", "kappa", "k_max", "beta"),
         distributions=(("tai_year_policy", "TAI delay (TAI year, B - A)"),
-                       ("overhang_at_end", "overhang when the cap ends (B - A)"))),
+                       ("overhang_at_end", "overhang when the cap ends (B - A)")),
+        fan=("E_default", "E_policy"), draws=20_000, sweep=("D", "2, 5, 10, 15")),
     "ftm": Page(
         "ftm_no_policy", "ftm_training_cap",
         levers=(("cap_start_year", "cap start"), ("cap_years", "cap length"),
@@ -71,18 +78,17 @@ PAGES = {
         uncertain=("full_automation_requirements_training", "flop_gap_training", "hardware_returns",
                    "software_returns"),
         distributions=(("agi_year", "AGI delay (AGI year, B - A)"),
-                       ("takeoff_goods_years", "takeoff, 20% to 100% of goods tasks (B - A)"))),
+                       ("takeoff_goods_years", "takeoff, 20% to 100% of goods tasks (B - A)")),
+        fan=("largest_training_run",), draws=500, sweep=("cap_years", "2, 5, 10")),
     "takeoff": Page(
         "takeoff_baseline", "takeoff_software_pause",
         levers=(("software_pause_start", "software pause: start"), ("software_pause_end", "software pause: end"),
                 ("asymmetry", "training/inference asymmetry (0 off, 1 on)")),
         uncertain=("takeoff_threshold", "size_investment", "size_hardware", "size_software"),
         distributions=(("takeoff_year", "takeoff delay (takeoff year, B - A)"),
-                       ("takeoff_duration", "takeoff duration (B - A)"))),
+                       ("takeoff_duration", "takeoff duration (B - A)")),
+        fan=(), draws=20_000, sweep=("software_pause_end", "2026, 2030, 2035")),
 }
-DEFAULT_DRAWS = 20_000
-"""Paired draws of a comparison: the trajectory model answers in about a second on two CPU cores
-(benchmarks/bench_explore.py)."""
 MORE_DRAWS_FACTOR = 4
 """The "more draws" button computes this many times the draws, in the background."""
 
@@ -120,12 +126,12 @@ class Exploration:
     allowed range) and changes nothing when it refuses.
     """
 
-    def __init__(self, model: str = "trajectory", *, draws: int = DEFAULT_DRAWS, seed: int = 0):
+    def __init__(self, model: str = "trajectory", *, draws: int | None = None, seed: int = 0):
         self.model = get_model(model)
         if self.model.name not in PAGES:
             raise RunError(f"explore shows the models {', '.join(PAGES)}, not '{self.model.name}'")
         self.page = PAGES[self.model.name]
-        self.draws, self.seed = draws, seed
+        self.draws, self.seed = draws or self.page.draws, seed
         self.fixed: dict[str, float] = {}
         self._baseline = load_priors(self.model, self.page.baseline)
         self._policy = load_priors(self.model, self.page.policy)
@@ -295,13 +301,14 @@ def headline_html(comparison) -> str:
 def fan_bands(comparison, model) -> list[tuple[str, np.ndarray, np.ndarray]]:
     """(label, years, 5%/50%/95% band) of each trajectory of both worlds, a series equal in every year to
     one already listed left out (world A's copy of the world without the policy)."""
-    if model.trajectories is None:
+    names = PAGES[model.name].fan
+    if not names:
         return []
     bands, seen = [], []
     docs = dict(zip(model.trajectories.names, model.trajectories.docs))
     for label in ("a", "b"):
         data = trajectory_bands(comparison[label], probs=(0.05, 0.5, 0.95))
-        for name in model.trajectories.names:
+        for name in names:
             values = np.asarray(data[name].values, np.float64)
             if any(np.array_equal(values, other, equal_nan=True) for other in seen):
                 continue
@@ -322,12 +329,12 @@ STYLE = """
 """
 
 
-def explore_page(model: str = "trajectory", *, draws: int = DEFAULT_DRAWS, seed: int = 0):
+def explore_page(model: str = "trajectory", *, draws: int | None = None, seed: int = 0):
     """The page for ``model``: a Panel layout (shown by Jupyter, served by ``overhang-jax explore``)."""
     return _Page(Exploration(model, draws=draws, seed=seed)).layout
 
 
-def explore(model: str = "trajectory", *, draws: int = DEFAULT_DRAWS, seed: int = 0):
+def explore(model: str = "trajectory", *, draws: int | None = None, seed: int = 0):
     """The interactive page of ``overhang-jax explore``, in a Jupyter notebook.
 
     Returns a Panel layout: the last expression of a cell shows it. The first
@@ -391,8 +398,9 @@ class _Page:
             self.fan_sources.append(source)
         self.fan.legend.location = "bottom_right"
         spec = exploration.model.trajectories
-        if spec is not None:
-            self.fan.yaxis.axis_label = spec.units if isinstance(spec.units, str) else ""
+        if exploration.page.fan:
+            units = spec.units if isinstance(spec.units, str) else spec.units[spec.names.index(exploration.page.fan[0])]
+            self.fan.yaxis.axis_label = units
         self.histograms, self.histogram_sources, self.histogram_notes = [], [], []
         for output, title in exploration.page.distributions:
             source = ColumnDataSource({"left": [], "right": [], "top": []})
@@ -408,9 +416,8 @@ class _Page:
 
         levers = [name for name, _ in exploration.page.levers]
         self.sweep_lever = pn.widgets.Select(label="Sweep world B over one lever", options=levers,
-                                             value=levers[1] if len(levers) > 1 else levers[0],
-                                             css_classes=["explore-sweep-lever"])
-        self.sweep_values = pn.widgets.TextInput(label="values (comma-separated)", value="2, 5, 10, 15",
+                                             value=exploration.page.sweep[0], css_classes=["explore-sweep-lever"])
+        self.sweep_values = pn.widgets.TextInput(label="values (comma-separated)", value=exploration.page.sweep[1],
                                                  css_classes=["explore-sweep-values"])
         self.sweep_button = pn.widgets.Button(label="Run the sweep", css_classes=["explore-sweep"])
         self.sweep_out = pn.pane.HTML("", css_classes=["explore-sweep-out"], stylesheets=[STYLE], sizing_mode="stretch_width")
@@ -440,7 +447,7 @@ class _Page:
             *lever_rows, *uncertain_rows, width=430)
         main = pn.Column(
             self.message, self.status, pn.pane.Markdown("### Paired headline (B - A)"), self.headline,
-            pn.pane.Bokeh(self.fan, visible=self.x.model.trajectories is not None), pn.Row(*(pn.pane.Bokeh(f) for f in self.histograms)),
+            pn.pane.Bokeh(self.fan, visible=bool(self.x.page.fan)), pn.Row(*(pn.pane.Bokeh(f) for f in self.histograms)),
             pn.pane.Markdown("### Sweep"), pn.Row(self.sweep_lever, self.sweep_values, self.sweep_button),
             self.sweep_out,
             pn.pane.Markdown("### Save"), self.stem,
@@ -658,7 +665,7 @@ def check_port(address: str, port: int) -> None:
 
 
 def start_server(model: str = "trajectory", *, port: int | None = None, address: str = "127.0.0.1",
-                 draws: int = DEFAULT_DRAWS, seed: int = 0, open_browser: bool = False, threaded: bool = False):
+                 draws: int | None = None, seed: int = 0, open_browser: bool = False, threaded: bool = False):
     """Serve the page at ``http://ADDRESS:PORT/`` (a free port when ``port`` is None), each browser tab its
     own session. ``threaded`` returns the running server's thread (``.stop()`` ends it); otherwise this
     blocks until interrupted."""

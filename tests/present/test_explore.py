@@ -111,6 +111,8 @@ def test_every_control_and_figure_of_a_page_is_in_its_model(model):
     assert len(set(names)) == len(names)
     assert all(name in m.parameter_names and name not in m.static_names for name in names)
     assert all(output in m.output_names for output, _ in page.distributions)
+    assert all(name in m.trajectories.names for name in page.fan)
+    assert page.sweep[0] in names
     for scenario in (page.baseline, page.policy):
         assert oj.load_priors(model, scenario).name == scenario
 
