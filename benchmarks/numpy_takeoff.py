@@ -539,7 +539,7 @@ def summary(columns: dict[str, np.ndarray], prob: float = SUMMARY_PROB) -> pd.Da
 # --------------------------------------------------------------------------
 # Check against the JAX package
 
-SCENARIOS = Path(oj.__file__).parent / "scenarios"
+SCENARIOS = Path(oj.__file__).parent / "models" / "scenarios"
 EXACT = ("takeoff_year", "takeoff_duration", "max_speed_year", "rate_clipped")
 CLOSE = ("speed_at_start", "max_speed", "remaining_investment", "remaining_hardware", "remaining_software",
          "asymmetry_multiplier")

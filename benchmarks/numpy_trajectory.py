@@ -574,7 +574,7 @@ def shipped_scenarios() -> dict[str, Path]:
     import tomllib
 
     found = {}
-    for path in sorted((Path(oj.__file__).parent / "scenarios").glob("*.toml")):
+    for path in sorted((Path(oj.__file__).parent / "models" / "scenarios").glob("*.toml")):
         if tomllib.loads(path.read_text(encoding="utf-8")).get("model") == MODEL.name:
             found[path.stem] = path
     return found

@@ -12,7 +12,7 @@ import overhang_jax as oj
 from overhang_jax.engine import _run as _runner
 from overhang_jax.cli import main
 
-HARD_CAP = files("overhang_jax") / "scenarios" / "hard_cap_sudden_end.toml"
+HARD_CAP = files("overhang_jax") / "models" / "scenarios" / "hard_cap_sudden_end.toml"
 DRAWS = 400
 VALUES = [2.0, 6.0, 12.0]
 
@@ -96,7 +96,7 @@ def test_bad_sweeps_are_refused_before_any_compute(monkeypatch, param, values, m
 
 def test_a_value_that_breaks_a_constraint_or_the_float_width_is_refused_before_compute(monkeypatch):
     monkeypatch.setattr(_runner, "run", lambda *args, **kwargs: pytest.fail("computed before refusing"))
-    pause = files("overhang_jax") / "scenarios" / "takeoff_software_pause.toml"
+    pause = files("overhang_jax") / "models" / "scenarios" / "takeoff_software_pause.toml"
     with pytest.raises(oj.PriorsError, match="'software_pause_end' must be >= 'software_pause_start'"):
         oj.sweep("takeoff", pause, param="software_pause_end", values=[2030, 2020], draws=100)
     with pytest.raises(oj.PriorsError, match="'size_software': its draws overflow float32"):
