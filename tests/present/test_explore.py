@@ -146,6 +146,15 @@ def test_the_page_saves_what_the_command_line_writes_and_sweeps_and_refines(tmp_
                                                                   seed=1))
 
 
+def test_oj_explore_gives_the_page_for_jupyter():
+    import panel as pn
+
+    layout = oj.explore("takeoff", draws=DRAWS)
+    assert isinstance(layout, pn.layout.Panel)
+    headline = [p for p in layout.select(pn.pane.HTML) if "explore-headline-pane" in p.css_classes]
+    assert len(headline) == 1 and "B delays takeoff" in headline[0].object
+
+
 def test_cli_serves_the_page_on_127_0_0_1_and_prints_where(tmp_path):
     import subprocess
     import sys
