@@ -1,5 +1,5 @@
 """The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
-scenarios``.
+scenarios | explore``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -416,8 +416,10 @@ def _print_comparison(comparison) -> None:
     for sentence in comparison_findings(comparison):
         print(f"- {sentence}")
     print("\nPaired differences B - A. 'worse if': the direction that is worse from a safety view (earlier TAI, "
-          "faster growth, a bigger overhang, a shorter takeoff); 'B worse', 'same' (within the tolerance, in the "
-          "output's units) and 'B better': shares of the draws with a finite difference.")
+          "faster growth, a bigger overhang, a shorter takeoff); 'median': over every draw with a difference, "
+          "zeros included; 'B worse', 'same' (within the tolerance, in the output's units) and 'B better': shares "
+          "of the draws with a difference to compare (an infinite one, a threshold reached in one scenario only, "
+          "counts as a move); 'no difference': draws without one, left out.")
     print(format_comparison(compare_summary(comparison)))
 
 
@@ -660,6 +662,9 @@ def _cmd_summary(args) -> None:
             else:
                 _print_summary(results)
                 _print_conditioning(results)
+            from .._results import written_with
+
+            print(written_with(results.attrs))
             return
         table = _summary_table(results, kind)
     except (KeyError, ValueError, TypeError) as err:  # a variable or attribute missing or malformed
@@ -761,6 +766,24 @@ def _cmd_observations(args) -> None:
         print(f"{name:{width}s}  {', '.join(models):17s}  {description}")
     print("Pass a name (or a file of your own) to --observe of run or compare; docs/observations.md gives each "
           "number's source and uncertainty.")
+def _cmd_explore(args) -> None:
+    from ..present._explore import free_port, start_server
+
+    port = args.port or free_port(args.address)
+    _use_all_cpu_cores()
+    print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
+    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                 open_browser=args.open)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'")
+    return value
 
 
 def _cmd_scenarios(args) -> None:
@@ -867,8 +890,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fix one parameter to each of several values in turn and run the model on the same draws "
                     "at each (same seed, every other parameter drawn with the same random numbers), so the "
                     "change from value to value is the parameter's effect alone. Prints each output's median "
-                    "and 90%% interval at each value and, for the trajectory model, the policy world's headline "
-                    "shares (backfire, faster growth after the cap, the cap binding); writes one results file "
+                    "and 90% interval at each value and, for the trajectory model, the policy world's headline "
+                    "shares (the backfire and its parts, faster growth after the cap as the mechanism, the cap "
+                    "binding; docs/outcomes.md); writes one results file "
                     "with a 'value' dimension and a plot beside it.")
     sweep_.add_argument("model", choices=models, help="model to sweep")
     sweep_.add_argument("--priors", metavar="FILE",
@@ -903,7 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
-                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                   description="Print mean, sd, quantiles and 90% HDI of each output (for a "
                                                "comparison, of each paired difference), or write them as CSV.")
     summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
     summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
@@ -913,9 +937,11 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="write a self-contained HTML report of results files",
         description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
                     "each results file, its provenance, the full priors, the summary table and the model's "
-                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+                    "figures; for a comparison, the policy in words, its priors and what it says in plain "
+                    "sentences, first; with sweeps of the trajectory model's D or alpha, the same headline at each "
+                    "value; a how-to-cite line, the limitations and a glossary.")
     report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
-                         help="results files written by run, compare or sensitivity")
+                         help="results files written by run, compare, sweep or sensitivity")
     report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
     report_.set_defaults(func=_cmd_report)
 
@@ -936,12 +962,42 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "since the priors were set); pass a name to --observe.")
     observations_.add_argument("model", nargs="?", choices=models)
     observations_.set_defaults(func=_cmd_observations)
+    explore_ = commands.add_parser(
+        "explore", help="an interactive page: move a policy lever, see the paired comparison change",
+        description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
+                    "prints its address, and opens a browser only with --open.")
+    explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
+                          help="model to explore (default: trajectory)")
+    explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")
+    explore_.add_argument("--address", default="127.0.0.1",
+                          help="address to listen on (default 127.0.0.1: this machine only)")
+    explore_.add_argument("--open", action="store_true", help="open the page in the default browser")
+    explore_.add_argument("--draws", type=_count,
+                          help="paired draws of each comparison (default: about a second's worth, 20000 for "
+                               "trajectory and takeoff, 500 for ftm)")
+    explore_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    explore_.set_defaults(func=_cmd_explore)
     return parser
+
+
+def _negative_values_joined(argv: list[str]) -> list[str]:
+    """``--values -1,2`` as ``--values=-1,2``: argparse takes "-1,2" for an option (ftm's CES exponents
+    are negative)."""
+    joined, k = [], 0
+    while k < len(argv):
+        if argv[k] == "--values" and k + 1 < len(argv) and argv[k + 1].startswith("-"):
+            joined.append(f"--values={argv[k + 1]}")
+            k += 2
+        else:
+            joined.append(argv[k])
+            k += 1
+    return joined
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)  # --help and argument errors exit here, before JAX is imported
+    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))  # --help and argument errors exit here, before JAX is imported
     from ..priors._priors import PriorsError
     from .._results import ResultsError
     from .._errors import RunError

@@ -31,7 +31,8 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ._checkpoint import NPZ_OVERHEAD, Checkpoint, manifest_of
 from .._errors import RunError
 from ..models._schema import KEPT_TRAJECTORIES, Model
-from ..priors._priors import Priors, PriorsError, check_float_width, load_priors
+from ..priors._priors import (Priors, PriorsError, check_float_width, load_priors, shared_random_names,
+                              transform_data)
 from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
 from ..priors._sampling import SAMPLERS, Sampler
 from ._conditioning import condition
@@ -60,17 +61,28 @@ def positive_int(name: str, value: Any) -> int:
 class SampledDraws:
     """Draws made from priors: draw i's unit point from the sampler, through the priors'
     copula and inverse CDFs. ``sampler`` is a :class:`Sampler` or a design with its
-    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`)."""
+    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`); ``random_names``
+    are the parameters it gives a coordinate (default: those the priors leave uncertain).
 
-    def __init__(self, priors: Priors, sampler):
+    The priors enter the compiled program as data (:meth:`Priors.program_data`), so every
+    scenario of a model with the same structure shares one program."""
+
+    def __init__(self, priors: Priors, sampler, random_names: Sequence[str] | None = None):
         self.priors, self.sampler = priors, sampler
+        self.structure = priors.program_structure(random_names)
         self.varying = priors.random_names
         """Parameters with a value per draw, in the model's order."""
+        self.returned = self.structure.names
+        """Parameters the compiled program returns per draw: ``varying`` and any it computes but
+        these priors fix (left out on the host)."""
         self.fixed = {name: priors.distributions[name].point_value for name in priors.point_names}
         """The others, one value each."""
 
     def cache_key(self) -> tuple:
-        return ("sampled", self.priors.structure_key(), self.sampler.cache_key())
+        return ("sampled", self.structure, self.sampler.cache_key())
+
+    def data(self, dtype) -> Any:
+        return self.priors.program_data(self.structure, dtype)
 
     def host_part(self, start: int, count: int) -> np.ndarray:
         return self.sampler.host_part(start, count)
@@ -78,8 +90,9 @@ class SampledDraws:
     def key(self) -> jax.Array:
         return self.sampler.key()
 
-    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
-        return self.priors.transform(self.sampler.unit_points(key, index, host, dtype), fixed_values)
+    def parameters(self, key, index, host, data, dtype) -> dict[str, jax.Array]:
+        return transform_data(self.priors.model, self.structure, data,
+                              self.sampler.unit_points(key, index, host, dtype))
 
 
 class GivenDraws:
@@ -91,9 +104,13 @@ class GivenDraws:
 
     def __init__(self, varying: tuple[str, ...], table: np.ndarray, fixed: Mapping[str, float]):
         self.varying, self.table, self.fixed = tuple(varying), table, dict(fixed)
+        self.returned = self.varying
 
     def cache_key(self) -> tuple:
         return ("given", self.varying, tuple(self.fixed))
+
+    def data(self, dtype) -> np.ndarray:
+        return np.asarray(list(self.fixed.values()), np.float64).astype(jnp.dtype(dtype))
 
     def host_part(self, start: int, count: int) -> np.ndarray:
         # Past the last set (a chunk's padding, never kept): that set again, a valid one.
@@ -144,22 +161,22 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
     work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
-    def batched(key, index, host, draws, points, observed):
-        varying, outputs = simulated(key, index, host, points)
+    def batched(key, index, host, draws, data, observed):
+        varying, outputs = simulated(key, index, host, data)
         observable = {n: outputs.pop(n) for n in observable_series(model)}
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
         outputs.update(_log_likelihood_columns(model, {**outputs, **series, **observable}, observed))
         return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
-    def simulated(key, index, host, points):
+    def simulated(key, index, host, data):
         # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
         # would otherwise compute on a broadcast fixed value once, in scalar code that can round
         # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
-        params = jax.lax.optimization_barrier(source.parameters(key, index, host, points, dtype))
+        params = jax.lax.optimization_barrier(source.parameters(key, index, host, data, dtype))
         count = index.shape[0]
         groups = -(-count // group_size)
         # Only the parameters that vary come back; fixed values are filled in on the host.
-        varying = {n: params[n] for n in source.varying}
+        varying = {n: params[n] for n in source.returned}
         if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
             return varying, jax.vmap(simulate)(params)
 
@@ -292,7 +309,10 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if isinstance(sampler, str):
         if sampler not in SAMPLERS:
             raise RunError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
-        columns = tuple(model.parameter_names.index(name) for name in priors.random_names)
+        # Every parameter the defaults leave uncertain takes a coordinate, also where these priors
+        # fix it: then every scenario of the model shares one compiled program.
+        random_names = shared_random_names(priors)
+        columns = tuple(model.parameter_names.index(name) for name in random_names)
         sampler_ = Sampler(sampler, int(seed), columns, draws, len(model.parameters))
     else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
         sampler_ = sampler
@@ -300,7 +320,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
             raise RunError(f"the design has {sampler_.width} coordinates and {sampler_.draws} draws; the "
                            f"run has {priors.dimension} and {draws}")
         sampler = repr(sampler)
-    source = SampledDraws(priors, sampler_)
+        random_names = priors.random_names
+    source = SampledDraws(priors, sampler_, random_names)
     devices = list(devices) if devices is not None else jax.devices()
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
@@ -496,7 +517,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
 
     computed = any(not from_store for _, _, from_store in plan)
     chunk_fn = _chunk_function(model, method, source, dtype, mesh) if computed else None
-    points = np.asarray(list(source.fixed.values()), np.float64).astype(jnp.dtype(dtype))
+    data = source.data(dtype)
     key = source.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
     layout = chunk_layout(model, source.varying, dtype, len(observed))
@@ -510,7 +531,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
         # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
-        return chunk_fn(key, index, host, np.int32(stop), points, observed.astype(jnp.dtype(dtype)))
+        return chunk_fn(key, index, host, np.int32(stop), data, observed.astype(jnp.dtype(dtype)))
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""
@@ -565,7 +586,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
                     arrays = gathered(arrays)
                 if store and jax.process_index() == 0:  # one writer; every process may read to resume
                     store.save(start, {n: np.asarray(v)[: None if n in series else stop - start]
-                                       for n, v in arrays.items()})
+                                       for n, v in arrays.items() if n in layout})
                 collect(start, stop, arrays)
                 bar.update(stop - start)
     finally:

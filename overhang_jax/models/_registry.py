@@ -7,7 +7,7 @@ import importlib
 from pathlib import Path
 
 MODEL_MODULES = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
-                 "inference": ("._inference", "INFERENCE"), "ftm": ("._ftm", "FTM")}
+                 "inference": ("._inference", "INFERENCE"), "ftm": (".ftm", "FTM")}
 """Model name -> (module, the Model object's name in it)."""
 
 SHIPPED_PRIORS_DIR = Path(__file__).parent / "priors"
