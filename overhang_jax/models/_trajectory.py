@@ -93,7 +93,7 @@ of the default world over the five years from t_e; max_run_growth_after_end =
 the same for the regulated actors' largest run P (physical FLOP); tai_year_* = the first time
 E reaches E_tai, linearly interpolated within the step (+inf if not by
 END_YEAR); tai_delay = policy - default (NaN when neither reaches E_tai);
-tai_year_evaders = the same for E_ev;
+tai_year_evaders = the same for E_ev (NaN without evaders);
 tai_in_rampup_default = 1 if spend is still below W at the default world's TAI
 step, else 0 (NaN without TAI); danger_band_years_* = tai_year - the first time
 E reaches E_tai - w (+inf if E_tai is not reached); lead_at_tai = E_regulated -
@@ -248,8 +248,8 @@ OUTPUTS = (
            "lower", **_YEARS),
     Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower",
            **_YEARS),
-    Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100 or no evaders)",
-           "lower", **_YEARS),
+    Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100; NaN: no evaders)",
+           "lower", undefined="no evaders (e_share = 0)", **_YEARS),
     Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower", **_YEARS),
     Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)",
            **_DEFAULT_WORLD),
@@ -586,7 +586,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "tai_year_default": tai_default,
         "tai_year_policy": tai_policy,
         "tai_year_regulated": _crossing_time(leader, p["E_tai"], dt),
-        "tai_year_evaders": jnp.where(p["e_share"] == 0, jnp.inf, _crossing_time(track.tai_evaders, p["E_tai"], dt)),
+        "tai_year_evaders": jnp.where(p["e_share"] == 0, nan, _crossing_time(track.tai_evaders, p["E_tai"], dt)),
         "tai_delay": jnp.where(jnp.isinf(tai_default) & jnp.isinf(tai_policy), nan, tai_policy - tai_default),
         "tai_in_rampup_default": jnp.where(jnp.isinf(tai_default), nan, track.tai_in_rampup),
         "danger_band_years_default": _band_years(tai_default, _crossing_time(track.band_default, band_low, dt)),
