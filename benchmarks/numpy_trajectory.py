@@ -427,7 +427,7 @@ def _outputs(p, n, dtype, k, t, tau, cap_start, cap_end, E_d, E_p, E_v, S_d, wit
     # The regulated actors' own crossing and their lead over evaders at both ends of that step.
     j_reg = first_at_least(regulated, E_tai)
     tai_r = crossing(j_reg, E_tai, regulated)[0]
-    tai_v = np.where(full(p["e_share"]) > 0, crossing(first_at_least(evader, E_tai), E_tai, evader)[0], nan)
+    tai_v = np.where(full(p["e_share"]) > 0, crossing(first_at_least(evader, E_tai), E_tai, evader)[0], inf)
     lead = np.full(n, nan)
     cols = np.flatnonzero((j_reg <= steps) & (full(p["e_share"]) > 0))
     j = np.maximum(j_reg[cols], 1)  # reached at the start: share is 0 below, the lead at the start

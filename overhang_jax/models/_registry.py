@@ -14,6 +14,8 @@ SHIPPED_PRIORS_DIR = Path(__file__).parent / "priors"
 """Each model's default priors file, ``MODEL.toml``, with the reasoning behind every range."""
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 """The shipped scenarios: priors files that change a model's defaults, one per question."""
+OBSERVATIONS_DIR = Path(__file__).parent / "observations"
+"""The shipped observation sets: data since the priors were set, with the source of every number."""
 
 DEFAULT_CHUNK_SIZE = 2**16
 """Draws per chunk: large enough to amortise dispatch and host copies."""

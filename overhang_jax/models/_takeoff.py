@@ -67,7 +67,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _inference
-from ._schema import Check, Draw, Headline, Model, Ordered, Output, Parameter
+from ._schema import Check, Draw, Headline, Model, Observable, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
 """Steps are counted exactly in float32 up to here: a horizon of more steps (horizon_years /
@@ -616,4 +616,7 @@ TAKEOFF = Model(
     constraints=(Ordered("software_pause_start", "software_pause_end"), Check(_horizon_within_step_limit)),
     work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
     headlines=HEADLINES,
+    # Whether takeoff had begun by a year is an observation of takeoff_year (a bound on it).
+    observables=(Observable("takeoff_year", "year", "first year capability reaches takeoff_threshold",
+                            "takeoff_year", at_year=False),),
 )

@@ -93,7 +93,7 @@ of the default world over the five years from t_e; max_run_growth_after_end =
 the same for the regulated actors' largest run P (physical FLOP); tai_year_* = the first time
 E reaches E_tai, linearly interpolated within the step (+inf if not by
 END_YEAR); tai_delay = policy - default (NaN when neither reaches E_tai);
-tai_year_evaders = the same for E_ev (NaN without evaders);
+tai_year_evaders = the same for E_ev;
 tai_in_rampup_default = 1 if spend is still below W at the default world's TAI
 step, else 0 (NaN without TAI); danger_band_years_* = tai_year - the first time
 E reaches E_tai - w (+inf if E_tai is not reached); lead_at_tai = E_regulated -
@@ -117,7 +117,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._schema import Check, Draw, Headline, Model, Output, Parameter, Trajectories
+from ._schema import Check, Draw, Headline, Model, Observable, Output, Parameter, Trajectories
 
 START_YEAR = 2023
 END_YEAR = 2100
@@ -247,9 +247,9 @@ OUTPUTS = (
     Output("tai_year_policy", "yr", "year the policy world's frontier first reaches E_tai (+inf: not by 2100)",
            "lower", **_YEARS),
     Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower",
-           **_YEARS),
-    Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100; NaN: no evaders)",
-           "lower", undefined="no evaders (e_share = 0)", **_YEARS),
+           undefined="the regulated actors do not reach E_tai by 2100 (a long cap can hold them back)", **_YEARS),
+    Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100 or no evaders)",
+           "lower", undefined="no evaders (e_share = 0), or the evaders do not reach E_tai by 2100", **_YEARS),
     Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower", **_YEARS),
     Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)",
            **_DEFAULT_WORLD),
@@ -261,22 +261,24 @@ OUTPUTS = (
            "lower", undefined="no evaders (e_share = 0), or the regulated actors never reach E_tai", **_OOM),
 )
 
-# What a comparison of two scenarios answers first: does B delay TAI or bring it earlier, does
-# growth after the cap speed up (the two ways a cap backfires), how big is the overhang where it
-# matters (the cap ends before TAI), and the danger band and the lead over evaders.
+# What a comparison of two scenarios answers first: the decision-relevant outcomes (docs/outcomes.md).
+# A backfire is the policy making the world worse on one of them: TAI earlier, or less time in the
+# danger band. Faster growth after the cap and the overhang are the mechanism, reported on their own
+# lines and never counted as a backfire; the lead over evaders is an outcome of its own.
 HEADLINES = (
     Headline("tai_year_policy", worse="brings TAI earlier", better="delays TAI", backfire=True,
              given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
+             better="lengthens the time spent in the danger band", backfire=True,
+             given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
+             better="widens the regulated actors' lead over evaders at TAI"),
     Headline("max_growth_after_end", worse="makes growth in the five years after the cap faster",
-             better="makes growth in the five years after the cap slower", backfire=True,
+             better="makes growth in the five years after the cap slower",
              given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
     Headline("overhang_at_end", worse="leaves a bigger overhang when the cap ends",
              better="leaves a smaller overhang when the cap ends", given="cap_ends_before_tai",
              given_phrase="the cap ends before TAI in the world without it"),
-    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
-             better="lengthens the time spent in the danger band"),
-    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
-             better="widens the regulated actors' lead over evaders at TAI"),
 )
 
 TRAJECTORIES = Trajectories(
@@ -284,6 +286,16 @@ TRAJECTORIES = Trajectories(
     docs=("effective compute, default world", "effective compute, policy world's frontier"),
     units="log10 FLOP", dim="year", coords=TRAJECTORY_YEARS,
     lower=20.0, upper=70.0, bin_width=0.01,
+)
+
+
+# What data can be compared with: the default world's curves, since every observation is of the
+# years before any cap starts (the priors put t_cap at 2026 or later).
+OBSERVABLES = (
+    Observable("largest_training_run", "log10 FLOP", "largest physical training run so far, P (default world)",
+               "largest_run_default"),
+    Observable("effective_compute", "log10 FLOP", "effective compute E in 2023 algorithms (default world)",
+               "E_default"),
 )
 
 
@@ -527,7 +539,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
             lead_after=jnp.where(regulated_below, nxt.regulated - nxt.evader, track.lead_after),
             tai_in_rampup=jnp.where(below_tai, default_step.ramping.astype(dtype), track.tai_in_rampup),
         )
-        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy)
+        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy, default_next.compute)
 
     spend_start = jnp.minimum(p["spend_start"], willingness_start)
     world = World(spend_start, spend_start + hw_start, spend_start + hw_start, jnp.zeros_like(spend_start))
@@ -548,11 +560,11 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
     )
 
     def one_year(carry, y):
-        carry, (e_default, e_policy) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
-        return carry, (e_default[-1], e_policy[-1])
+        carry, (e_default, e_policy, run_default) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
+        return carry, (e_default[-1], e_policy[-1], run_default[-1])
 
-    (_, _, last, track), (yearly_default, yearly_policy) = jax.lax.scan(one_year, (world, world, e, track),
-                                                                         jnp.arange(YEARS))
+    (_, _, last, track), (yearly_default, yearly_policy, yearly_run) = jax.lax.scan(
+        one_year, (world, world, e, track), jnp.arange(YEARS))
 
     steps = YEARS * k
     # A cap ending in the last step has its overhang at END_YEAR but no growth window after it.
@@ -586,7 +598,7 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "tai_year_default": tai_default,
         "tai_year_policy": tai_policy,
         "tai_year_regulated": _crossing_time(leader, p["E_tai"], dt),
-        "tai_year_evaders": jnp.where(p["e_share"] == 0, nan, _crossing_time(track.tai_evaders, p["E_tai"], dt)),
+        "tai_year_evaders": jnp.where(p["e_share"] == 0, jnp.inf, _crossing_time(track.tai_evaders, p["E_tai"], dt)),
         "tai_delay": jnp.where(jnp.isinf(tai_default) & jnp.isinf(tai_policy), nan, tai_policy - tai_default),
         "tai_in_rampup_default": jnp.where(jnp.isinf(tai_default), nan, track.tai_in_rampup),
         "danger_band_years_default": _band_years(tai_default, _crossing_time(track.band_default, band_low, dt)),
@@ -594,6 +606,8 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "lead_at_tai": lead,
         "E_default": jnp.concatenate([e0[None], yearly_default]),
         "E_policy": jnp.concatenate([e.policy[None], yearly_policy]),
+        # Observable only (the runner keeps its log likelihood, not the series).
+        "largest_run_default": jnp.concatenate([world.compute[None], yearly_run]),
     }
 
 
@@ -607,4 +621,5 @@ TRAJECTORY = Model(
     constraints=(Check(_whole_steps_per_year),),
     trajectories=TRAJECTORIES,
     headlines=HEADLINES,
+    observables=OBSERVABLES,
 )

@@ -437,7 +437,7 @@ def test_cli_compares_the_shipped_cap_scenarios(small_run, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert printed.startswith("ftm: B = ftm_training_cap against A = ftm_no_policy")
-    assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire: B " in printed
+    assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire (the policy makes the world worse on a headline outcome: B " in printed
     comparison = oj.load(out)
     # A is the shipped priors with no cap: the same draws as a plain run with the same seed.
     for name in ftm.FTM.output_names:

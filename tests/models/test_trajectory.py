@@ -183,7 +183,7 @@ def trajectory_reference(params) -> dict:
     tai_default, tai_step = first_reach(e_default, p["E_tai"])
     tai_policy, _ = first_reach(frontier, p["E_tai"])
     tai_regulated, leader_step = first_reach(e_regulated, p["E_tai"])
-    tai_evaders, _ = first_reach(e_evader, p["E_tai"]) if p["e_share"] > 0 else (nan, None)
+    tai_evaders, _ = first_reach(e_evader, p["E_tai"]) if p["e_share"] > 0 else (inf, None)
     band_default, _ = first_reach(e_default, p["E_tai"] - p["w"])
     band_policy, _ = first_reach(frontier, p["E_tai"] - p["w"])
     if leader_step is None or p["e_share"] == 0:
@@ -855,8 +855,8 @@ def test_default_outputs_are_consistent():
     no_evaders = p["e_share"] == 0
     assert 0.4 < no_evaders.mean() < 0.6
     assert np.all(np.isnan(out["lead_at_tai"][no_evaders]))
-    # Without evaders their TAI year is undefined (NaN, declared so: not a failed draw).
-    assert np.array_equal(np.isnan(out["tai_year_evaders"]), no_evaders)
+    # Without evaders their TAI year is +inf, declared undefined: not a failed draw.
+    assert np.all(np.isposinf(out["tai_year_evaders"][no_evaders]))
     assert TRAJECTORY.outputs[TRAJECTORY.output_names.index("tai_year_evaders")].undefined
     assert np.array_equal(out["tai_year_policy"][no_evaders], out["tai_year_regulated"][no_evaders])
     ended = np.isfinite(out["tai_year_default"])

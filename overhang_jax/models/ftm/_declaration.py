@@ -3,7 +3,7 @@ headlines and yearly series."""
 
 from __future__ import annotations
 
-from .._schema import Headline, Output, Parameter, Trajectories
+from .._schema import Headline, Observable, Output, Parameter, Trajectories
 
 
 START_YEAR = 2022
@@ -215,6 +215,14 @@ HEADLINES = (
              better="lengthens the takeoff (20% to 100% of goods tasks automated)", backfire=True),
     Headline("gwp_growth_5_to_20_years", worse="shortens the time from 5% to 20% a year of GWP growth",
              better="lengthens the time from 5% to 20% a year of GWP growth"),
+)
+
+# What data can be compared with: the yearly series (the policy world's, which is the world
+# without the cap until the cap starts, in 2026 or later in the shipped scenarios).
+OBSERVABLES = (
+    Observable("largest_training_run", "log10 FLOP", "largest training run that year", "largest_training_run"),
+    Observable("tasks_automated_goods", "%", "share of goods-and-services tasks automated",
+               "tasks_automated_goods", lower=0.0, upper=100.0),
 )
 
 TRAJECTORIES = Trajectories(

@@ -10,7 +10,7 @@ import jax.numpy as jnp
 from .._schema import Draw, Model
 from ._declaration import (
     HEADLINES, OUTPUTS, PARAMETERS, POLICY_PARAMETERS, SAMPLING_PARAMETERS, STEPS, STEPS_PER_YEAR,
-    TRAJECTORIES, TRAJECTORY_YEARS)
+    OBSERVABLES, TRAJECTORIES, TRAJECTORY_YEARS)
 from ._constants import ln
 from ._state import Step, year_of_step
 from ._production import Inputs, Production, share_automated
@@ -112,6 +112,7 @@ FTM = Model(
     methods={"stepped": simulate},
     default_priors="ftm.toml",
     trajectories=TRAJECTORIES,
+    observables=OBSERVABLES,
     fixed_length_loops=True,
     requires_float64=True,
     # About 18% of the default priors' draws are inadmissible (NaN) and some takeoffs do not
