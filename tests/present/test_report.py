@@ -215,15 +215,20 @@ def test_policy_report_first_screen_names_the_cap_and_gives_conditional_figures(
     assert backfire.replace("'", "&#x27;") in first
     # By the cap's length and by alpha: the median change in the TAI year over all draws, counted here
     # from the sweep's draws, zeros included.
-    for swept, param, value, words in ((by_length, "D", 10.0, "a cap lasting 10 years"),
-                                       (by_alpha, "alpha", 0.0, "catch-up closing 0% of the overhang (alpha = 0)")):
+    medians = {}
+    for swept, value in ((by_length, 2.0), (by_length, 10.0), (by_alpha, 0.0), (by_alpha, 1.0)):
         data = oj.outputs(oj.sweep_run(swept, value))
         with np.errstate(invalid="ignore"):
             delay = np.asarray(data["tai_year_policy"].values, np.float64) - np.asarray(
                 data["tai_year_default"].values, np.float64)
         delay = np.where(np.isnan(delay), 0.0, delay).ravel()  # inf - inf: neither world reaches TAI, no change
-        assert f"with {words}, TAI comes a median {np.median(delay):.2g} years later over the 400 draws" in first
+        medians[swept.attrs["param"], value] = np.median(delay)
         assert oj.sweep_headline(swept).loc[value, "median_delay_years"] == pytest.approx(np.median(delay))
+    assert (f"With a cap lasting 2 years, TAI comes a median {medians['D', 2.0]:.2g} years later than without a cap "
+            "(over all 400 draws, no change in") in first
+    assert f"with a cap lasting 10 years, {medians['D', 10.0]:.2g} years (no change in" in first
+    assert f"<tr><td>1</td><td>{medians['alpha', 1.0]:.2g}</td>" in first
+    assert "With catch-up closing 0% of the overhang (alpha = 0), TAI comes a median" in first
     # The policy's priors are open on the page, the assumptions marked.
     assert "<details" not in first and "<code>alpha</code>" in first
     assert first.count("assumption: no empirical source") >= 5
