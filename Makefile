@@ -1,5 +1,5 @@
 # The commands of the README: `make run`, `make test`, and `make findings` (after `make run`).
-# Both create .venv with Python >= 3.12 on first use.
+# Both create .venv with Python >= 3.12 on first use, installing the versions of constraints.txt.
 
 # The first working Python >= 3.12: on PATH, else in pyenv's versions folder.
 PYTHON ?= $(shell for p in python3.12 python3.13 python3; do \
@@ -11,15 +11,15 @@ SEED ?= 0
 
 .PHONY: run findings test bench
 
-$(VENV)/.run-installed: pyproject.toml
+$(VENV)/.run-installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; set PYTHON=/path/to/python3.12" >&2; exit 1; }
 	test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/python -m pip install -q --upgrade pip
-	$(VENV)/bin/python -m pip install -q -e .
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.test-installed: $(VENV)/.run-installed
-	$(VENV)/bin/python -m pip install -q -e '.[test]'
+$(VENV)/.test-installed: $(VENV)/.run-installed constraints.txt
+	$(VENV)/bin/python -m pip install -q -c constraints.txt -e '.[test]'
 	touch $@
 
 run: $(VENV)/.run-installed

@@ -21,7 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .._results import CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters  # noqa: E402
+from .._results import (CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters,  # noqa: E402
+                        posterior_outputs)
+from ..models._registry import get_model  # noqa: E402
 
 ECDF_POINTS = 1001
 VIEW_TAIL = 0.001
@@ -60,6 +62,12 @@ def _nan_count(results: xr.DataTree, name: str) -> int:
 def _label(results: xr.DataTree, name: str) -> str:
     units = _variable(results, name).attrs.get("units", "")
     return f"{name.replace('_', ' ')} ({units})" if units and units != "1" else name.replace("_", " ")
+
+
+def _user_text(text: str) -> str:
+    """Text a user chose (a scenario's file name) drawn as written: matplotlib parses a pair of '$' as
+    mathematics, and an unmatched one raises, so every '$' is escaped."""
+    return str(text).replace("$", r"\$")
 
 
 def _finish(fig: plt.Figure, path: str | os.PathLike | None) -> plt.Figure:
@@ -597,11 +605,14 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
                      fontsize=9)
     for ax in list(axes.flat)[len(names):]:
         ax.set_visible(False)
-    fig.suptitle(f"paired differences, B = {Path(str(comparison.attrs['scenario_b'])).stem} vs "
-                 f"A = {Path(str(comparison.attrs['scenario_a'])).stem}, {int(comparison.attrs['draws']):,} draws")
+    fig.suptitle(f"paired differences, B = {_user_text(Path(str(comparison.attrs['scenario_b'])).stem)} vs "
+                 f"A = {_user_text(Path(str(comparison.attrs['scenario_a'])).stem)}, "
+                 f"{int(comparison.attrs['draws']):,} draws")
     return _finish(fig, path)
 
 
+MARKED_VALUES = 24
+"""A sweep of up to this many values is drawn with a marker at each; up to half as many get a tick and a label."""
 SWEEP_OUTPUTS = {
     "trajectory": ("overhang_at_end", "tai_delay", "max_growth_after_end", "danger_band_years_policy"),
     "takeoff": ("takeoff_year", "max_speed", "takeoff_duration", "remaining_software"),
@@ -636,11 +647,13 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     units = results[OUTPUTS_GROUP]["value"].attrs.get("units", "")
     x_label = f"{param} ({units})" if units and units != "1" else param
     log_x = values.min() > 0 and values.max() >= 10 * values.min()
+    # Many values: a line without markers, a dozen ticks and labels at most (1,000 values were unreadable).
+    style = "o-" if len(values) <= MARKED_VALUES else "-"
     for ax, name in zip(axes.flat, names):
         rows_of = table.loc[name]
         q5, q50, q95 = (rows_of[q].to_numpy(np.float64) for q in ("q5", "q50", "q95"))
         ax.fill_between(values, q5, q95, color="tab:blue", alpha=0.2, label="90% of draws")
-        ax.plot(values, q50, "o-", color="tab:blue", label="median")
+        ax.plot(values, q50, style, color="tab:blue", label="median")
         unit = rows_of["units"].iloc[0]
         ax.set_ylabel(name.replace("_", " ") + (f"\n({unit})" if unit and unit != "1" else ""))
         # A log axis for a positive quantity (every draw at every value) whose band spans two orders of magnitude.
@@ -650,7 +663,8 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
             ax.set_yscale("log")
         missing = rows_of["nonfinite"].to_numpy()
         if missing.any():
-            ax.set_title(f"not finite: {', '.join(f'{int(m):,}' for m in missing)} draws", fontsize=8)
+            ax.set_title(f"not finite: {', '.join(f'{int(m):,}' for m in missing)} draws" if len(missing) <= 6
+                         else f"not finite: up to {int(missing.max()):,} draws at a value", fontsize=8)
         ax.legend(fontsize=8, loc="best")
     if shares is not None:
         from ..studies._comparison import SHARE_LABELS
@@ -659,7 +673,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         short = {"faster_growth_after": "faster growth after the cap (the mechanism)", "cap_binds": "the cap binds",
                  "cap_ends_before_tai": "the cap ends before TAI in the world without it"}
         for column, label in short.items():
-            ax.plot(values, 100 * shares[column].to_numpy(np.float64), "o-", color=SHARE_COLOURS[column], label=label)
+            ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=SHARE_COLOURS[column], label=label)
         ax.set_ylim(-3, 103)
         ax.set_ylabel("share of all draws (%)")
         ax.set_title("the policy world against the world without the cap, draw by draw", fontsize=8)
@@ -667,8 +681,10 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         # The backfire (docs/outcomes.md) and its two parts, on one denominator, with the world without a
         # cap as reference (no backfire by definition) and an axis of at least 5%, so that a change of a
         # tenth of a point is drawn as the small change it is.
-        for column, style in (("backfire", "o-"), ("tai_earlier", "s--"), ("danger_band_shorter", "^--")):
-            backfire_ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=SHARE_COLOURS[column],
+        marked = style == "o-"  # markers only where the values are few enough to tell apart
+        for column, part in (("backfire", "o-"), ("tai_earlier", "s--"), ("danger_band_shorter", "^--")):
+            backfire_ax.plot(values, 100 * shares[column].to_numpy(np.float64), part if marked else part.lstrip("os^"),
+                             color=SHARE_COLOURS[column],
                              label=SHARE_LABELS[column].strip().split(" (")[0])
         backfire_ax.axhline(0, color="black", lw=1, ls=":", label="no cap (0% by definition)")
         # Headroom above the lines for the legend.
@@ -682,8 +698,15 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     for ax in list(axes.flat)[:panels]:
         if log_x:
             ax.set_xscale("log")
-        ax.set_xticks(values, [f"{v:g}" for v in values])
-        ax.minorticks_off()
+        if len(values) <= MARKED_VALUES // 2:
+            ax.set_xticks(values, [f"{v:g}" for v in values])
+            ax.minorticks_off()
+        elif log_x:  # ticks at 1, 2, 5 times powers of ten, written as plain numbers
+            from matplotlib.ticker import FuncFormatter, LogLocator
+
+            ax.xaxis.set_major_locator(LogLocator(subs=(1, 2, 5)))
+            ax.xaxis.set_major_formatter(FuncFormatter(lambda value, _: f"{value:g}"))
+            ax.minorticks_off()
         ax.set_xlabel(x_label)
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[panels:]:
@@ -806,3 +829,60 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         plt.close(draw(path=path))
         paths.append(path)
     return paths
+
+
+def plot_prior_posterior(results: xr.DataTree, names: list[str] | None = None,
+                         path: str | os.PathLike | None = None) -> plt.Figure:
+    """What the observations changed: the prior's and the posterior's ECDF of each headline output,
+    overlaid, with both medians. A conditioned run's (``observe=``) or a comparison's paired
+    differences. The ECDFs are over all draws, so draws never reaching a year (+inf) keep them below 1."""
+    from ..studies._conditioning import headline_outputs, is_conditioned, prior_posterior
+
+    if not is_conditioned(results):
+        raise ValueError("these results were not conditioned on observations: run with observe= (--observe)")
+    model = get_model(results.attrs["model"])
+    comparison = results.attrs.get("kind") == "comparison"
+    names = names or ([h.output for h in model.headlines] if comparison else headline_outputs(model))
+    table = prior_posterior(results, names)
+    posterior = posterior_outputs(results)
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
+    probs = np.linspace(0, 1, ECDF_POINTS)
+    for ax, name in zip(axes.flat, names):
+        units = table.loc[name, "units"]
+        span = []
+        for label, values, colour, style in (
+                ("prior", results[OUTPUTS_GROUP][name].values, "tab:grey", "--"),
+                ("posterior", posterior[name].values, "tab:blue", "-")):
+            values = np.asarray(values, np.float64).ravel()
+            values = values[~np.isnan(values)]
+            finite = values[np.isfinite(values)]
+            if not finite.size:
+                continue
+            median = table.loc[name, f"{label}_median"]
+            shown = ("not reached" if np.isposinf(median) else f"{median:.1f}" if units in ("yr", "year")
+                     else f"{median:.4g}")
+            ax.plot(np.quantile(finite, probs), probs * finite.size / values.size, color=colour, linestyle=style,
+                    label=f"{label}: median {shown}")
+            span.append(np.quantile(finite, [0.005, 0.995]))
+        if span:
+            low, high = min(s[0] for s in span), max(s[1] for s in span)
+            pad = 0.02 * (high - low) or 1.0
+            ax.set_xlim(low - pad, high + pad)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        what = f"B − A: {name}" if comparison else name
+        ax.set_xlabel(f"{what.replace('_', ' ')} ({units})" if units and units != "1" else what.replace("_", " "))
+        ax.set_ylabel("fraction of draws ≤ x")
+        ax.legend(fontsize=8, loc="lower right")
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    attrs = results.attrs
+    verdict = "reliable" if int(attrs["posterior_reliable"]) else "NOT RELIABLE"
+    what = (f"{model.name}, B = {attrs['scenario_b']} against A = {attrs['scenario_a']}" if comparison
+            else f"{model.name}, {attrs.get('scenario', 'defaults')}")
+    fig.suptitle(f"{what}: prior (dashed) and posterior given '{attrs['posterior_observations']}'; "
+                 f"ESS {attrs['posterior_ess']:,.0f} of {int(attrs['draws']):,} draws, posterior {verdict}",
+                 fontsize=10)
+    return _finish(fig, path)

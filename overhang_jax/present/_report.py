@@ -270,7 +270,7 @@ def _run(tree: xr.DataTree) -> str:
     from ..studies._summaries import summary
 
     attrs = tree.attrs
-    parts = [_provenance(attrs), "<h3>Summary</h3>",
+    parts = [_provenance(attrs), _conditioning(tree), "<h3>Summary</h3>",
              '<p class="note">Over the finite draws of each output (ArviZ statistics); <i>nonfinite</i> counts '
              "the draws that were NaN or infinite, for example a threshold never reached by the horizon.</p>",
              _table(summary(tree), attrs["draws"]), "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
@@ -291,6 +291,7 @@ def _comparison(tree: xr.DataTree) -> str:
         f"(seed {attrs['seed']}, {attrs['dtype']}); draw <i>i</i> of A and of B share every random number, so "
         "each difference B - A is what B changes in that draw.</p>",
         f'<h3>What it says</h3><ul class="findings">{findings}</ul>',
+        _conditioning(tree),
         "<h3>Paired differences B - A</h3>",
         '<p class="note"><i>worse if</i>: the direction that is worse from a safety view (earlier TAI, faster '
         "growth after the cap, a bigger overhang, a shorter danger band or takeoff, a smaller lead over evaders; "
@@ -307,6 +308,36 @@ def _comparison(tree: xr.DataTree) -> str:
                      f"): provenance, summary and priors</summary>{_provenance(run.attrs)}"
                      f"{_table(summary(run), run.attrs['draws'])}{_priors(run.attrs)}</details>")
     return "".join(parts)
+
+
+def _conditioning(tree: xr.DataTree) -> str:
+    """What the observations changed (a run or comparison conditioned on them): the observations, the
+    verdict on the weights, prior against posterior for the headline outputs, and their figure."""
+    from ..studies._conditioning import is_conditioned, observation_lines, prior_posterior, prior_posterior_display
+    from ._figures import plot_prior_posterior
+
+    comparison = tree.attrs.get("kind") == "comparison"
+    if not is_conditioned(tree) or (comparison and not is_conditioned(tree["a"])):
+        return ""
+    attrs = tree.attrs
+    source = tree["a"] if comparison else tree
+    observations = "".join(f"<li>{html.escape(line)}</li>" for line in observation_lines(source))
+    names = None
+    if comparison:
+        from ..models._registry import get_model
+
+        names = [h.output for h in get_model(attrs["model"]).headlines]
+    what = ("paired differences B - A of the pairs resampled by weight (both worlds of a pair carry A's weight)"
+            if comparison else "the draws resampled by weight")
+    return "".join([
+        f"<h3>What the data since 2023 changed</h3><p>Conditioned on the observations "
+        f"<b>{html.escape(str(attrs['posterior_observations']))}</b> (docs/observations.md gives the method and "
+        f"each number's source):</p><ul>{observations}</ul>",
+        f"<p><b>{html.escape(str(attrs['posterior_verdict']))}</b></p>",
+        f'<p class="note">Prior: every draw. Posterior: {what}. Medians and 90% intervals over all draws, a year '
+        "never reached counted as after every other.</p>",
+        _table(prior_posterior_display(prior_posterior(tree, names))),
+        _image(lambda: plot_prior_posterior(tree, names), "prior and posterior")])
 
 
 def _run_label(attrs) -> str:

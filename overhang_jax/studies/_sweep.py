@@ -67,10 +67,21 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     from ..engine._run import run
     from ..models._registry import get_model
 
+    if run_options.get("observe") is not None:
+        raise RunError("observe is not available for sweep yet: condition the run at each value with "
+                       "run(..., observe=...)")
     model = get_model(model)
     base = priors if isinstance(priors, Priors) else load_priors(model, priors)
     values, fixed = sweep_priors(model, base, param, values)
     dtype = jnp.float64 if run_options.get("float64") or model.requires_float64 else jnp.float32
+    rounded = np.asarray(values, jnp.dtype(dtype))
+    for k in np.flatnonzero(rounded[1:] == rounded[:-1]):  # (values are sorted: equal ones are neighbours)
+        first, second, same = (np.format_float_positional(v, trim="-") for v in (values[k], values[k + 1],
+                                                                                   float(rounded[k])))
+        raise RunError(f"values {first} and {second} of '{param}' are the same number in "
+                       f"{jnp.dtype(dtype).name} ({same}), so both runs would be identical: give values "
+                       "further apart" + (", or compute in double precision (--float64, or float64=True)"
+                                          if dtype == jnp.float32 else ""))
     with jax.enable_x64(dtype == jnp.float64):
         for each in fixed:  # every value now: each run would check only its own, after the others computed
             check_float_width(each, dtype)
@@ -327,7 +338,8 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
 
     attrs = results.attrs
     param = attrs["param"]
-    values = sweep_values(results)
+    every_value = sweep_values(results)
+    values = every_value[shown_values(len(every_value))]
     units = results[OUTPUTS_GROUP][SWEEP_DIM].attrs.get("units", "")
     heading = [f"at {param}" + (f" ({units})" if units and units != "1" else "") + " ="] + [_g(v) for v in values]
     table = sweep_summary(results)
@@ -350,16 +362,21 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
             else:
                 cells.append(f"{_g(row['q50'])} [{_g(row['q5'])}, {_g(row['q95'])}]")
         rows.append([label, *cells])
-    lines = [f"sweep of {param} in model {attrs['model']}: {len(values)} values x {int(attrs['draws']):,} draws "
+    lines = [f"sweep of {param} in model {attrs['model']}: {len(every_value)} values x {int(attrs['draws']):,} draws "
              f"(the same draws at every value), seed {attrs['seed']}, {attrs['dtype']}, priors: "
              f"{_scenario(attrs['priors_source'])}",
              f"median [5%, 95%] of each output at each value of {param}, over its finite draws (a yes/no "
              "output: the share of draws where it is 1); `overhang-jax summary FILE --csv` writes every "
              "statistic:",
              _columns([heading, *rows])]
-    nonfinite = {name: table.loc[name, "nonfinite"] for name in names if table.loc[name, "nonfinite"].any()}
+    if len(values) < len(every_value):
+        lines.insert(2, f"{len(values)} of the {len(every_value)} values shown, evenly spaced from the first to the "
+                        "last (the table fits a screen); `summary FILE --csv` writes them all")
+    nonfinite = {name: table.loc[name, "nonfinite"].loc[values] for name in names
+                 if table.loc[name, "nonfinite"].loc[values].any()}
     if nonfinite:
-        lines.append(f"non-finite draws at each value of {param} (left out above, kept in the file):")
+        shown = "each value" if len(values) == len(every_value) else "each value shown"
+        lines.append(f"non-finite draws at {shown} of {param} (left out above, kept in the file):")
         lines += [f"  {name}: {', '.join(f'{int(c):,}' for c in counts)}" for name, counts in nonfinite.items()]
     shares = sweep_shares(results)
     if shares is not None:
@@ -370,6 +387,15 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
         lines.append(_columns([heading, *share_rows]))
         lines.append(share_denominators(shares))
     return "\n".join(lines)
+
+
+SHOWN_VALUES = 6
+"""Values of a sweep the printed table shows at most (one column each; about 25 characters a column)."""
+
+
+def shown_values(count: int, most: int = SHOWN_VALUES) -> np.ndarray:
+    """Indices of at most ``most`` of ``count`` sorted values, evenly spaced, the first and last included."""
+    return np.unique(np.round(np.linspace(0, count - 1, min(count, most))).astype(int))
 
 
 def _scenario(source: str) -> str:
@@ -383,8 +409,9 @@ def share_denominators(shares: pd.DataFrame) -> str:
     draws = int(shares["draws"].iloc[0])
     counted = (f"{int(compared[0]):,}" if np.all(compared == compared[0])
                else f"{int(compared.min()):,} to {int(compared.max()):,}")
-    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where TAI year and time "
-            f"in the danger band can be compared in both worlds (of {draws:,}); the other shares of all {draws:,}.")
+    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where the cap starts "
+            f"before TAI without it and TAI year and time in the danger band can be compared in both worlds (of "
+            f"{draws:,}); the other shares of all {draws:,}.")
 
 
 def share_cell(column: str, row: pd.Series) -> str:

@@ -137,8 +137,8 @@ def test_comparison_sentences_count_and_measure_each_side_beyond_the_tolerance()
     assert sentences[0] == ("B delays TAI in 60.0% of all 20 draws (by a median 6.5 years, 95% of them by at most "
                             "11 years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at "
                             "most 1.8 years); A and B are within 0.05 years of each other in 25.0%. The median "
-                            "change in tai_year_policy over all 20 draws is +2.5 years (25.0% of them within the "
-                            "tolerance, counted as no change).")
+                            "change in tai_year_policy over all 20 draws (the table's median) is +2.5 years, with no "
+                            "change (within the tolerance) in 25.0% of them.")
     # Backfire: earlier TAI in draws 0-2; faster growth (draws 0-9) is not a backfire, on its own line.
     assert sentences[1] == ("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
                             "earlier): in 15.0% of all 20 draws, B does one or more of these; it brings TAI earlier "
@@ -159,9 +159,9 @@ def test_comparison_sentences_say_when_the_world_without_policy_differs_and_leav
     # (the 95th percentile of the delays 1 and 2 is 1.95, shown to two figures)
     assert sentences[1] == ("B delays TAI in 66.7% of the 3 draws compared (by a median 1.5 years, 95% of them by at "
                             "most 1.9 years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at "
-                            "most 1 year). The median change in tai_year_policy over the 3 draws compared is +1 year "
-                            "(0% of them within the tolerance, counted as no change). (1 draw without a difference "
-                            "to compare is left out.)")
+                            "most 1 year). The median change in tai_year_policy over the 3 draws with a difference (the "
+                            "table's median) is +1 year, with no change (within the tolerance) in 0% of them. (1 draw "
+                            "without a difference to compare is left out.)")
     assert sentences[2].startswith("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
                                    "earlier): in 33.3% of the 3 draws compared")
     assert sentences[2].endswith("(1 draw without a difference to compare in one or more of these outcomes is left "
@@ -247,3 +247,17 @@ def test_citation_file_names_this_version():
     assert re.search(r"^cff-version: 1\.2\.0$", text, re.MULTILINE)
     assert re.search(rf"^version: {re.escape(oj.__version__)}$", text, re.MULTILINE)
     assert re.search(r"^title: ", text, re.MULTILINE) and re.search(r"^authors:", text, re.MULTILINE)
+def test_a_conditioned_run_shows_what_the_data_changed_prior_beside_posterior(tmp_path):
+    conditioned = oj.run("trajectory", draws=2000, seed=4, observe="frontier_compute_2023_2025")
+    page = tmp_path / "report.html"
+    oj.write_report([conditioned], page)
+    text = page.read_text(encoding="utf-8")
+    assert "What the data since 2023 changed" in text and "frontier_compute_2023_2025" in text
+    assert conditioned.attrs["posterior_verdict"].split(":")[0] in text
+    table = oj.prior_posterior(conditioned)
+    median = f"{table.loc['tai_year_default', 'posterior_median']:.1f}"
+    row = re.search(r"<td>tai_year_default</td>(.*?)</tr>", text).group(1)
+    assert median in row and 'alt="prior and posterior"' in text
+    # A run without observations has no such section.
+    oj.write_report([oj.run("takeoff", draws=300, seed=1)], tmp_path / "plain.html")
+    assert "What the data since 2023 changed" not in (tmp_path / "plain.html").read_text(encoding="utf-8")

@@ -87,6 +87,8 @@ def test_every_other_parameter_takes_the_same_random_numbers_at_every_value(swep
     ("D", [2, float("nan")], "values of 'D' must be finite numbers, got nan"),
     ("D", [2, 5, 2], "values of 'D' must all differ; 2 is given more than once"),
     ("D", "2,5", "values must be a list of numbers"),
+    # Two float64 values that float32 rounds to one number ran two identical runs, both labelled 2.
+    ("D", [2, 2.0000001], "values 2 and 2.0000001 of 'D' are the same number in float32"),
 ])
 def test_bad_sweeps_are_refused_before_any_compute(monkeypatch, param, values, message):
     monkeypatch.setattr(_runner, "run", lambda *args, **kwargs: pytest.fail("computed before refusing"))
@@ -243,7 +245,8 @@ def test_the_command_line_sweep(tmp_path, capsys):
     saved = oj.load(out)
     assert_same_run(oj.sweep_run(saved, 2.0), fixed_run(2.0))
     code, summary, _ = run_cli(capsys, "summary", str(out))
-    assert code == 0 and summary.strip() == oj.format_sweep(saved).strip()
+    assert code == 0 and summary.strip().startswith(oj.format_sweep(saved).strip())
+    assert summary.strip().splitlines()[-1].startswith("written by overhang_jax")
     code, _, _ = run_cli(capsys, "summary", str(out), "--csv", str(tmp_path / "s.csv"))
     assert code == 0 and (tmp_path / "s.csv").read_text().startswith("output,D,units,mean")
     code, _, stderr = run_cli(capsys, "report", str(out), "--out", str(tmp_path / "r.html"))
@@ -257,9 +260,24 @@ def test_the_command_line_sweep(tmp_path, capsys):
     (["--param", "D", "--values", "2,-1"], "value -1 of 'D' is not allowed"),
     (["--param", "step_years", "--values", "0.1,0.2"], "cannot be swept"),
     (["--param", "D", "--values", "2"], "at least 2 values"),
+    # A leading minus once made argparse take the values for an option ("expected one argument").
+    (["--param", "D", "--values", "-1,2"], "value -1 of 'D' is not allowed"),
 ])
 def test_the_command_line_refuses_bad_sweeps_in_one_line(tmp_path, capsys, arguments, message):
     code, _, stderr = run_cli(capsys, "sweep", "trajectory", *arguments, "--draws", "100",
                               "--out", str(tmp_path / "s.nc"))
     assert code == 2 and stderr.count("\n") == 1 and message in stderr
     assert not (tmp_path / "s.nc").exists()
+
+
+def test_a_sweep_of_many_values_prints_a_table_that_fits_a_screen_and_a_readable_figure(tmp_path):
+    values = list(np.round(np.linspace(1, 8, 40), 3))
+    swept = oj.sweep("takeoff", param="size_software", values=values, draws=64, seed=0)
+    text = oj.format_sweep(swept)
+    assert "6 of the 40 values shown" in text and "--csv` writes them all" in text
+    assert max(len(line) for line in text.splitlines()[3:]) <= 200, "one column per value shown, six at most"
+    assert oj.sweep_summary(swept).loc["max_speed"].shape[0] == 40  # the CSV table keeps every value
+    fig = oj.plots.plot_sweep(swept, path=tmp_path / "many.png")
+    for ax in (ax for ax in fig.axes if ax.get_visible()):
+        assert len(ax.get_xticks()) <= 12 and all(line.get_marker() in ("None", None, "") for line in ax.lines)
+    plt.close(fig)
