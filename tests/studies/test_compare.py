@@ -276,3 +276,44 @@ def test_trajectory_run_writes_its_plots(tmp_path, capsys):
     assert np.allclose(q[0], 25.3, atol=0.01) and np.allclose(bands["E_policy"].values[0], 25.3, atol=0.01)
     fig = oj.plots.plot_fan_chart(results, spaghetti=5)
     assert fig.axes[0].get_xlabel() == "year" and "log10 FLOP" in fig.axes[0].get_ylabel()
+
+
+def _differences(length):
+    from hypothesis import strategies as st
+
+    value = st.one_of(st.floats(-5, 5), st.sampled_from([0.0, 0.03, -0.03, np.inf, -np.inf, np.nan]))
+    return st.lists(value, min_size=length, max_size=length).map(np.array)
+
+
+def test_the_backfire_is_one_count_over_one_denominator():
+    from hypothesis import given, settings, strategies as st
+
+    from overhang_jax.studies._comparison import backfire_table, moves, policy_outcomes
+
+    outcomes = policy_outcomes("trajectory")
+    backfires = [o for o in outcomes if o.backfire]
+    assert [o.output for o in backfires] == ["tai_year_policy", "danger_band_years_policy"]
+    assert not any(o.backfire for o in outcomes if o.output in ("max_growth_after_end", "overhang_at_end"))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(1, 30).flatmap(lambda n: st.tuples(_differences(n), _differences(n),
+                                                           st.lists(st.booleans(), min_size=n, max_size=n))))
+    def check(case):
+        tai, band, chosen = case
+        selected = np.array(chosen)
+        table = backfire_table({"tai_year_policy": tai, "danger_band_years_policy": band}, outcomes, selected)
+        # Counted again by hand: the selected draws where both differences are defined (not NaN).
+        compared = selected & ~np.isnan(tai) & ~np.isnan(band)
+        with np.errstate(invalid="ignore"):
+            earlier, shorter = (tai < -0.05) & compared, (band < -0.05) & compared
+        assert (table["draws"] == compared.sum()).all()  # one denominator for the total and its parts
+        assert table.loc["tai_year_policy", "count"] == earlier.sum()
+        assert table.loc["danger_band_years_policy", "count"] == shorter.sum()
+        assert table.loc["backfire", "count"] == (earlier | shorter).sum()
+        parts = table.loc[["tai_year_policy", "danger_band_years_policy"], "count"]
+        assert parts.max() <= table.loc["backfire", "count"] <= parts.sum()
+        # moves() splits every defined draw into exactly one of worse, better, same.
+        move = moves(tai, "lower", 0.05)
+        assert np.array_equal(move.worse.astype(int) + move.better + move.same, move.defined.astype(int))
+
+    check()
