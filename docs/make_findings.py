@@ -133,9 +133,10 @@ def conditional_lines(directory: Path) -> list[str]:
         lines.append("")
         for value, row in table.iterrows():
             lines.append(f"- with {phrase.format(v=value)}, TAI comes a median {row['median_delay_years']:.2g} years "
-                         f"later over the {int(row['delay_draws']):,} draws (no change in "
+                         f"later over all {int(row['delay_draws']):,} draws (no change in "
                          f"{percent(row['no_change'])}); backfire (TAI earlier or less time in the danger band) in "
-                         f"{percent(row['backfire'])} of the {int(row['backfire_draws']):,} draws compared.")
+                         f"{percent(row['backfire'])} of the {int(row['backfire_draws']):,} draws compared (those where the cap "
+                         "starts before TAI without it).")
         lines.append("")
     return lines
 

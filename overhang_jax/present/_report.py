@@ -206,8 +206,8 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
             f"<h3>{heading}</h3><p>{html.escape(sentence)}</p>"
             f'<p class="note">A paired sweep: the same {int(tree.attrs["draws"]):,} draws at each value, seed '
             f"{tree.attrs['seed']}, everything else as in {scenario}. The median delay is over all draws, zeros "
-            "included; backfire: TAI earlier or less time in the danger band, of the draws where both can be "
-            "compared.</p>"
+            "included; backfire: TAI earlier or less time in the danger band, of the draws where the cap starts "
+            "before TAI without it and both can be compared.</p>"
             f"<table><thead><tr><th>{column}</th><th>median TAI delay (years)</th><th>no change</th>"
             f"<th>backfire</th></tr></thead><tbody>{rows}</tbody></table>")
     return "".join(parts)
