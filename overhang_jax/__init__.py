@@ -66,6 +66,7 @@ _EXPORTS = {
     "sweep_summary": ".studies._sweep",
     "sweep_headline": ".studies._sweep",
     "write_report": ".present._report",
+    "explore": ".present._explore",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
@@ -81,6 +82,7 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .studies._conditioning import format_prior_posterior, prior_posterior
     from .priors._priors import Priors, PriorsError, PriorsWarning, load_priors
     from .present._report import write_report
+    from .present._explore import explore
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
     from ._errors import RunError
     from .engine._run import compare, run

@@ -1,5 +1,5 @@
 """The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
-scenarios``.
+scenarios | explore``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -766,6 +766,24 @@ def _cmd_observations(args) -> None:
         print(f"{name:{width}s}  {', '.join(models):17s}  {description}")
     print("Pass a name (or a file of your own) to --observe of run or compare; docs/observations.md gives each "
           "number's source and uncertainty.")
+def _cmd_explore(args) -> None:
+    from ..present._explore import free_port, start_server
+
+    port = args.port or free_port(args.address)
+    _use_all_cpu_cores()
+    print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
+    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                 open_browser=args.open)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'")
+    return value
 
 
 def _cmd_scenarios(args) -> None:
@@ -944,6 +962,22 @@ def build_parser() -> argparse.ArgumentParser:
                                                     "since the priors were set); pass a name to --observe.")
     observations_.add_argument("model", nargs="?", choices=models)
     observations_.set_defaults(func=_cmd_observations)
+    explore_ = commands.add_parser(
+        "explore", help="an interactive page: move a policy lever, see the paired comparison change",
+        description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
+                    "prints its address, and opens a browser only with --open.")
+    explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
+                          help="model to explore (default: trajectory)")
+    explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")
+    explore_.add_argument("--address", default="127.0.0.1",
+                          help="address to listen on (default 127.0.0.1: this machine only)")
+    explore_.add_argument("--open", action="store_true", help="open the page in the default browser")
+    explore_.add_argument("--draws", type=_count,
+                          help="paired draws of each comparison (default: about a second's worth, 20000 for "
+                               "trajectory and takeoff, 500 for ftm)")
+    explore_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    explore_.set_defaults(func=_cmd_explore)
     return parser
 
 
