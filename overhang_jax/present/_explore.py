@@ -291,9 +291,10 @@ def headline_html(comparison) -> str:
     shares = ""
     if comparison.attrs["model"] == "trajectory":
         s = policy_shares(comparison["b"])
-        shares = (f"<p>In B's own draws: the cap binds in {s['cap_binds']:.1%} of draws and ends before TAI "
-                  f"in {s['cap_ends_before_tai']:.1%}; the policy world reaches TAI earlier than the world "
-                  f"without the cap (a backfire) in {s['backfire']:.1%} of all {int(attrs['draws']):,} draws.</p>")
+        shares = (f"<p>In B's own draws: the cap binds in {s['cap_binds']:.1%} of all draws and ends before TAI "
+                  f"in {s['cap_ends_before_tai']:.1%}; it backfires (TAI earlier, or less time in the danger band, "
+                  f"than the world without it: docs/outcomes.md) in {s['backfire']:.1%} of the "
+                  f"{int(s['draws_compared']):,} draws where it starts before TAI and both can be compared.</p>")
     return (f'<div class="explore-headline"><p>{intro}</p><ul class="findings">{findings}</ul>{shares}'
             f'{shown.to_html(classes="explore-table", border=0)}</div>')
 
