@@ -249,7 +249,10 @@ class Exploration:
     # ---- saving ------------------------------------------------------------------------------------
     def command(self, stem: str | os.PathLike) -> str:
         """The command line that computes the same comparison from the saved priors files."""
-        return (f"overhang-jax compare {stem}_a.toml {stem}_b.toml --draws {self.draws} --seed {self.seed}")
+        import shlex
+
+        a, b = (shlex.quote(f"{stem}_{label}.toml") for label in "ab")
+        return f"overhang-jax compare {a} {b} --draws {self.draws} --seed {self.seed}"
 
     def save_priors(self, stem: str | os.PathLike) -> list[Path]:
         """World A's and world B's priors as ``STEM_a.toml`` and ``STEM_b.toml``: complete priors files
@@ -471,7 +474,8 @@ class _Page:
         value = self.x.fixed.get(name, prior.point_value if prior.is_point else _middle(prior, self.x.model.parameter(name)))
         box = pn.widgets.Checkbox(label="fixed", value=fixed, width=60, margin=(28, 5, 5, 5),
                                   css_classes=[f"explore-fix-{name}"])
-        entry = pn.widgets.FloatInput(label=label, value=value, width=320, css_classes=[f"explore-lever-{name}"])
+        entry = pn.widgets.FloatInput(label=label, value=value, step=_step(prior, value), width=320,
+                                      css_classes=[f"explore-lever-{name}"])
         info = pn.pane.HTML(html.escape(self.x.describe(name)), width=390, css_classes=[f"explore-prior-{name}"],
                             styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
         self.controls[name] = (box, entry, info)
@@ -613,7 +617,8 @@ class _Page:
                 for path in (Path(f"{stem}_a.toml"), Path(f"{stem}_b.toml")):
                     check_writable(path)
                 paths = self.x.save_priors(stem)
-                text = (f"Wrote {', '.join(str(p) for p in paths)}. The same comparison from the command line: "
+                text = (f"Wrote {', '.join(html.escape(str(p.resolve())) for p in paths)}. The same comparison "
+                        "from the command line: "
                         f"<code>{html.escape(self.x.command(stem))}</code>")
             elif self.comparison is None:
                 return self._error("nothing computed yet to save")
@@ -621,12 +626,12 @@ class _Page:
                 path = Path(f"{stem}.nc")
                 check_writable(path)
                 save(self.comparison, path)
-                text = f"Wrote {html.escape(str(path))} (read it with <code>oj.load</code>)."
+                text = f"Wrote {html.escape(str(path.resolve()))} (read it with <code>oj.load</code>)."
             else:
                 path = Path(f"{stem}.html")
                 check_writable(path)
                 write_report([self.comparison], path, sources=["overhang-jax explore"])
-                text = f"Wrote {html.escape(str(path))}."
+                text = f"Wrote {html.escape(str(path.resolve()))}."
         except (OSError, PriorsError) as err:
             return self._error(f"cannot save: {err}")
         self._clear()
@@ -641,6 +646,20 @@ def _middle(dist, param) -> float:
         middle = math.nan
     # Four significant digits: a value to start from, not a statistic.
     return float(f"{middle:.4g}") if math.isfinite(middle) else param.default
+
+
+def _step(dist, value: float) -> float:
+    """The spinner's step: a round tenth of the prior's middle 90% (of the value, for a fixed one)."""
+    if dist.is_point:
+        width = abs(value) or 1.0
+    else:
+        try:
+            low, high = (float(x) for x in dist.scipy().ppf([0.05, 0.95]))
+            width = high - low
+        except (AttributeError, NotImplementedError, TypeError, ValueError):
+            width = 1.0
+    width = width if math.isfinite(width) and width > 0 else 1.0
+    return 10.0 ** math.floor(math.log10(width / 10))
 
 
 def free_port(address: str = "127.0.0.1") -> int:
