@@ -3,8 +3,8 @@ comparison change.
 
 Two parts. :class:`Exploration` holds the settings (two scenarios, the levers and uncertain parameters fixed
 by hand, the draws and the seed) and computes, with no web code: a comparison is exactly
-:func:`overhang_jax.compare` of :meth:`Exploration.priors` (the world without the policy is computed once and
-reused while only the policy world's levers move, which halves the work of a lever change). The page
+:func:`overhang_jax.compare` of :meth:`Exploration.priors` (world A is computed again only when its priors
+change: a value that sets world B alone costs one run, not two). The page
 (:func:`explore_page`) is Panel (HoloViz) widgets around it; Panel serves its own JavaScript and CSS, so
 the page needs no network.
 """
@@ -45,9 +45,9 @@ class Page:
     policy: str
     """The scenario of world B, the policy world the levers change."""
     levers: tuple[tuple[str, str], ...]
-    """(parameter, what a policy researcher calls it): set in world B only."""
+    """(parameter, what a policy researcher calls it) of the policy's levers."""
     uncertain: tuple[str, ...]
-    """The main uncertain parameters: set in both worlds alike."""
+    """The main uncertain parameters."""
     distributions: tuple[tuple[str, str], ...]
     """(output, title) of the paired differences B - A drawn as histograms."""
     fan: tuple[str, ...]
@@ -119,11 +119,15 @@ def _support(dist) -> tuple[float, float]:
 class Exploration:
     """The settings of the page and what they compute, without the page.
 
-    ``fixed`` maps a parameter to the value it is fixed to by hand (levers in
-    world B only, uncertain parameters in both worlds); a parameter not in it
-    keeps its scenario's prior. Every setter checks its value as a priors
-    file would (raising :class:`PriorsError` naming the parameter and the
-    allowed range) and changes nothing when it refuses.
+    ``fixed`` maps a parameter to the value it is fixed to by hand; a
+    parameter not in it keeps its scenario's prior. A value fixed by hand
+    sets both worlds where their scenarios agree on the parameter, so that A
+    and B still differ only where their scenarios do (the cap's length sets
+    the "five years after the cap" in which both worlds' growth is measured),
+    and world B alone where they differ (what makes A the world without the
+    policy: ``no_policy``'s headroom of 1000 OOM). Every setter checks its
+    value as a priors file would (raising :class:`PriorsError` naming the
+    parameter and the allowed range) and changes nothing when it refuses.
     """
 
     def __init__(self, model: str = "trajectory", *, draws: int | None = None, seed: int = 0):
@@ -189,11 +193,19 @@ class Exploration:
         """The scenario's prior of ``name`` in world ``a`` or ``b`` (before any value fixed by hand)."""
         return (self._baseline if world == "a" else self._policy).distributions[name]
 
+    def shared(self, name: str, baseline: Priors | None = None, policy: Priors | None = None) -> bool:
+        """Whether the two scenarios give ``name`` the same prior: a value fixed by hand sets both worlds."""
+        a, b = baseline or self._baseline, policy or self._policy
+        return a.distributions[name].to_toml() == b.distributions[name].to_toml()
+
     def describe(self, name: str) -> str:
-        """The parameter's meaning, units and allowed range, and its prior in world B."""
+        """The parameter's meaning and units, its prior in world B, and which worlds a fixed value sets."""
         param = self.model.parameter(name)
         units = "" if param.units in ("1", "") else f" ({param.units})"
-        return f"{param.doc}{units}. Prior: {_prior_range(self.prior(name))}"
+        worlds = ("Fixing it sets both worlds (their scenarios agree on it)." if self.shared(name) else
+                  f"Fixing it sets world B only (world A, {self.baseline_source}, has "
+                  f"{self.prior(name, 'a').to_toml()}).")
+        return f"{param.doc}{units}. Prior: {_prior_range(self.prior(name))}. {worlds}"
 
     def outside_prior(self) -> list[str]:
         """A note for each value fixed outside its prior's support: allowed, but worth a second look."""
@@ -208,12 +220,12 @@ class Exploration:
     def _check_fixed(self, fixed: Mapping[str, float], policy: Priors | None = None,
                      baseline: Priors | None = None) -> tuple[Priors, Priors]:
         a, b = baseline or self._baseline, policy or self._policy
-        levers = {name for name, _ in self.page.levers}
+        shared = {name for name in fixed if self.shared(name, a, b)}  # before any value is fixed
         for name, value in fixed.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise PriorsError(f"{name}: expected a finite number, got {value!r}")
             b = b.with_point(name, float(value))
-            if name not in levers:
+            if name in shared:
                 a = a.with_point(name, float(value))
         return a, b
 
@@ -261,7 +273,7 @@ class Exploration:
         for label, priors in zip("ab", self.priors()):
             path = Path(f"{stem}_{label}.toml")
             fixed = ", ".join(f"{k} = {v:g}" for k, v in self.fixed.items()
-                              if label == "b" or k not in dict(self.page.levers)) or "none"
+                              if label == "b" or self.shared(k)) or "none"
             source = self.baseline_source if label == "a" else self.policy_source
             header = (f"# World {label.upper()} of overhang-jax explore: scenario {source}, fixed by hand: "
                       f"{fixed}.\n# The page's comparison: {self.command(stem)}\n")
@@ -381,10 +393,10 @@ class _Page:
                                    "seconds to a minute)...", css_classes=["explore-status"])
         self.headline = pn.pane.HTML("", css_classes=["explore-headline-pane"], stylesheets=[STYLE], sizing_mode="stretch_width")
 
-        lever_rows = [pn.pane.Markdown("### Policy levers (world B)")]
+        lever_rows = [pn.pane.Markdown("### Policy levers")]
         for name, label in exploration.page.levers:
             lever_rows.append(self._control(name, f"{label} ({name})"))
-        uncertain_rows = [pn.pane.Markdown("### Uncertain parameters (both worlds)")]
+        uncertain_rows = [pn.pane.Markdown("### Uncertain parameters")]
         for name in exploration.page.uncertain:
             uncertain_rows.append(self._control(name, name))
 
