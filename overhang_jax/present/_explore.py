@@ -116,6 +116,25 @@ def _support(dist) -> tuple[float, float]:
     return low, high
 
 
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+_compiling = {"seconds": 0.0, "listening": False}
+
+
+def compile_seconds() -> float:
+    """XLA's compile seconds in this process so far (counted from the first page), to tell the user when a
+    change compiled a program rather than reused one."""
+    if not _compiling["listening"]:
+        import jax
+
+        def record(event, duration, **_):
+            if event == _COMPILE_EVENT:
+                _compiling["seconds"] += duration
+
+        jax.monitoring.register_event_duration_secs_listener(record)
+        _compiling["listening"] = True
+    return _compiling["seconds"]
+
+
 class Exploration:
     """The settings of the page and what they compute, without the page.
 
@@ -552,19 +571,21 @@ class _Page:
     def refresh(self, draws: int | None = None) -> None:
         """Compute the comparison of the current settings and show it."""
         self._generation += 1
-        started = time.perf_counter()
+        started, compiled = time.perf_counter(), compile_seconds()
         try:
             comparison = self.x.compare(draws)
         except (PriorsError, RunError, ResultsError) as err:
             return self._error(str(err))
-        self.show(comparison, time.perf_counter() - started)
+        self.show(comparison, time.perf_counter() - started, compile_seconds() - compiled)
 
-    def show(self, comparison, seconds: float) -> None:
+    def show(self, comparison, seconds: float, compiled: float = 0.0) -> None:
         self._clear()
         self.comparison = comparison
         self.headline.object = headline_html(comparison)
+        why = (f", of which {compiled:.1f} s compiling (the first run, or the first fixed value of a control: "
+               "later values reuse the program)" if compiled > 0.05 else "")
         self.status.object = (f"{int(comparison.attrs['draws']):,} paired draws, seed {comparison.attrs['seed']}: "
-                              f"computed in {seconds:.2f} s.")
+                              f"computed in {seconds:.2f} s{why}.")
         bands = fan_bands(comparison, self.x.model)[: len(self.fan_sources)]
         for k, (source, item) in enumerate(zip(self.fan_sources, self.fan.legend.items)):
             item.visible = k < len(bands)
@@ -592,19 +613,19 @@ class _Page:
         self.status.object = f"Computing {draws:,} paired draws in the background..."
 
         def work():
-            started = time.perf_counter()
+            started, compiled = time.perf_counter(), compile_seconds()
             try:
                 comparison = self.x.compare(draws)
             except (PriorsError, RunError, ResultsError) as err:
                 self.status.object = f"More draws failed: {html.escape(str(err))}"
                 return
-            seconds = time.perf_counter() - started
+            seconds, compiled = time.perf_counter() - started, compile_seconds() - compiled
             if generation != self._generation:  # a setting changed meanwhile: the result is stale
                 return
             if self._doc is not None:  # Bokeh models change only on the session's own thread
-                self._doc.add_next_tick_callback(lambda: self.show(comparison, seconds))
+                self._doc.add_next_tick_callback(lambda: self.show(comparison, seconds, compiled))
             else:
-                self.show(comparison, seconds)
+                self.show(comparison, seconds, compiled)
 
         threading.Thread(target=work, daemon=True).start()
 
