@@ -221,6 +221,31 @@ def test_ppf_matches_scipy(name, spec, ref):
     np.testing.assert_allclose(dist.scipy().cdf(expected), U_GRID, rtol=1e-9, atol=1e-12)
 
 
+SKEWED = [pytest.param("capability_start", f'{{ dist = "skewed_loguniform", lo = {lo}, median = {median}, '
+                        f'hi = {hi}, transform = "{transform}" }}', None, id=f"skewed_{transform}")
+          for lo, median, hi, transform in [(1, 3, 9, "pos"), (-9, -3, -1, "neg"), (0.1, 0.3, 0.9, "frac"),
+                                            (1.1, 2, 9, "inv_frac")]]
+
+
+@pytest.mark.parametrize("dtype", [jnp.float32, jnp.float64])
+@pytest.mark.parametrize(("name", "spec", "ref"), [*CONTINUOUS, *[pytest.param(*p.values[:3], id=p.id) for p in MIXTURES], *SKEWED])
+def test_quantile_from_data_is_bit_identical_to_the_compiled_in_ppf(name, spec, ref, dtype):
+    # A run passes each distribution's numbers to its compiled program as data, one program for all
+    # numbers; the inverse CDF with the numbers compiled in as constants is the reference: the two
+    # must agree to the bit, in either precision, so no draw changed when priors became data.
+    from overhang_jax.priors._distributions import quantile
+
+    dist = load_param(name, spec).distributions[name]
+    with jax.enable_x64(dtype == jnp.float64):
+        u = jnp.asarray(U_GRID, dtype)
+        structure = dist.structure()
+        data = jax.tree.map(lambda c: np.asarray(c, np.float64).astype(dtype), dist.constants())
+        from_data = jax.jit(lambda data, u: quantile(structure, data, u))(data, u)
+        compiled_in = jax.jit(dist.ppf)(u)
+        assert from_data.dtype == compiled_in.dtype == dtype
+        np.testing.assert_array_equal(np.asarray(from_data), np.asarray(compiled_in))
+
+
 @pytest.mark.parametrize(("name", "spec", "lo", "hi"), [
     ("delay_software", '{ dist = "lognormal", lo = 0.4, hi = 2.5 }', 0.4, 2.5),
     ("c1_over_c0", '{ dist = "lognormal", lo = 33, hi = 300 }', 33, 300),
@@ -385,10 +410,10 @@ def test_skewed_loguniform_reproduces_the_original_monte_carlo_draws():
     import gzip
     import json
 
-    from overhang_jax.models import _ftm
+    from overhang_jax.models import ftm
 
     oracle = json.loads(gzip.open(Path(__file__).parents[1] / "models" / "fixtures" / "ftm" / "sets.json.gz", "rt").read())
-    priors = load_priors(_ftm.FTM)
+    priors = load_priors(ftm.FTM)
     names = oracle["uncertain_parameters"]
     assert set(names) == set(priors.random_names)
     joint = [s for s in oracle["sets"] if "unit_point" in s]
@@ -962,6 +987,20 @@ def test_values_beyond_float32_are_refused_in_a_float32_run_only(name, spec):
         overhang_jax.run("takeoff", priors, draws=16, seed=0)
     results = overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)
     assert np.all(np.isfinite(overhang_jax.parameters(results)[name].values))
+
+
+@pytest.mark.parametrize("spec,field", [
+    ("1e-50", "value 1e-50"),
+    ('{ dist = "loguniform", lo = 1e-50, hi = 0.1 }', "lo 1e-50"),
+    ('{ dist = "uniform", lo = 0.01, hi = 0.1, min = 1e-45 }', "min 1e-45"),  # a bound (float32 subnormal)
+    ('{ dist = "mixture", components = [0.1, 1e-40], weights = [0.5, 0.5] }', "component 2's value 1e-40"),
+])
+def test_values_that_vanish_in_float32_are_refused_like_overflow(spec, field):
+    # c0 = 1e-50 rounded to 0 in float32 and every output came out NaN, with no word about c0.
+    priors = load_priors(TAKEOFF, text=f"[params]\nc0 = {spec}\n")
+    with pytest.raises(PriorsError, match=rf"parameter 'c0': {field} is below the smallest normal float32.*--float64"):
+        overhang_jax.run("takeoff", priors, draws=16, seed=0)
+    overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)  # float64 holds these values
 
 
 def test_the_largest_float32_values_still_run_in_float32():
