@@ -582,8 +582,8 @@ class _Page:
         self._clear()
         self.comparison = comparison
         self.headline.object = headline_html(comparison)
-        why = (f", of which {compiled:.1f} s compiling (the first run, or the first fixed value of a control: "
-               "later values reuse the program)" if compiled > 0.05 else "")
+        why = (f", of which {compiled:.1f} s compiling a program not run before (the first run of a model or of "
+               "a kind of scenario; other values reuse it)" if compiled > 0.05 else "")
         self.status.object = (f"{int(comparison.attrs['draws']):,} paired draws, seed {comparison.attrs['seed']}: "
                               f"computed in {seconds:.2f} s{why}.")
         bands = fan_bands(comparison, self.x.model)[: len(self.fan_sources)]

@@ -54,12 +54,15 @@ def test_a_value_sets_both_worlds_where_their_scenarios_agree_and_the_comparison
     assert_same_comparison(first, oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=3))
     # The worlds differ only in their cap: growth "after the cap" is measured in the same years in both.
     assert not any(s.startswith("A and B differ in the world without") for s in oj.comparison_findings(first))
-    # Another value of a fixed control compiles nothing (it is an argument of the compiled programs).
+    # Another value, or a control fixed for the first time, compiles nothing: priors are data of the
+    # compiled programs.
     compiled = compile_seconds()
     x.set("D", 9.0)
+    x.set("alpha", 0.3)
     x.compare()
     assert compile_seconds() == compiled
     x.set("D", 7.0)
+    x.set("alpha", None)
     # A value for world B alone reuses world A: still exactly compare's answer, and a different one.
     x.set("cap_headroom", 0.0)
     second = x.compare()
