@@ -576,6 +576,9 @@ class _Page:
             comparison = self.x.compare(draws)
         except (PriorsError, RunError, ResultsError) as err:
             return self._error(str(err))
+        except Exception as err:  # a bug: said on the page (which keeps working), and logged by the server
+            self._error(f"internal error, please report it: {type(err).__name__}: {err}")
+            raise
         self.show(comparison, time.perf_counter() - started, compile_seconds() - compiled)
 
     def show(self, comparison, seconds: float, compiled: float = 0.0) -> None:
@@ -734,4 +737,4 @@ def start_server(model: str = "trajectory", *, port: int | None = None, address:
     return pn.serve({"/": lambda: explore_page(model, draws=draws, seed=seed)}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
                     show=open_browser, title=f"overhang-jax explore: {model}", threaded=threaded,
-                    print_url=False)
+                    verbose=False)  # the command line prints the address itself
