@@ -58,6 +58,15 @@ def test_report_holds_provenance_priors_tables_and_sentences(files, report):
     table = oj.summary(run)
     for name in ("takeoff_year", "max_speed"):
         assert f"<td>{name}</td><td>{table.loc[name, 'units']}</td><td>{table.loc[name, 'mean']:.5g}</td>" in page
+    # Rows that tell nothing are named, with why, instead of shown: checked against the draws.
+    data = oj.outputs(run)
+    speed, start = (np.asarray(data[n].values).ravel() for n in ("max_speed", "speed_at_start"))
+    if np.array_equal(speed, start):
+        assert "<li>speed_at_start: equal to max_speed in every draw</li>" in page
+        assert "<td>speed_at_start</td>" not in page.split('id="section-1"')[0]  # the run's own table
+    multiplier = np.asarray(data["asymmetry_multiplier"].values).ravel()
+    if np.all(multiplier == multiplier[0]):
+        assert f"<li>asymmetry_multiplier: {multiplier[0]:g} in every draw</li>" in page
     # The comparison's sentences, computed from it, and its paired table.
     for sentence in oj.comparison_findings(comparison):
         assert sentence.replace("'", "&#x27;") in page
