@@ -33,11 +33,11 @@ LINK = ""
 """The docs folder as a link from the page being written (set by :func:`main`)."""
 
 
-def number(x: float, digits: int = 3) -> str:
-    """A value as a reader quotes it: years to one decimal, the rest to ``digits`` significant figures."""
+def number(x: float, units: str = "yr") -> str:
+    """A value as a reader quotes it: the package's one rule (:func:`overhang_jax.format_number`)."""
     if not np.isfinite(x):
         return "not finite"
-    return f"{x:.1f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return oj.format_number(x, units)
 
 
 def share(count: int, total: int) -> str:

@@ -440,19 +440,22 @@ def _priors(attrs) -> str:
     return "".join(parts)
 
 
-def _table(table: pd.DataFrame, draws: int | None = None, digits: int = 5) -> str:
-    """A table as HTML: ``digits`` significant figures, non-finite counts with their share of ``draws``."""
+def _table(table: pd.DataFrame, draws: int | None = None, digits: int | None = None) -> str:
+    """A table as HTML: numbers by the summaries' rule for their row's units (or ``digits`` significant
+    figures), non-finite counts with their share of ``draws``."""
     header = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["", *table.columns])
     rows = []
     for name, row in table.iterrows():
         cells = [f"<td>{html.escape(str(name))}</td>"]
         for column, value in row.items():
-            cells.append(f"<td>{html.escape(_cell(column, value, draws, digits))}</td>")
+            cells.append(f"<td>{html.escape(_cell(column, value, draws, digits, str(row.get('units', ''))))}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _cell(column: str, value, draws: int | None, digits: int) -> str:
+def _cell(column: str, value, draws: int | None, digits: int, units: str = "") -> str:
+    from ..studies._summaries import format_number
+
     if isinstance(value, str):
         return value
     if column == "nonfinite":
@@ -460,7 +463,7 @@ def _cell(column: str, value, draws: int | None, digits: int) -> str:
         return f"{count:,} ({100 * count / int(draws):.2g}%)" if count and draws else f"{count:,}"
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return f"{float(value):.{digits}g}"
+    return format_number(value, units) if digits is None else f"{float(value):.{digits}g}"
 
 
 def _figures(tree: xr.DataTree) -> str:

@@ -52,9 +52,35 @@ def _summary_row(values: np.ndarray) -> dict[str, float]:
     return row
 
 
+TIME_UNITS = ("yr", "year")
+"""How outputs spell a time in years (calendar years and durations alike)."""
+
+
+def format_number(x: float, units: str = "") -> str:
+    """A value as a reader quotes it: a calendar year to one decimal (2038.4), anything else to three
+    significant figures (89.8 %/yr, 0.612 OOM/yr, 1.62 yr) -- the one rule every summary, report and
+    findings page uses, so one number reads the same wherever it is printed."""
+    x = float(x)
+    if np.isnan(x):
+        return "nan"
+    if np.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    # A year on the calendar needs its decimal (2038.4); three significant figures would round it to 2.04e+03.
+    if units in TIME_UNITS and abs(x) >= 1000:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
 def format_summary(table: pd.DataFrame) -> str:
-    """The summary as text, five significant figures (2038.4 stays 2038.4)."""
-    return table.to_string(float_format=lambda x: f"{x:.5g}")
+    """The summary as text, each number by :func:`format_number` for its row's units."""
+    shown = table.astype(object).copy()
+    for name, row in table.iterrows():
+        for column, value in row.items():
+            if column not in ("units", "nonfinite") and isinstance(value, (float, np.floating)):
+                shown.at[name, column] = format_number(value, str(row.get("units", "")))
+    if "nonfinite" in shown:
+        shown["nonfinite"] = [f"{int(v):,}" for v in table["nonfinite"]]
+    return shown.to_string()
 
 
 def rank_correlations(results: xr.DataTree, output_names: list[str] | None = None,
