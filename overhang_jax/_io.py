@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import glob
+import hashlib
 import os
 import secrets
 import stat
@@ -73,11 +74,56 @@ def write_bytes(path: str | os.PathLike, data: bytes | memoryview) -> None:
     write_atomic(path, lambda temp: temp.write_bytes(data))
 
 
+CHECKSUM_ATTR = "file_checksum"
+"""Root attribute of every netCDF file the package writes: says the file ends with a checksum footer,
+so a file whose footer was cut or overwritten is known to be damaged."""
+_FOOTER_MAGIC = b"\noverhang_jax sha256 "
+FOOTER_SIZE = len(_FOOTER_MAGIC) + 64 + 1
+"""Bytes of the footer after the HDF5 image: magic, the SHA-256 of the image in hex, a newline.
+HDF5 readers (libhdf5, h5py, xarray, ArviZ, netCDF-C) ignore bytes past the image's end."""
+
+
 def write_netcdf(path: str | os.PathLike, data: Any, **to_netcdf: Any) -> None:
-    """Write an xarray Dataset or DataTree to a netCDF file atomically.
+    """Write an xarray Dataset or DataTree to a netCDF file atomically, with a checksum footer.
 
     The file is made in memory first (as big as the file), then written with
     plain file writes: h5py crashes the whole process (SIGSEGV) when the disk
     fills while it writes, whereas a plain write fails with an OSError.
+    The SHA-256 of the image follows it (:func:`verify_checksum`), so one
+    changed bit anywhere, in values or in HDF5's own structures, is detected
+    before libhdf5 reads the file (some damaged files make it loop forever).
     """
-    write_bytes(path, data.to_netcdf(engine="h5netcdf", **to_netcdf))
+    data = data.copy()
+    data.attrs[CHECKSUM_ATTR] = f"sha256 of the bytes before the last {FOOTER_SIZE}, written in them"
+    image = data.to_netcdf(engine="h5netcdf", **to_netcdf)
+    footer = _FOOTER_MAGIC + hashlib.sha256(image).hexdigest().encode() + b"\n"
+
+    def write(temp: Path) -> None:
+        with open(temp, "wb") as file:
+            file.write(image)
+            file.write(footer)
+
+    write_atomic(path, write)
+
+
+def verify_checksum(path: str | os.PathLike) -> bool | None:
+    """True if ``path`` ends with a checksum footer matching its bytes, False if the footer does not match
+    them, None if there is no footer (a file not written by :func:`write_netcdf`, or its footer damaged)."""
+    with open(path, "rb") as file:
+        size = os.fstat(file.fileno()).st_size
+        if size < FOOTER_SIZE:
+            return None
+        file.seek(size - FOOTER_SIZE)
+        footer = file.read(FOOTER_SIZE)
+        if not footer.startswith(_FOOTER_MAGIC):
+            return None
+        file.seek(0)
+        digest = hashlib.sha256()
+        left = size - FOOTER_SIZE
+        while left:
+            block = file.read(min(left, 1 << 24))
+            if not block:
+                return False
+            digest.update(block)
+            left -= len(block)
+    return footer[len(_FOOTER_MAGIC):-1] == digest.hexdigest().encode()

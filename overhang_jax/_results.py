@@ -83,7 +83,7 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
     counts = {name: outputs[name].attrs["nonfinite_count"] for name in model.output_names}
     # A parameter neither per draw nor fixed was left out: the run keeps outputs only.
     outputs_only = any(p.name not in columns and p.name not in constants for p in model.parameters)
-    root_attrs = {**attrs, "kind": "run", "layout_version": LAYOUT_VERSION, "nonfinite_counts": json.dumps(counts),
+    root_attrs = {**software_versions(), **attrs, "kind": "run", "layout_version": LAYOUT_VERSION, "nonfinite_counts": json.dumps(counts),
                   "outputs_only": int(outputs_only)}
     groups = {"/": xr.Dataset(attrs=root_attrs)}
     if varying:
@@ -93,6 +93,146 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
     if model.trajectories is not None and series:
         groups[TRAJECTORIES_GROUP] = _trajectories_dataset(model.trajectories, series)
     groups[NONFINITE_GROUP] = _nonfinite_draws(model, columns, nonfinite)
+    return xr.DataTree.from_dict(groups)
+
+
+VERSION_ATTRS = ("jax_version", "jaxlib_version", "numpy_version", "scipy_version", "cpu")
+"""Root attributes naming what a draw's last bits depend on (README: Versions and bits)."""
+
+
+def software_versions() -> dict[str, str]:
+    """The versions of the libraries a draw's bits depend on, and the CPU's vector instruction set."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    found = {}
+    for name in ("jax", "jaxlib", "numpy", "scipy"):
+        try:
+            found[f"{name}_version"] = version(name)
+        except PackageNotFoundError:
+            found[f"{name}_version"] = "not installed"
+    found["cpu"] = _cpu_vector_isa()
+    return found
+
+
+def _cpu_vector_isa() -> str:
+    """'x86_64 AVX-512', 'x86_64 AVX2', ... and XLA's limit when XLA_FLAGS sets one (it changes the code)."""
+    import platform
+    import re
+
+    machine = platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as cpuinfo:
+            flags = next((line.split(":", 1)[1].split() for line in cpuinfo if line.startswith("flags")), [])
+    except OSError:
+        flags = []
+    isa = next((label for flag, label in (("avx512f", "AVX-512"), ("avx2", "AVX2"), ("avx", "AVX"),
+                                          ("sse4_2", "SSE4.2")) if flag in flags), "")
+    limit = re.search(r"--xla_cpu_max_isa=(\S+)", os.environ.get("XLA_FLAGS", ""))
+    return " ".join(filter(None, [machine, isa, f"(XLA limited to {limit.group(1)})" if limit else ""]))
+
+
+def written_with(attrs: Mapping[str, Any]) -> str:
+    """One line saying which versions, on which CPU, wrote results (files before versions were kept say less)."""
+    libraries = ", ".join(f"{name} {attrs[f'{name}_version']}" for name in ("jax", "jaxlib", "numpy", "scipy")
+                          if f"{name}_version" in attrs)
+    where = f" on {attrs['cpu']}" if "cpu" in attrs else ""
+    return f"written by overhang_jax {attrs.get('version', '(unknown)')}" + (f" with {libraries}" if libraries
+                                                                             else "") + where
+POSTERIOR_GROUP = "posterior"
+POSTERIOR_OUTPUTS_GROUP = "posterior_predictive"
+LOG_LIKELIHOOD_GROUP = "log_likelihood"
+SAMPLE_STATS_GROUP = "sample_stats"
+OBSERVED_GROUP = "observed_data"
+WEIGHT_VARIABLE = "importance_weight"
+RESAMPLED_COORD = "prior_draw"
+
+
+def with_observations(tree: xr.DataTree, model: Model, log_likelihoods: Mapping[str, np.ndarray], observation_attrs: Mapping[str, Mapping[str, Any]],
+                      weights: np.ndarray, resample: np.ndarray, attrs: Mapping[str, Any]) -> xr.DataTree:
+    """A run's DataTree with what its observations made of it (docs/observations.md).
+
+    * ``log_likelihood``: each observation's log likelihood of every draw (ArviZ's group);
+    * ``sample_stats``: ``importance_weight``, every draw's normalised weight;
+    * ``posterior`` and ``posterior_predictive``: the draws resampled by weight (``resample``: the
+      prior draw behind each posterior draw, kept as the coordinate ``prior_draw``), their varying
+      parameters and their outputs, as ``prior`` and ``prior_predictive`` hold the prior's (a run
+      that keeps outputs only has its outputs in ``posterior``);
+    * ``observed_data``: each observation's numbers, and its source in the attributes;
+    * ``attrs`` (k-hat, ESS, methods, the verdict) in the root's attributes, prefixed ``posterior_``.
+    """
+    sample = {CHAIN_DIM: [0], DRAW_DIM: np.arange(len(weights))}
+    log_likelihood = xr.Dataset(
+        {name: xr.Variable(SAMPLE_DIMS, np.asarray(values)[np.newaxis], dict(observation_attrs[name]))
+         for name, values in log_likelihoods.items()}, coords=sample)
+    stats = xr.Dataset({WEIGHT_VARIABLE: xr.Variable(SAMPLE_DIMS, weights[np.newaxis], {
+        "units": "1", "long_name": "normalised importance weight of the draw given the observations",
+        "method": str(attrs.get("weights_method", ""))})}, coords=sample)
+
+    def resampled(group, entry):
+        return xr.Variable(SAMPLE_DIMS, tree[group][entry.name].values[0][resample][np.newaxis],
+                           {"units": entry.units, "long_name": entry.doc})
+
+    varying = tree[PARAMETERS_GROUP].data_vars if PARAMETERS_GROUP in tree.children else {}
+    coords = {CHAIN_DIM: [0], DRAW_DIM: np.arange(len(resample)), RESAMPLED_COORD: (DRAW_DIM, resample)}
+    method = {"method": str(attrs.get("resampling_method", ""))}
+    resampled_outputs = xr.Dataset({o.name: resampled(OUTPUTS_GROUP, o) for o in model.outputs}, coords=coords,
+                                   attrs=method)
+    resampled_groups = {POSTERIOR_GROUP: resampled_outputs}
+    if varying:
+        resampled_groups = {POSTERIOR_GROUP: xr.Dataset(
+            {p.name: resampled(PARAMETERS_GROUP, p) for p in model.parameters if p.name in varying},
+            coords=coords, attrs=method), POSTERIOR_OUTPUTS_GROUP: resampled_outputs}
+    observed = xr.Dataset({name: xr.Variable((), np.float64(spec.get("value", np.nan)), dict(spec))
+                           for name, spec in observation_attrs.items()})
+    groups = {node.path if node.path != "/" else "/": node.to_dataset(inherit=False) for node in tree.subtree}
+    groups["/"] = groups["/"].assign_attrs({f"posterior_{k}": v for k, v in attrs.items()})
+    groups.update({f"/{name}": dataset for name, dataset in resampled_groups.items()})
+    groups.update({f"/{LOG_LIKELIHOOD_GROUP}": log_likelihood, f"/{SAMPLE_STATS_GROUP}": stats,
+                   f"/{OBSERVED_GROUP}": observed})
+    return xr.DataTree.from_dict(groups)
+
+
+CONDITIONING_GROUPS = (POSTERIOR_GROUP, POSTERIOR_OUTPUTS_GROUP, LOG_LIKELIHOOD_GROUP, SAMPLE_STATS_GROUP,
+                       OBSERVED_GROUP)
+
+
+def posterior_outputs(results: xr.DataTree) -> xr.Dataset:
+    """The resampled outputs of a conditioned run (the paired differences, for a comparison), along
+    (chain, draw)."""
+    group = POSTERIOR_OUTPUTS_GROUP if POSTERIOR_OUTPUTS_GROUP in results.children else POSTERIOR_GROUP
+    return results[group].to_dataset()
+
+
+def without_observations(tree: xr.DataTree) -> xr.DataTree:
+    """A conditioned run as it was before conditioning (its prior groups and attributes)."""
+    groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree
+              if node.name not in CONDITIONING_GROUPS or node.parent is None}
+    groups["/"].attrs = {k: v for k, v in tree.attrs.items() if not k.startswith("posterior_")}
+    return xr.DataTree.from_dict(groups)
+
+
+def weights_and_resample(tree: xr.DataTree) -> tuple[np.ndarray, np.ndarray]:
+    """A conditioned run's importance weights and the prior draw behind each posterior draw."""
+    return (np.asarray(tree[SAMPLE_STATS_GROUP][WEIGHT_VARIABLE].values).ravel(),
+            np.asarray(tree[POSTERIOR_GROUP][RESAMPLED_COORD].values))
+
+
+def with_paired_posterior(comparison: xr.DataTree, weights: np.ndarray, resample: np.ndarray,
+                          attrs: Mapping[str, Any]) -> xr.DataTree:
+    """A comparison of two conditioned runs with the posterior of its paired differences: the
+    differences of the draws ``resample`` picks (the pair shares its draw's weight)."""
+    differences = comparison[OUTPUTS_GROUP].to_dataset()
+    posterior = xr.Dataset({name: xr.Variable(SAMPLE_DIMS, var.values[0][resample][np.newaxis], var.attrs)
+                            for name, var in differences.data_vars.items()},
+                           coords={CHAIN_DIM: [0], DRAW_DIM: np.arange(len(resample)),
+                                   RESAMPLED_COORD: (DRAW_DIM, resample)},
+                           attrs={"method": str(attrs.get("resampling_method", ""))})
+    stats = xr.Dataset({WEIGHT_VARIABLE: xr.Variable(SAMPLE_DIMS, weights[np.newaxis], {
+        "units": "1", "long_name": "normalised importance weight of the pair of draws given the observations"})},
+        coords={CHAIN_DIM: [0], DRAW_DIM: np.arange(len(weights))})
+    groups = {node.path: node.to_dataset(inherit=False) for node in comparison.subtree}
+    groups["/"] = groups["/"].assign_attrs({f"posterior_{k}": v for k, v in attrs.items()})
+    groups.update({f"/{POSTERIOR_GROUP}": posterior, f"/{SAMPLE_STATS_GROUP}": stats})
     return xr.DataTree.from_dict(groups)
 
 
@@ -187,6 +327,7 @@ def _comparison_tree(model: Model, a: xr.DataTree, b: xr.DataTree, differences: 
     attrs = {"model": model.name, "kind": "comparison", "layout_version": LAYOUT_VERSION,
              "seed": a.attrs["seed"], "draws": a.attrs["draws"], "sampler": a.attrs["sampler"],
              "dtype": a.attrs["dtype"], "version": a.attrs["version"],
+             **{name: a.attrs[name] for name in VERSION_ATTRS if name in a.attrs},
              "scenario_a": _label(a.attrs), "scenario_b": _label(b.attrs),
              "nonfinite_counts": json.dumps(counts),
              "note": "draw i of a and b share its random numbers (common random numbers), so differences are "
@@ -281,28 +422,105 @@ def _encoding(tree: xr.DataTree) -> dict[str, dict[str, dict]]:
 
 
 def load(path: str | os.PathLike) -> xr.DataTree:
-    """Read results written by :func:`save` fully into memory.
+    """Read results written by :func:`save` fully into memory, checking them first.
 
-    Files of an older layout (overhang_jax 0.1.0) are refused with an error
-    naming the version that wrote them.
+    Every failure is one :class:`ResultsError` naming the file: a file whose
+    bytes do not match the checksum written with them (one changed bit
+    anywhere), a file cut short, a foreign netCDF file, a file of an older
+    layout (naming the version that wrote it), or contents that do not match
+    the model the file declares. A file without a checksum (written by
+    another tool, or before files had one) is first read in a child process
+    with a time limit, since libhdf5 loops forever on some damaged files.
     """
+    from ._io import verify_checksum
+
     path = Path(path)
     try:
+        checksum = verify_checksum(path)
+    except OSError as err:
+        raise ResultsError(f"cannot read '{path}': {err.strerror or err}") from None
+    if checksum is False:
+        raise ResultsError(f"'{path}' is damaged: its bytes do not match the checksum written with them (a byte "
+                           "changed or lost since it was written); use another copy, or run it again")
+    if checksum is None:
+        _read_in_child(path)
+    try:
         with xr.open_datatree(path, engine="h5netcdf") as tree:
-            _check_layout(path, tree.attrs)
-            return tree.load()
-    except (OSError, ValueError) as err:
-        if isinstance(err, ResultsError):
-            raise
-        raise ResultsError(f"'{path}' is not an overhang-jax results file ({err})") from None
+            _check_layout(path, tree.attrs, checksum)
+            tree = tree.load()
+    except ResultsError:
+        raise
+    except Exception as err:  # libhdf5 and h5netcdf raise OSError, KeyError, ValueError, RuntimeError, ...
+        raise ResultsError(f"'{path}' is not a readable overhang-jax results file ({_one_line(err)})") from None
+    _check_contents(path, tree)
+    from ._io import CHECKSUM_ATTR
+
+    # Checked: a copy written by another tool (ArviZ, xarray) has no footer, and must not claim one.
+    tree.attrs.pop(CHECKSUM_ATTR, None)
+    return tree
 
 
-def _check_layout(path: Path, attrs: Mapping[str, Any]) -> None:
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return f"{type(err).__name__}: {text[:300]}" if text else type(err).__name__
+
+
+READ_SECONDS_MIN = 20.0
+READ_BYTES_PER_SECOND = 20e6
+"""Time limit of reading a file without a checksum: 20 s, plus a second per 20 MB (a slow disk reads 100 MB/s)."""
+
+_READ_EVERYTHING = """
+import sys, h5py
+def visit(name, obj):
+    dict(obj.attrs)
+    if isinstance(obj, h5py.Dataset):
+        obj[()]
+try:
+    with h5py.File(sys.argv[1], "r") as f:
+        dict(f.attrs)
+        f.visititems(visit)
+except Exception as err:
+    print(" ".join(f"{type(err).__name__}: {err}".split())[:300])
+    sys.exit(1)
+"""
+
+
+def _read_in_child(path: Path) -> None:
+    """Read every attribute and value of ``path`` with libhdf5 in a child process, within a time limit."""
+    import subprocess
+    import sys
+
+    limit = READ_SECONDS_MIN + path.stat().st_size / READ_BYTES_PER_SECOND
+    try:
+        child = subprocess.run([sys.executable, "-c", _READ_EVERYTHING, str(path)], capture_output=True, text=True,
+                               timeout=limit, stdin=subprocess.DEVNULL)
+    except subprocess.TimeoutExpired:
+        raise ResultsError(f"'{path}' is damaged: reading it did not finish in {limit:.0f} s (libhdf5 loops on some "
+                           "damaged files); use another copy, or run it again") from None
+    if child.returncode != 0:
+        why = child.stdout.strip() or f"the reader ended with status {child.returncode}"
+        raise ResultsError(f"'{path}' is damaged or not an overhang-jax results file ({why})")
+
+
+def _check_layout(path: Path, attrs: Mapping[str, Any], checksum: bool | None) -> None:
+    from ._io import CHECKSUM_ATTR
     from ._version import __version__
+    from .models._registry import MODEL_MODULES
 
-    if "model" not in attrs:
+    model = attrs.get("model")
+    if model is None:
         raise ResultsError(f"'{path}' is not an overhang-jax results file (no 'model' attribute)")
-    layout = int(attrs.get("layout_version", 1))
+    if "version" not in attrs or str(model) not in MODEL_MODULES:
+        raise ResultsError(f"'{path}' is a netCDF file from another tool, not overhang-jax results (its model "
+                           f"attribute is {str(model)[:40]!r}; overhang-jax writes {', '.join(MODEL_MODULES)})")
+    if checksum is None and CHECKSUM_ATTR in attrs:
+        raise ResultsError(f"'{path}' is damaged: the checksum written at its end is cut off or overwritten (the "
+                           "file was cut short or changed by another tool); use another copy, or run it again")
+    try:
+        layout = int(attrs.get("layout_version", 1))
+    except (TypeError, ValueError):
+        raise ResultsError(f"'{path}' is damaged: its layout_version attribute is "
+                           f"{str(attrs.get('layout_version'))[:40]!r}") from None
     if layout < LAYOUT_VERSION:
         raise ResultsError(f"'{path}' was written by overhang_jax {attrs.get('version', '0.1.0')}, whose file "
                            f"layout this version ({__version__}) does not read; run it again (its attributes "
@@ -310,6 +528,61 @@ def _check_layout(path: Path, attrs: Mapping[str, Any]) -> None:
     if layout > LAYOUT_VERSION:
         raise ResultsError(f"'{path}' was written by overhang_jax {attrs.get('version')}, newer than this version "
                            f"({__version__}); upgrade overhang_jax to read it")
+
+
+def _check_contents(path: Path, tree: xr.DataTree) -> None:
+    """Refuse results whose groups do not hold what their declared model and kind say."""
+    from .models._registry import get_model
+
+    kind = tree.attrs.get("kind", "run")
+    if kind == "sobol_indices":
+        return
+    model = get_model(str(tree.attrs["model"]))
+    problems = []
+
+    def check_run(node: xr.DataTree, where: str, per_draw: bool) -> None:
+        if OUTPUTS_GROUP not in node.children:
+            problems.append(f"no group '{where}{OUTPUTS_GROUP}'")
+            return
+        stored = node[OUTPUTS_GROUP]
+        missing = [name for name in model.output_names if name not in stored.data_vars]
+        if missing:
+            problems.append(f"'{where}{OUTPUTS_GROUP}' lacks {', '.join(missing[:3])}")
+        extra = [name for name in stored.data_vars if name not in model.output_names]
+        if extra:
+            problems.append(f"'{where}{OUTPUTS_GROUP}' has {', '.join(map(str, extra[:3]))}, not an output")
+        if per_draw:
+            draws = node.attrs.get("draws", tree.attrs.get("draws"))
+            for name in model.output_names:
+                if name in stored.data_vars and stored[name].sizes.get(DRAW_DIM) != _int_or_none(draws):
+                    problems.append(f"'{where}{OUTPUTS_GROUP}/{name}' has {stored[name].sizes.get(DRAW_DIM)} draws, "
+                                    f"not the {draws} its attributes declare")
+                    break
+        parameters_ = set(model.parameter_names)
+        for group in (PARAMETERS_GROUP, CONSTANTS_GROUP):
+            if group in node.children:
+                unknown = [str(n) for n in node[group].data_vars if n not in parameters_]
+                if unknown:
+                    problems.append(f"'{where}{group}' has {', '.join(unknown[:3])}, not a parameter")
+
+    if kind == "comparison":
+        check_run(tree, "", True)
+        for label in ("a", "b"):
+            if label not in tree.children:
+                problems.append(f"no group '{label}'")
+            else:
+                check_run(tree[label], f"{label}/", True)
+    else:
+        check_run(tree, "", kind != "sweep")
+    if problems:
+        raise ResultsError(f"'{path}' does not hold {model.name} results as it declares: {problems[0]}")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
 
 
 # --------------------------------------------------------------------------

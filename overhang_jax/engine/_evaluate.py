@@ -224,8 +224,14 @@ def _check_conditions(model: Model, columns: Mapping[str, np.ndarray], fixed: Ma
 def _check_float_width(columns: Mapping[str, np.ndarray], dtype: Any, label: str,
                        where: Callable[[int], str]) -> None:
     """Refuse values float32 cannot hold (they would become infinite)."""
-    largest = float(jnp.finfo(dtype).max)
+    largest, tiny = float(jnp.finfo(dtype).max), float(jnp.finfo(dtype).tiny)
     for name, values in columns.items():
+        vanishing = (values != 0) & (np.abs(values) < tiny)  # rounds to 0 or loses its digits
+        if vanishing.any():
+            row = int(np.argmax(vanishing))
+            raise RunError(f"{label}: parameter '{name}' is {values[row]:g} in {where(row)}, below the smallest "
+                           f"normal {jnp.dtype(dtype).name} ({tiny:.3g}), where it rounds to 0; compute in double "
+                           "precision (--float64, or float64=True)")
         beyond = np.abs(values) > largest
         if beyond.any():
             row = int(np.argmax(beyond))
@@ -248,27 +254,41 @@ def read_parameter_sets(path: str | os.PathLike):
                        else f"parameter sets file '{path}' is not a regular file")
     try:
         with path.open(newline="", encoding="utf-8") as file:
-            header = next(csv.reader(file), [])
+            reader = csv.reader(file, skipinitialspace=True, strict=True)
+            header = next(reader, None)
+            rows, lines = [], []
+            for row in reader:
+                rows.append(row)
+                lines.append(reader.line_num)
     except UnicodeDecodeError:
         raise RunError(f"'{path}' is not a CSV file of parameter sets (not UTF-8 text)") from None
-    duplicated = sorted({name.strip() for name in header if [h.strip() for h in header].count(name.strip()) > 1})
+    except csv.Error as err:
+        raise RunError(f"'{path}' is not a CSV file of parameter sets (line {reader.line_num}: {err})") from None
+    if not header:
+        raise RunError(f"'{path}' is empty: it needs a header of parameter names and one line per set")
+    header = [name.strip() for name in header]
+    if len(header) > 1 and header[-1] == "":
+        raise RunError(f"'{path}': the header (line 1) ends with a comma, which would make an unnamed column; "
+                       "remove the comma at the end of each line")
+    duplicated = sorted({name for name in header if header.count(name) > 1})
     if duplicated:
         raise RunError(f"'{path}': column '{duplicated[0]}' appears more than once in the header")
-    try:
-        # Read as text: evaluate names the first value that is not a number, and where it is.
-        # Blank lines are kept (and refused as sets without numbers), so set i stays on line i + 2.
-        table = pd.read_csv(path, dtype=str, keep_default_na=False, skipinitialspace=True, skip_blank_lines=False)
-    except pd.errors.EmptyDataError:
-        raise RunError(f"'{path}' is empty: it needs a header of parameter names and one line per set") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as err:
-        raise RunError(f"'{path}' is not a CSV file of parameter sets ({str(err).splitlines()[0]})") from None
-    unnamed = [c for c in table.columns if str(c).startswith("Unnamed:")]
-    if unnamed:
-        raise RunError(f"'{path}': column {list(table.columns).index(unnamed[0]) + 1} has no name in the header")
+    if "" in header:
+        raise RunError(f"'{path}': column {header.index('') + 1} has no name in the header")
+    for row, line in zip(rows, lines):
+        # A blank line is kept as a set without numbers (refused, unless at the end), so line numbers stay true.
+        if row and len(row) != len(header):
+            trailing = len(row) == len(header) + 1 and row[-1].strip() == ""
+            raise RunError(f"'{path}': line {line} has {len(row)} values and the header names {len(header)} "
+                           "parameters" + ("; it ends with a comma" if trailing else "")
+                           + " (every line needs one value per column, in the header's order)")
+    table = pd.DataFrame([[value.strip() for value in row] if row else [""] * len(header) for row in rows],
+                         columns=header, dtype=str)
+    table.index = lines
     blank = (table == "").all(axis=1).to_numpy()
     last = len(blank) - int(np.argmin(blank[::-1])) if not blank.all() else 0
     table = table.iloc[:last]  # blank lines at the end of the file are no sets
     if table.empty:
         raise RunError(f"'{path}' has a header but no parameter sets")
-    table.index = pd.RangeIndex(2, len(table) + 2, name="line")  # set i is on line i + 2
+    table.index = pd.Index(table.index, name="line")  # each set's line in the file
     return table

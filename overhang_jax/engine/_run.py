@@ -35,6 +35,8 @@ from ..priors._priors import (Priors, PriorsError, check_float_width, load_prior
                               transform_data)
 from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
 from ..priors._sampling import SAMPLERS, Sampler
+from ._conditioning import condition
+from ..priors._observations import TABLE_COLUMNS, load_observations, log_likelihood, observable_series
 from .._version import __version__
 from ..priors._scenarios import scenario_model
 from ._guards import (as_path, check_nonfinite_mode, check_space, check_writable, checkpoint_bytes, nonfinite_excess,
@@ -163,9 +165,11 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
     work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
-    def batched(key, index, host, draws, data):
+    def batched(key, index, host, draws, data, observed):
         varying, outputs = simulated(key, index, host, data)
+        observable = {n: outputs.pop(n) for n in observable_series(model)}
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
+        outputs.update(_log_likelihood_columns(model, {**outputs, **series, **observable}, observed))
         return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
     def simulated(key, index, host, data):
@@ -202,9 +206,24 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
     # carries built from them are not "varying". The only collective is the
     # psum of the trajectory histograms, replicated on every device.
     sharded = jax.shard_map(batched, mesh=mesh,
-                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec()),
+                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec(),
+                                      PartitionSpec()),
                             out_specs=(draws, draws, PartitionSpec()), check_vma=False)
     return jax.jit(sharded)
+
+
+LOG_LIKELIHOOD_COLUMN = "log_likelihood/{}"
+"""A run's per-draw column of its j-th observation's log likelihood (see ``observe`` of :func:`run`)."""
+
+
+def _log_likelihood_columns(model: Model, results, observed) -> dict[str, jax.Array]:
+    """The hook of conditioning: each observation's log likelihood of every draw, as extra per-draw
+    columns. ``observed`` is the observations' table (no rows: nothing is computed); the model's
+    series are read here, inside the compiled chunk, and never leave it."""
+    if observed.shape[0] == 0:
+        return {}
+    per_observation = log_likelihood(model, results, observed)
+    return {LOG_LIKELIHOOD_COLUMN.format(j): per_observation[j] for j in range(observed.shape[0])}
 
 
 def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, draws: jax.Array
@@ -253,8 +272,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
         seed: int = 0, sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE,
         checkpoint: str | os.PathLike | None = None, float64: bool = False, method: str | None = None,
         devices: Sequence[jax.Device] | None = None, progress: bool | None = None, outputs_only: bool = False,
-        out: str | os.PathLike | None = None, nonfinite: str = "warn", max_nonfinite_share: float | None = None,
-        reserve: Sequence[tuple[str | os.PathLike, int]] = ()):
+        observe=None, out: str | os.PathLike | None = None, nonfinite: str = "warn",
+        max_nonfinite_share: float | None = None, reserve: Sequence[tuple[str | os.PathLike, int]] = ()):
     """Sweep ``model`` over ``draws`` parameter draws from ``priors`` (default 100,000).
 
     Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
@@ -280,7 +299,10 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``outputs_only`` keeps no parameter per draw (for sweeps too
-    large to keep them; the seed and priors draw them again).
+    large to keep them; the seed and priors draw them again). ``observe`` (a path to an observations
+    file, a shipped set's name, or :class:`Observations`) conditions the run on data: each draw's log
+    likelihood is computed with it, and the results gain ``log_likelihood``, ``sample_stats``
+    (importance weights) and a resampled ``posterior`` (docs/observations.md).
 
     ``out`` names a results file to write (netCDF, atomically; :func:`overhang_jax.load` reads it)
     with the command line's guarantees: before any compute, the path (and the checkpoint's) must be
@@ -312,7 +334,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
                            model, priors, draws_, float64=float64, outputs_only=outputs_only))
     results = _draws(model, priors, draws=draws, seed=seed, sampler=sampler, chunk_size=chunk_size,
                      checkpoint=checkpoint, float64=float64, method=method, devices=devices, progress=progress,
-                     outputs_only=outputs_only)
+                     outputs_only=outputs_only, observe=observe)
     if out is not None and jax.process_index() == 0:
         save_or_rescue(results, out, {".": (results, priors)}, checkpoint)
     limit = nonfinite_limit(model, max_nonfinite_share)
@@ -349,7 +371,7 @@ def _check_destination(model: Model, priors: Sequence[Priors], draws: int, chunk
 
 def _draws(model: Model, priors: Priors, *, draws: int, seed: int, sampler, chunk_size: int,
            checkpoint: Path | None, float64: bool, method: str | None, devices, progress: bool | None,
-           outputs_only: bool):
+           outputs_only: bool, observe=None):
     """The draws of a run, in memory: :func:`run` without its files."""
     from .._results import to_datatree
 
@@ -383,16 +405,49 @@ def _draws(model: Model, priors: Priors, *, draws: int, seed: int, sampler, chun
         "sampler": sampler, "unit_coordinates": UNIT_COORDINATES, "chunk_size": chunk_size,
         "dtype": jnp.dtype(dtype).name, "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
     }
+    observations = None if observe is None else load_observations(observe, model)
+    if observations is not None:
+        attrs["observations_sha256"] = observations.sha256
     with jax.enable_x64(dtype == jnp.float64):
         check_float_width(priors, dtype)
     store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
     columns, series, resumed = compute_draws(model, method, source, draws, chunk_size, dtype, devices, store, progress,
-                                        outputs_only)
+                                        outputs_only, None if observations is None else observations.table(model))
     attrs.update({"scenario": priors.name, "priors_toml": priors.to_toml(), "priors_source": priors.source,
                   "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
                   "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
                   "process": jax.process_index(), "draws_from_checkpoint": resumed})
-    return to_datatree(model, columns, source.fixed, attrs, series)
+    log_likelihoods = {} if observations is None else {
+        entry.name: columns.pop(LOG_LIKELIHOOD_COLUMN.format(j)) for j, entry in enumerate(observations.entries)}
+    results = to_datatree(model, columns, source.fixed, attrs, series)
+    if observations is not None:
+        results = conditioned(model, results, log_likelihoods, observations, condition(log_likelihoods, int(seed)))
+    return results
+
+
+def conditioned(model: Model, results, log_likelihoods: Mapping[str, np.ndarray], observations, made):
+    """``results`` with what its observations make of it (``made``, a :class:`Conditioning`): log
+    likelihoods, weights, the posterior."""
+    from .._results import with_observations
+
+    units = {o.name: o.units for o in model.observables}
+    observation_attrs = {entry.name: observation_attrs_of(entry, units[entry.quantity])
+                         for entry in observations.entries}
+    attrs = {**made.attrs(), "observations": observations.name, "observations_source": observations.source,
+             "observations_text": observations.text}
+    return with_observations(results, model, log_likelihoods, observation_attrs, made.weights, made.resample, attrs)
+
+
+def observation_attrs_of(entry, units: str) -> dict[str, Any]:
+    """An observation's description as netCDF attributes (numbers and text)."""
+    a, b, c = entry.numbers
+    numbers = ({"value": a, "sd": b} if entry.likelihood == "normal" else
+               {"value": a, "scale": b, "df": c} if entry.likelihood == "student_t" else
+               {"lower": a, "upper": b, "edge": c})
+    return {"quantity": entry.quantity, "units": f"{units}/yr" if entry.growth else units,
+            "likelihood": entry.likelihood, "year_start": entry.years[0], "year_end": entry.years[1],
+            "growth": int(entry.growth), **numbers, "long_name": entry.describe(units), "source": entry.source,
+            "uncertainty": entry.uncertainty}
 
 
 def method_of(model: Model, method: str | None) -> str:
@@ -403,10 +458,12 @@ def method_of(model: Model, method: str | None) -> str:
 
 
 def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int, dtype: Any, devices: list,
-             store: Checkpoint | None, progress: bool | None, outputs_only: bool
+             store: Checkpoint | None, progress: bool | None, outputs_only: bool, observed: np.ndarray | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """Every draw of ``source``, computed in chunks sharded over ``devices`` or read from ``store``:
-    the columns kept (per draw), the trajectory summaries, and the number of draws read."""
+    the columns kept (per draw), the trajectory summaries, and the number of draws read. ``observed``
+    (an observations' table) adds each observation's log likelihood as a column."""
+    observed = np.zeros((0, len(TABLE_COLUMNS))) if observed is None else np.asarray(observed, np.float64)
     # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
     # padding is never kept, so neither the chunk size nor the devices change the draws.
     padded = math.ceil(compiled_chunk(draws, chunk_size) / len(devices)) * len(devices)
@@ -414,14 +471,16 @@ def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
                        f"+ {padded:,}")
     saved = store.saved(draws) if store else {}
-    kept = (*([] if outputs_only else source.varying), *model.output_names)
+    kept = (*([] if outputs_only else source.varying), *model.output_names,
+            *(LOG_LIKELIHOOD_COLUMN.format(j) for j in range(len(observed))))
     with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
         series = _empty_series(model, dtype, draws)
         resumed = _run_chunks(model, method, source, dtype, mesh, _plan(draws, chunk_size, saved), padded, draws,
-                         columns, series, store, progress if progress is not None else sys.stderr.isatty())
+                         columns, series, store, progress if progress is not None else sys.stderr.isatty(),
+                         observed)
     return columns, series, resumed
 
 
@@ -465,10 +524,13 @@ def _plan(draws: int, chunk_size: int, saved: dict[int, int]) -> list[tuple[int,
     return plan
 
 
-def chunk_layout(model: Model, varying: Sequence[str], dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters and
-    the outputs, and its share of the trajectory summaries (their full shape), with their dtypes."""
-    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names)}
+def chunk_layout(model: Model, varying: Sequence[str], dtype: Any, observations: int = 0
+                 ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters, the
+    outputs and the log likelihood of each of ``observations``, and its share of the trajectory
+    summaries (their full shape), with their dtypes."""
+    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names,
+                                                        *(LOG_LIKELIHOOD_COLUMN.format(j) for j in range(observations)))}
     spec = model.trajectories
     if spec is not None:
         times = len(spec.coords)
@@ -522,7 +584,8 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
     return series
 
 
-def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress) -> int:
+def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress,
+                observed) -> int:
     """Compute or load every chunk of ``plan`` into ``columns`` and ``series``; return the number of
     draws loaded from the checkpoint."""
     from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
@@ -532,7 +595,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
     data = source.data(dtype)
     key = source.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
-    layout = chunk_layout(model, source.varying, dtype)
+    layout = chunk_layout(model, source.varying, dtype, len(observed))
 
     multi_process = jax.process_count() > 1
 
@@ -543,7 +606,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
         # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
-        return chunk_fn(key, index, host, np.int32(stop), data)
+        return chunk_fn(key, index, host, np.int32(stop), data, observed.astype(jnp.dtype(dtype)))
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""
@@ -626,7 +689,7 @@ def compare(*scenarios: Priors | str | os.PathLike | None, model: str | Model | 
     ``max_nonfinite_share`` and ``reserve`` are :func:`run`'s (the gate reads each scenario); ``run_options`` go
     to :func:`run`.
     """
-    from .._results import paired_differences, planned_comparison
+    from .._results import planned_comparison
 
     if len(scenarios) == 3 and model is None:
         model, *scenarios = scenarios
@@ -638,7 +701,7 @@ def compare(*scenarios: Priors | str | os.PathLike | None, model: str | Model | 
     check_nonfinite_mode(nonfinite, max_nonfinite_share)
     out, checkpoint = as_path(out), as_path(checkpoint)
     options = {"sampler": "mc", "chunk_size": DEFAULT_CHUNK_SIZE, "float64": False, "method": None, "devices": None,
-               "progress": None, "outputs_only": False}
+               "progress": None, "outputs_only": False, "observe": None}
     unknown = sorted(set(run_options) - set(options))
     if unknown:
         raise TypeError(f"compare() got unexpected keyword argument(s) {', '.join(unknown)}")
@@ -656,7 +719,7 @@ def compare(*scenarios: Priors | str | os.PathLike | None, model: str | Model | 
     runs = [_draws(model, p, draws=draws, seed=seed, **options,
                    checkpoint=None if checkpoint is None else checkpoint / label)
             for label, p in zip("ab", loaded)]
-    comparison = paired_differences(model, *runs)
+    comparison = _paired(model, runs, options["observe"])
     if out is not None and jax.process_index() == 0:
         save_or_rescue(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", loaded)},
                        checkpoint)
@@ -680,3 +743,31 @@ def _model_of(scenarios: Sequence[Any]) -> str:
         raise RunError("neither scenario names its model (both are the defaults): give the model, "
                        "compare(MODEL, A, B)")
     return names.pop()
+
+
+def _paired(model: Model, runs, observe):
+    """The comparison of runs A and B: their paired differences, and with observations the pair's
+    shared weights and posterior."""
+    from .._results import (paired_differences, weights_and_resample, with_observations, with_paired_posterior,
+                            without_observations)
+
+    if observe is None:
+        return paired_differences(model, *runs)
+    # The observations are of the past, before any policy: a pair of draws is one world with one
+    # weight, A's (B's own log likelihoods are kept; they differ only if B changes the past).
+    a, b = runs
+    weights, resample = weights_and_resample(a)
+    attrs = {k[len("posterior_"):]: v for k, v in a.attrs.items() if k.startswith("posterior_")}
+    from .._results import LOG_LIKELIHOOD_GROUP, OBSERVED_GROUP
+
+    own = {name: var.values.ravel() for name, var in b[LOG_LIKELIHOOD_GROUP].data_vars.items()}
+    change = max(float(np.nanmax(np.abs(np.where(np.isinf(own[n]) & np.isinf(a[LOG_LIKELIHOOD_GROUP][n].values.ravel()),
+                                                 0.0, own[n] - a[LOG_LIKELIHOOD_GROUP][n].values.ravel()))))
+                 for n in own)
+    observation_attrs = {name: dict(var.attrs) for name, var in b[OBSERVED_GROUP].data_vars.items()}
+    b = with_observations(without_observations(b), model, own, observation_attrs, weights, resample,
+                          {**attrs, "weights_from": "scenario A (the pair shares its draw's weight)",
+                           "own_log_likelihood_max_change": change})
+    return with_paired_posterior(paired_differences(model, a, b), weights, resample,
+                                 {**attrs, "weights_from": "scenario A (the pair shares its draw's weight)",
+                                  "own_log_likelihood_max_change": change})

@@ -649,6 +649,23 @@ _FITS: set[tuple[str, str]] = set()
 """(priors TOML, dtype) pairs already checked by :func:`check_float_width`."""
 
 
+def _numbers_in(dist, field: str = "value"):
+    """(field, value) of every number that defines ``dist``: its point value, parameters and bounds."""
+    if isinstance(dist, Mixture):
+        for k, component in enumerate(dist.components):
+            yield from _numbers_in(component, f"component {k + 1}'s value")
+        return
+    if isinstance(dist, Truncated):
+        yield from _numbers_in(dist.base, field)
+        yield from (("min", dist.min), ("max", dist.max))
+        return
+    keys = dist.keys if not dist.is_point else ("value",)
+    for key in keys:
+        value = getattr(dist, key)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield (field if dist.is_point else key), float(value)
+
+
 def check_float_width(priors: Priors, dtype: Any) -> None:
     """Refuse priors whose draws overflow ``dtype`` (1e39 is finite in float64, not in float32).
 
@@ -661,7 +678,16 @@ def check_float_width(priors: Priors, dtype: Any) -> None:
         return
     margin = unit_margin(dtype)
     extremes = jnp.asarray([margin, 1 - margin], dtype)
+    tiny = float(jnp.finfo(dtype).tiny)
     for name, dist in priors.distributions.items():
+        for field, value in _numbers_in(dist):
+            # A number below the smallest normal float rounds to 0 or keeps few digits: c0 = 1e-50 made
+            # every float32 output NaN with no word about c0.
+            if 0 < abs(value) < tiny:
+                remedy = ("compute in double precision (--float64, or float64=True)" if dtype.itemsize < 8
+                          else "use larger numbers, for example in another unit")
+                raise PriorsError(f"{priors.source}: parameter '{name}': {field} {value:g} is below the smallest "
+                                  f"normal {dtype.name} ({tiny:.3g}), where it rounds to 0; {remedy}")
         for part in dist.components if isinstance(dist, Mixture) else (dist,):
             with np.errstate(over="ignore"):  # the overflow is the finding, reported below
                 draws = np.asarray(part.ppf(extremes))

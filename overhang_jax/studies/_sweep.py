@@ -72,6 +72,9 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     from ..engine._run import positive_int, priors_path, run
     from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
 
+    if run_options.get("observe") is not None:
+        raise RunError("observe is not available for sweep yet: condition the run at each value with "
+                       "run(..., observe=...)")
     model = get_model(model)
     base = priors if isinstance(priors, Priors) else load_priors(model, priors)
     values, fixed = sweep_priors(model, base, param, values)
@@ -91,6 +94,14 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
                                                           float64, checkpoint / checkpoint_name(param, v))
                                          for v, p in zip(values, fixed)))] if checkpoint is not None else [])])
     dtype = jnp.float64 if run_options.get("float64") or model.requires_float64 else jnp.float32
+    rounded = np.asarray(values, jnp.dtype(dtype))
+    for k in np.flatnonzero(rounded[1:] == rounded[:-1]):  # (values are sorted: equal ones are neighbours)
+        first, second, same = (np.format_float_positional(v, trim="-") for v in (values[k], values[k + 1],
+                                                                                   float(rounded[k])))
+        raise RunError(f"values {first} and {second} of '{param}' are the same number in "
+                       f"{jnp.dtype(dtype).name} ({same}), so both runs would be identical: give values "
+                       "further apart" + (", or compute in double precision (--float64, or float64=True)"
+                                          if dtype == jnp.float32 else ""))
     with jax.enable_x64(dtype == jnp.float64):
         for each in fixed:  # every value now: each run would check only its own, after the others computed
             check_float_width(each, dtype)
@@ -318,6 +329,36 @@ def sweep_shares(results: xr.DataTree) -> pd.DataFrame | None:
     return table
 
 
+def sweep_headline(results: xr.DataTree) -> pd.DataFrame | None:
+    """The headline of a trajectory comparison at each value of a sweep (rows): the change in the TAI
+    year the cap makes, as the median over every draw with a TAI change (zeros included, the number
+    to quote, docs/outcomes.md) with the share of those draws where it does not change (within the
+    declared tolerance), and the backfire share with its denominator (:func:`policy_shares`). None
+    for a model without a policy world."""
+    from ._comparison import POLICY_MODELS, moves, policy_outcomes, policy_shares
+
+    if results.attrs.get("model") not in POLICY_MODELS:
+        return None
+    (tai,) = [o for o in policy_outcomes(str(results.attrs["model"])) if o.output == "tai_year_policy"]
+    rows = {}
+    for value in (float(v) for v in sweep_values(results)):
+        run = sweep_run(results, value)
+        data = run[OUTPUTS_GROUP].to_dataset()
+        policy, default = (np.asarray(data[name].values, np.float64).ravel()
+                           for name in ("tai_year_policy", "tai_year_default"))
+        with np.errstate(invalid="ignore"):  # neither world reaching TAI (inf, inf): no change, as in compare
+            delay = np.where(policy == default, 0.0, policy - default)
+        move = moves(delay, tai.direction, tai.tolerance)
+        shares = policy_shares(run)
+        rows[value] = {"median_delay_years": float(np.median(delay[move.defined])),
+                       "no_change": np.count_nonzero(move.same) / max(int(move.defined.sum()), 1),
+                       "delay_draws": int(move.defined.sum()), "backfire": shares["backfire"],
+                       "backfire_draws": shares["draws_compared"]}
+    table = pd.DataFrame(rows).T
+    table.index.name = results.attrs["param"]
+    return table
+
+
 def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> str:
     """What `overhang-jax sweep` prints: each output's median and 90% interval at each value, and the
     policy world's headline shares at each value (trajectory model)."""
@@ -325,7 +366,8 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
 
     attrs = results.attrs
     param = attrs["param"]
-    values = sweep_values(results)
+    every_value = sweep_values(results)
+    values = every_value[shown_values(len(every_value))]
     units = results[OUTPUTS_GROUP][SWEEP_DIM].attrs.get("units", "")
     heading = [f"at {param}" + (f" ({units})" if units and units != "1" else "") + " ="] + [_g(v) for v in values]
     table = sweep_summary(results)
@@ -348,24 +390,40 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
             else:
                 cells.append(f"{_g(row['q50'])} [{_g(row['q5'])}, {_g(row['q95'])}]")
         rows.append([label, *cells])
-    lines = [f"sweep of {param} in model {attrs['model']}: {len(values)} values x {int(attrs['draws']):,} draws "
+    lines = [f"sweep of {param} in model {attrs['model']}: {len(every_value)} values x {int(attrs['draws']):,} draws "
              f"(the same draws at every value), seed {attrs['seed']}, {attrs['dtype']}, priors: "
              f"{_scenario(attrs['priors_source'])}",
              f"median [5%, 95%] of each output at each value of {param}, over its finite draws (a yes/no "
              "output: the share of draws where it is 1); `overhang-jax summary FILE --csv` writes every "
              "statistic:",
              _columns([heading, *rows])]
-    nonfinite = {name: table.loc[name, "nonfinite"] for name in names if table.loc[name, "nonfinite"].any()}
+    if len(values) < len(every_value):
+        lines.insert(2, f"{len(values)} of the {len(every_value)} values shown, evenly spaced from the first to the "
+                        "last (the table fits a screen); `summary FILE --csv` writes them all")
+    nonfinite = {name: table.loc[name, "nonfinite"].loc[values] for name in names
+                 if table.loc[name, "nonfinite"].loc[values].any()}
     if nonfinite:
-        lines.append(f"non-finite draws at each value of {param} (left out above, kept in the file):")
+        shown = "each value" if len(values) == len(every_value) else "each value shown"
+        lines.append(f"non-finite draws at {shown} of {param} (left out above, kept in the file):")
         lines += [f"  {name}: {', '.join(f'{int(c):,}' for c in counts)}" for name, counts in nonfinite.items()]
     shares = sweep_shares(results)
     if shares is not None:
-        lines.append(f"the policy world at each value of {param}, share of all draws:")
+        lines.append(f"the policy world against the world without the cap at each value of {param}, draw by "
+                     "draw (docs/outcomes.md):")
         share_rows = [[SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
                       for column in SHARE_LABELS]
         lines.append(_columns([heading, *share_rows]))
+        lines.append(share_denominators(shares))
     return "\n".join(lines)
+
+
+SHOWN_VALUES = 6
+"""Values of a sweep the printed table shows at most (one column each; about 25 characters a column)."""
+
+
+def shown_values(count: int, most: int = SHOWN_VALUES) -> np.ndarray:
+    """Indices of at most ``most`` of ``count`` sorted values, evenly spaced, the first and last included."""
+    return np.unique(np.round(np.linspace(0, count - 1, min(count, most))).astype(int))
 
 
 def _scenario(source: str) -> str:
@@ -373,12 +431,22 @@ def _scenario(source: str) -> str:
     return Path(source).stem if str(source).endswith(".toml") else str(source)
 
 
+def share_denominators(shares: pd.DataFrame) -> str:
+    """The denominators of :func:`sweep_shares`' shares, in one sentence."""
+    compared = shares["draws_compared"].to_numpy()
+    draws = int(shares["draws"].iloc[0])
+    counted = (f"{int(compared[0]):,}" if np.all(compared == compared[0])
+               else f"{int(compared.min()):,} to {int(compared.max()):,}")
+    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where TAI year and time "
+            f"in the danger band can be compared in both worlds (of {draws:,}); the other shares of all {draws:,}.")
+
+
 def share_cell(column: str, row: pd.Series) -> str:
     """One of :func:`policy_shares` as text: a share as a percentage, a size with three figures."""
     from ._comparison import percent
 
     value = row[column]
-    if column.endswith("_years") or column.endswith("_oom_per_year"):
+    if column.endswith("_years") or column.endswith("_oom_per_year") or column.startswith("draws"):
         return "-" if np.isnan(value) else _g(value)
     return percent(value)
 

@@ -105,6 +105,15 @@ def test_eval_cli_writes_a_run_layout_and_prints_its_summary(tmp_path, capsys):
     ("c0\n0.2\n-1\n", r"parameter 'c0' must be in \(0, 1\].*got -1 in line 3 of p.csv"),
     ("E_tai,D\n34,5\n", "unknown parameter 'E_tai' for model 'takeoff'.*a parameter of model 'trajectory'"),
     ("c0,c0\n0.2,0.3\n", "column 'c0' appears more than once"),
+    # A row with one field more than the header once shifted every column silently (pandas took the
+    # first field as the row's index): size_hardware evaluated at 12, 11 instead of 9, 10.
+    ("size_hardware,size_software\n9,12,5\n10,11,4\n", "line 2 has 3 values and the header names 2 parameters"),
+    ("size_hardware,size_software\n9,12\n10,11,4\n", "line 3 has 3 values"),
+    ("size_hardware,size_software\n9\n", "line 2 has 1 values and the header names 2"),
+    ("size_hardware,size_software,\n9,12,\n10,11,\n", r"the header \(line 1\) ends with a comma"),
+    ("size_hardware,size_software\n9,12,\n", "line 2 has 3 values.*ends with a comma"),
+    ('c0\n"0.2\n', "not a CSV file of parameter sets"),
+    ("c0\n0.2\n1e-50\n", r"parameter 'c0' is 1e-50 in line 3 of p.csv, below the smallest normal float32"),
 ])
 def test_eval_cli_refuses_bad_files_in_one_line(text, message, tmp_path, capsys):
     import re

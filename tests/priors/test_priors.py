@@ -410,10 +410,10 @@ def test_skewed_loguniform_reproduces_the_original_monte_carlo_draws():
     import gzip
     import json
 
-    from overhang_jax.models import _ftm
+    from overhang_jax.models import ftm
 
     oracle = json.loads(gzip.open(Path(__file__).parents[1] / "models" / "fixtures" / "ftm" / "sets.json.gz", "rt").read())
-    priors = load_priors(_ftm.FTM)
+    priors = load_priors(ftm.FTM)
     names = oracle["uncertain_parameters"]
     assert set(names) == set(priors.random_names)
     joint = [s for s in oracle["sets"] if "unit_point" in s]
@@ -987,6 +987,20 @@ def test_values_beyond_float32_are_refused_in_a_float32_run_only(name, spec):
         overhang_jax.run("takeoff", priors, draws=16, seed=0)
     results = overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)
     assert np.all(np.isfinite(overhang_jax.parameters(results)[name].values))
+
+
+@pytest.mark.parametrize("spec,field", [
+    ("1e-50", "value 1e-50"),
+    ('{ dist = "loguniform", lo = 1e-50, hi = 0.1 }', "lo 1e-50"),
+    ('{ dist = "uniform", lo = 0.01, hi = 0.1, min = 1e-45 }', "min 1e-45"),  # a bound (float32 subnormal)
+    ('{ dist = "mixture", components = [0.1, 1e-40], weights = [0.5, 0.5] }', "component 2's value 1e-40"),
+])
+def test_values_that_vanish_in_float32_are_refused_like_overflow(spec, field):
+    # c0 = 1e-50 rounded to 0 in float32 and every output came out NaN, with no word about c0.
+    priors = load_priors(TAKEOFF, text=f"[params]\nc0 = {spec}\n")
+    with pytest.raises(PriorsError, match=rf"parameter 'c0': {field} is below the smallest normal float32.*--float64"):
+        overhang_jax.run("takeoff", priors, draws=16, seed=0)
+    overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)  # float64 holds these values
 
 
 def test_the_largest_float32_values_still_run_in_float32():
