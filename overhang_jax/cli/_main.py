@@ -828,7 +828,10 @@ def _negative_values_joined(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))  # --help and argument errors exit here, before JAX is imported
+    # --help and argument errors exit here, before JAX is imported.
+    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))
+    # Figures are files here, never windows: a backend without a display (a user's MPLBACKEND wins).
+    os.environ.setdefault("MPLBACKEND", "Agg")
     from ..priors._priors import PriorsError
     from .._results import ResultsError
     from .._errors import NonfiniteError, RunError, StorageError
