@@ -403,10 +403,13 @@ def save(results: xr.DataTree, path: str | os.PathLike, compress: bool = True) -
     """Write results to netCDF atomically (a temporary file renamed into place).
 
     Per-draw columns and histograms are compressed losslessly unless
-    ``compress`` is False.
+    ``compress`` is False. Any result of the API: a run, comparison, sweep or evaluation
+    (DataTree), or Sobol indices (Dataset).
     """
     from ._io import write_netcdf
 
+    if isinstance(results, xr.Dataset):  # Sobol indices: one group
+        results = xr.DataTree(results)
     path = Path(path)
     encoding = _encoding(results) if compress else None
     write_netcdf(path, results, encoding=encoding)
