@@ -1,4 +1,4 @@
-# The two commands of the README: `make run` and `make test`.
+# The commands of the README: `make run`, `make test`, and `make findings` (after `make run`).
 # Both create .venv with Python >= 3.12 on first use, installing the versions of constraints.txt.
 
 # The first working Python >= 3.12: on PATH, else in pyenv's versions folder.
@@ -9,7 +9,7 @@ VENV := .venv
 DRAWS ?= 1000000
 SEED ?= 0
 
-.PHONY: run test bench
+.PHONY: run findings test bench
 
 $(VENV)/.run-installed: pyproject.toml constraints.txt
 	@test -n "$(PYTHON)" || { echo "error: no Python >= 3.12 found; set PYTHON=/path/to/python3.12" >&2; exit 1; }
@@ -28,8 +28,18 @@ run: $(VENV)/.run-installed
 	$(VENV)/bin/overhang-jax run trajectory --draws $(DRAWS) --seed $(SEED) --out results/trajectory.nc
 	$(VENV)/bin/overhang-jax compare no_policy hard_cap_sudden_end --draws $(DRAWS) --seed $(SEED) \
 	  --out results/compare_no_policy_vs_hard_cap_sudden_end.nc
-	$(VENV)/bin/overhang-jax report results/takeoff.nc results/trajectory.nc \
-	  results/compare_no_policy_vs_hard_cap_sudden_end.nc --out results/report.html
+	$(VENV)/bin/overhang-jax sweep trajectory --priors hard_cap_sudden_end --param D --values 2,5,10,20 \
+	  --draws $(DRAWS) --seed $(SEED) --out results/sweep_trajectory_D.nc
+	$(VENV)/bin/overhang-jax sweep trajectory --priors hard_cap_sudden_end --param alpha --values 0,0.5,1 \
+	  --draws $(DRAWS) --seed $(SEED) --out results/sweep_trajectory_alpha.nc
+	$(VENV)/bin/overhang-jax report results/compare_no_policy_vs_hard_cap_sudden_end.nc \
+	  results/sweep_trajectory_D.nc results/sweep_trajectory_alpha.nc results/takeoff.nc results/trajectory.nc \
+	  --out results/report.html
+	$(VENV)/bin/python docs/make_findings.py results results/findings.md
+
+# The committed docs/findings.md, rewritten from the results of the last `make run` (its own command, so
+# that `make run` leaves the checkout as it found it).
+findings: $(VENV)/.run-installed
 	$(VENV)/bin/python docs/make_findings.py results docs/findings.md
 
 test: $(VENV)/.test-installed

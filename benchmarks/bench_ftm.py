@@ -62,7 +62,7 @@ ORIGINAL = textwrap.dedent("""
 def parameter_sets(count_: int, seed: int) -> list[dict]:
     """The first admissible draws of the ftm priors: the original's 67 parameters of each."""
     import overhang_jax as oj
-    from overhang_jax.models._ftm import ORIGINAL_PARAMETERS
+    from overhang_jax.models.ftm import ORIGINAL_PARAMETERS
 
     results = oj.run("ftm", draws=4 * count_ + 8, seed=seed, progress=False)
     params = oj.parameters(results)  # every parameter of each draw, its point values included
@@ -120,14 +120,15 @@ def cost_per_draw_step() -> tuple[float, float]:
     import jax.numpy as jnp
 
     import overhang_jax as oj
-    from overhang_jax.models import _ftm
+    from overhang_jax.models import ftm
+    from overhang_jax.models.ftm import _calibration, _step
 
     def one_step(params, constants, state):
-        return _ftm._advance(params, constants, state, jnp.int32(300), True)[0]
+        return _step.advance(params, constants, state, jnp.int32(300), True)[0]
 
     with jax.enable_x64(True):
-        params = oj.load_priors(_ftm.FTM).transform(jnp.full((128, 39), 0.5))
-        constants, state = jax.vmap(lambda p: _ftm._start(p)[:2])(params)
+        params = oj.load_priors(ftm.FTM).transform(jnp.full((128, 39), 0.5))
+        constants, state = jax.vmap(lambda p: _calibration.calibrate(p)[:2])(params)
         cost = jax.jit(jax.vmap(one_step)).lower(params, constants, state).compile().cost_analysis()
     cost = cost[0] if isinstance(cost, list) else cost
     return cost.get("flops", float("nan")) / 128, cost.get("transcendentals", float("nan")) / 128

@@ -155,11 +155,6 @@ def log_keep(p: Params, rates) -> tuple:
     return tuple(tenths * np.log1p(-np.minimum(r, 1.0)) for r in rates)
 
 
-def step_shares(log_keeps) -> tuple:
-    """q = 1 - k, the share of each pool consumed in one step."""
-    return tuple(-np.expm1(lk) for lk in log_keeps)
-
-
 def clipped(rates) -> np.ndarray:
     investment, hardware, software = rates
     return np.maximum(np.maximum(investment, hardware), software) >= 1
@@ -189,9 +184,10 @@ def explosive_rates(p: Params, step, remaining) -> tuple[tuple, np.ndarray]:
     return (c1 / p["delay_investment"], c1 / p["delay_hardware"], c1 / p["delay_software"] * multiplier), multiplier
 
 
-def takeoff_speed(p: Params, sizes, remaining, shares) -> np.ndarray:
-    """(T9) v = sum_i S_i R_i q_i / dt, OOM per year."""
-    return sum_pools([s * r * q for s, r, q in zip(sizes, remaining, shares)]) / p["step_years"]
+def takeoff_speed(p: Params, sizes, remaining, rates) -> np.ndarray:
+    """(T9) v = sum_i S_i R_i min(1, r_i) / 0.1, OOM per year."""
+    return sum_pools([s * r * np.minimum(rate, 1.0) for s, r, rate in zip(sizes, remaining, rates)]) * (
+        1 / RATE_UNIT_YEARS)
 
 
 def first_step_where(reached, low, high, guess_low, guess_high) -> np.ndarray:
@@ -360,7 +356,7 @@ def explosive_phase_stepped(p: Params, takeoff_step: np.ndarray, remaining: np.n
         done = ends | (s["step"] > s["last_step"])
         rates, _ = explosive_rates(s, s["step"], r)
         log_keeps = log_keep(s, rates)
-        speed = takeoff_speed(s, sizes, r, step_shares(log_keeps))
+        speed = takeoff_speed(s, sizes, r, rates)
         if first:  # every draw starts at its takeoff step
             result["speed_at_start"][batch.rows] = speed
             first = False
@@ -408,7 +404,7 @@ def explosive_phase_closed_form(p: Params, takeoff_step: np.ndarray, remaining: 
     need_high = np.max(np.where(left > 0, _steps_to_fall(eps / (3 * left), log_factor), 0.0), axis=0)
     k_end = first_step_where(ended, np.ones(n, np.int32), steps_left + 1,
                              _guess_to_step(need_low, -2), _guess_to_step(need_high, 2))
-    speed = takeoff_speed(p, sizes, remaining, step_shares(log_keeps))
+    speed = takeoff_speed(p, sizes, remaining, rates)
     return {"speed_at_start": speed, "max_speed": speed, "max_speed_step": takeoff_step,
             "end_step": np.where(k_end <= steps_left, takeoff_step + k_end, -1),
             "clipped": np.broadcast_to(clipped(rates), n)}
@@ -539,7 +535,7 @@ def summary(columns: dict[str, np.ndarray], prob: float = SUMMARY_PROB) -> pd.Da
 # --------------------------------------------------------------------------
 # Check against the JAX package
 
-SCENARIOS = Path(oj.__file__).parent / "scenarios"
+SCENARIOS = Path(oj.__file__).parent / "models" / "scenarios"
 EXACT = ("takeoff_year", "takeoff_duration", "max_speed_year", "rate_clipped")
 CLOSE = ("speed_at_start", "max_speed", "remaining_investment", "remaining_hardware", "remaining_software",
          "asymmetry_multiplier")

@@ -13,15 +13,15 @@ It is meant to be a strong baseline, not a transliteration. It uses what the
 equations imply (in exact arithmetic; the float64 check confirms it to
 ~1e-12):
 
-* The default world never binds a cap and never catches up, and its largest
-  run P never falls behind the budget B = S + H (P_0 = B_0, and each step adds
-  at least the budget's growth), so P = B, r = 1, and only S, X and Alg are
-  stepped for it.
+* The default world never binds a cap and never catches up: its largest
+  run grows by min(dB, k_max dt) each step, r = 1, and the slow-down and
+  boost are never computed for it.
 * In the policy world the cap withholds growth (w > 0, hence sigma > 0 and
-  r < 1) only where it binds: the cap never sits below the run (L_0 >= P_s,
-  and it only rises), and unbound steps realise at least the natural growth.
-  r ** lam, the boost and the withheld sum are computed for the binding draws
-  only.
+  r < 1) only where it binds (U > cap): unbound steps realise at least the
+  growth of the run without a cap. r ** lam, the boost and the withheld sum
+  are computed for the binding draws only. A gradual lift's level rises by
+  g_lift times the default world's step, for the draws past their cap's end
+  (a prefix of the sorted batch).
 * 1 + phi max(E - E_fb, 0) = max(1, phi E + (1 - phi E_fb)) as phi >= 0.
 * Draws are sorted by the step where their cap ends (e, where catch-up
   starts), so the draws catching up at step n are a prefix of the batch (a
@@ -167,7 +167,7 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     e_fb, phi, lam = p["E_fb"], p["phi"], p["lam"]
     g_exp_dt = p["g_exp"] * dt
     close_share = full(1 - np.exp(-p["kappa"] * dt))
-    k_max_dt = full(p["k_max"] * dt)
+    k_max_dt = full(p["k_max"] * dt)  # (R8) the physical ceiling on the run's growth per step
     keep_share = full(1 - p["alpha"])
     fear = not (np.ndim(p["phi_fear"]) == 0 and p["phi_fear"] == 0)
     # lam ln(10) / dt (r ** lam = exp(lam ln(10) shortfall / dt)) and beta - 1: gathered where the cap binds.
@@ -204,14 +204,16 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     P_d, X_d, A_d = B_p.copy(), B_p.copy(), np.zeros(n, dtype)
     P_p, X_p, A_p = B_p.copy(), B_p.copy(), np.zeros(n, dtype)
     P_next = np.empty(n, dtype)
+    B_d = B_p.copy()
     E_d[0] = P_d
-    E_v[0] = P_d - np.maximum(spend - evader_ceiling, 0)
-    deficit = np.zeros(n, dtype)  # OOM the evaders' handicap has cost them so far
-    withheld = np.zeros(n, dtype)  # sum of w_n
-    h_dt = full(p["h"] * dt)
+    E_v[0] = P_d - full(p["h"]) - np.maximum(spend - evader_ceiling, 0)
+    withheld = np.zeros(n, dtype)  # sum of w_n over the cap's window
+    handicap = full(p["h"])
+    growth_run = np.full(n, -np.inf, dtype)  # the regulated run's largest step over the growth window
+    window_steps = GROWTH_WINDOW_YEARS * k
     E_p[0] = P_p
     target_gap = np.zeros(n, dtype)
-    f, g, w, cap, tmp, B_next, natural, w_next, h_next = (np.empty(n, dtype) for _ in range(9))
+    f, g, w, cap, tmp, B_next, natural, w_next, h_next, uncapped, old = (np.empty(n, dtype) for _ in range(11))
     binds = np.empty(n, bool)
 
     def switch(buckets, step, arrays, values):
@@ -251,16 +253,16 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
     for step in range(steps):
         taun, tn = tau[step + 1], t[step + 1]
         rows = switch(cap_opens, step, (), ())
-        if rows.size:  # the cap's level L_0 from the run at step s, never below it
-            base = np.maximum(P_p[rows], np.minimum(absolute[rows], P_p[rows] + headroom[rows]))
+        if rows.size:  # the cap's level L_0 from the run at step s (below it: the run stays, R10)
+            base = np.minimum(absolute[rows], P_p[rows] + headroom[rows])
             cap_base[rows], cap_slope[rows], cap_ref[rows] = base, g_cap[rows], t_start[rows]
         rows = switch(cap_closes, step, (), ())
-        if rows.size:  # a gradual lift from the cap's last level, or no cap after a sudden end
+        if rows.size:  # a gradual lift from the cap's last level (or the run), or no cap after a sudden end
             lift = lifted[rows]
             at_end = cap_base[rows] + cap_slope[rows] * (t_stop[rows] - cap_ref[rows])
-            cap_base[rows] = np.where(lift, at_end, inf)
-            cap_slope[rows] = np.where(lift, g_lift[rows], 0)
-            cap_ref[rows] = np.where(lift, t_stop[rows], 0)
+            cap_base[rows] = np.where(lift, np.maximum(at_end, P_p[rows]), inf)
+            cap_slope[rows] = 0
+            cap_ref[rows] = 0
         if pausing.size:
             switch(pause_opens, step, (phi_policy, intercept_policy), (phi_paused, intercept_paused))
             switch(pause_closes, step, (phi_policy, intercept_policy), (phi, intercept))
@@ -270,7 +272,7 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.multiply(h_next, hw_ceiling, out=h_next)
         np.subtract(hw_start, h_next, out=h_next)
 
-        # Default world: P = B = S + H.
+        # Default world: the run grows by min(dB, k_max dt).
         feedback(E_d[step], phi, intercept)
         m, started = catching[step], (catching[step - 1] if step else 0)
         if m:  # nominal gap before the step, for the draws catching up
@@ -281,7 +283,17 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.multiply(f, g_spend_dt, out=tmp)
         tmp += S_d[step]
         np.minimum(tmp, w_next, out=S_d[step + 1])
-        np.add(S_d[step + 1], h_next, out=P_d)
+        np.add(S_d[step + 1], h_next, out=B_next)
+        np.subtract(B_next, B_d, out=natural)
+        B_d[:] = B_next
+        np.add(P_d, natural, out=tmp)
+        np.minimum(tmp, B_next, out=tmp)
+        np.add(P_d, k_max_dt, out=w)
+        np.minimum(tmp, w, out=tmp)
+        np.maximum(tmp, P_d, out=tmp)
+        if m:  # (R9) a gradual lift rises by g_lift times the default world's step (+inf stays +inf)
+            cap_base[:m] += g_lift[:m] * (tmp[:m] - P_d[:m])
+        P_d[:] = tmp
         np.multiply(f, g_alg_dt, out=g)
         algorithms(A_d, g)
         np.add(X_d, g_exp_dt, out=tmp)
@@ -297,13 +309,16 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.add(S_p, h_next, out=B_next)
         np.subtract(B_next, B_p, out=natural)
         np.add(P_p, natural, out=w)
+        np.add(P_p, k_max_dt, out=uncapped)  # the ceiling, then the run without a cap
+        np.minimum(w, B_next, out=old)
+        np.minimum(old, uncapped, out=old)
         if m:
             gap -= target_gap[:m]
             np.maximum(gap, 0, out=gap)
             gap *= close_share[:m]
-            np.minimum(gap, k_max_dt[:m], out=gap)
             w[:m] += gap
         np.minimum(w, B_next, out=w)
+        np.minimum(w, uncapped, out=w)
         np.subtract(tn, cap_ref, out=cap)
         cap *= cap_slope
         cap += cap_base
@@ -314,16 +329,18 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         np.multiply(f, g_alg_dt, out=g)
         if bound.size:  # the cap withholds growth only where it binds
             held = w[bound] - P_next[bound]  # (R10) w_n
-            withheld[bound] += held
-            shortfall = np.minimum(P_next[bound] - P_p[bound] - natural[bound], 0)  # OOM this step
+            in_force = (cap_start[bound] <= step) & (step < cap_end[bound])  # summed over the window only
+            withheld[bound[in_force]] += held[in_force]
+            shortfall = np.minimum(P_next[bound] - old[bound], 0)  # OOM this step
             lam_beta = slow_boost[:, bound]
-            share = np.minimum(held / np.maximum(natural[bound], 1e-30), 1)  # (R11)
+            pace = old[bound] - P_p[bound]  # g_n, the growth of the run without a cap
+            share = np.minimum(held / np.maximum(pace, 1e-30), 1)  # (R11)
             # (R12) r ** lam, r = 10 ** (shortfall / dt) the ratio of yearly growth factors; the boost
             slowdown = np.exp(lam_beta[0] * shortfall)
             g[bound] *= slowdown * (1 + lam_beta[1] * share)
-            # (R15) evaders fall behind while the cap is in force (s <= n < e) and binds
-            in_force = bound[(cap_start[bound] <= step) & (step < cap_end[bound])]
-            deficit[in_force] += h_dt[in_force]
+        if m:  # the run's growth over the window [e, e + 5 k), for the draws in it (a slice)
+            lo = catching[step - window_steps] if step >= window_steps else 0
+            np.maximum(growth_run[lo:m], P_next[lo:m] - P_p[lo:m], out=growth_run[lo:m])
         algorithms(A_p, g)
         P_p, P_next = P_next, P_p
         B_p, B_next = B_next, B_p
@@ -336,12 +353,12 @@ def _trajectory(p: Params, n: int, dtype, yearly: bool, E_d, E_p, E_v, S_d):
         tmp += evader_ceiling
         np.subtract(S_d[step + 1], tmp, out=tmp)
         np.maximum(tmp, 0, out=tmp)
-        np.subtract(E_d[step + 1], deficit, out=g)
+        np.subtract(E_d[step + 1], handicap, out=g)
         g -= tmp
         np.maximum(E_v[step], g, out=E_v[step + 1])
 
-    outputs, series = _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, willingness_start,
-                               yearly)
+    outputs, series = _outputs(p, n, dtype, k, t, tau, cap_start, cap_end, E_d, E_p, E_v, S_d, withheld,
+                               growth_run, willingness_start, yearly)
     return outputs, series, order
 
 
@@ -350,7 +367,8 @@ def t_of(step: np.ndarray, dtype, dt) -> np.ndarray:
     return START_YEAR + step.astype(dtype) * dt
 
 
-def _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, willingness_start, yearly):
+def _outputs(p, n, dtype, k, t, tau, cap_start, cap_end, E_d, E_p, E_v, S_d, withheld, growth_run,
+             willingness_start, yearly):
     """The outputs, read from the stepped curves (rows 0 .. N; each non-decreasing in n)."""
     steps = YEARS * k
     full = lambda x: np.broadcast_to(np.asarray(x, dtype), n)  # noqa: E731
@@ -409,6 +427,7 @@ def _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, will
     # The regulated actors' own crossing and their lead over evaders at both ends of that step.
     j_reg = first_at_least(regulated, E_tai)
     tai_r = crossing(j_reg, E_tai, regulated)[0]
+    tai_v = np.where(full(p["e_share"]) > 0, crossing(first_at_least(evader, E_tai), E_tai, evader)[0], inf)
     lead = np.full(n, nan)
     cols = np.flatnonzero((j_reg <= steps) & (full(p["e_share"]) > 0))
     j = np.maximum(j_reg[cols], 1)  # reached at the start: share is 0 below, the lead at the start
@@ -439,18 +458,22 @@ def _outputs(p, n, dtype, k, t, tau, cap_end, E_d, E_p, E_v, S_d, withheld, will
     growth_r *= k
 
     t_stop = t_of(cap_end, dtype, dt)
+    starts_before = np.where((cap_start > steps) & np.isinf(tai_d), nan, t_of(cap_start, dtype, dt) < tai_d)
     outputs = {
         "overhang_at_end": overhang,
         "catchable_overhang_at_end": full(p["alpha"]) * overhang,
         "cap_ends_before_tai": np.where((cap_end > steps) & np.isinf(tai_d), nan, t_stop < tai_d),
-        "cap_binds": (withheld > 0).astype(dtype),
+        "cap_starts_before_tai": starts_before,
+        "cap_binds": ((starts_before == 1) & (withheld > 0)).astype(dtype),
         "cap_withheld": withheld,
         "max_growth_after_end": growth_p,
         "max_growth_regulated": growth_r,
+        "max_run_growth_after_end": np.where(cap_end < steps, growth_run * k, nan),
         "max_growth_default": growth_d,
         "tai_year_default": tai_d,
         "tai_year_policy": tai_p,
         "tai_year_regulated": tai_r,
+        "tai_year_evaders": tai_v,
         "tai_delay": np.where(np.isinf(tai_d) & np.isinf(tai_p), nan, tai_p - tai_d),
         "tai_in_rampup_default": rampup,
         "danger_band_years_default": np.where(np.isinf(tai_d), inf, tai_d - band_d),  # +inf without TAI
@@ -530,7 +553,8 @@ SCENARIOS = {
                                         'e_share = { dist = "loguniform", lo = 1e-6, hi = 1 }\n',
     "no evaders, sudden ends, lam = 0, absolute levels": 'e_share = 0\np_sudden = 1\nlam = 0\n'
                                                          'P_cap = { dist = "uniform", lo = 25, hi = 29 }\n'
-                                                         'cap_headroom = { dist = "uniform", lo = 0, hi = 3 }\n',
+                                                         'cap_headroom = { dist = "uniform", lo = -1, hi = 3 }\n'
+                                                         'k_max = { dist = "uniform", lo = 0.3, hi = 1.5 }\n',
     "gradual lifts, late and long caps": 'p_sudden = 0\nt_cap = { dist = "uniform", lo = 2023, hi = 2095 }\n'
                                          'D = { dist = "loguniform", lo = 0.05, hi = 60 }\n'
                                          'phi = { dist = "uniform", lo = 0, hi = 0.5 }\n',
@@ -574,7 +598,7 @@ def shipped_scenarios() -> dict[str, Path]:
     import tomllib
 
     found = {}
-    for path in sorted((Path(oj.__file__).parent / "scenarios").glob("*.toml")):
+    for path in sorted((Path(oj.__file__).parent / "models" / "scenarios").glob("*.toml")):
         if tomllib.loads(path.read_text(encoding="utf-8")).get("model") == MODEL.name:
             found[path.stem] = path
     return found

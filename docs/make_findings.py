@@ -1,27 +1,36 @@
-"""Write docs/findings.md from the results `make run` wrote: every number on that page comes from here.
+"""Write a findings page from the results `make run` wrote: every number on that page comes from here.
 
-    python docs/make_findings.py [RESULTS_DIR] [OUT]      # defaults: results docs/findings.md
+    python docs/make_findings.py [RESULTS_DIR] [OUT]      # defaults: results results/findings.md
 
-`make run` runs it after its sweeps. It reads results/takeoff.nc,
-results/trajectory.nc and results/compare_no_policy_vs_hard_cap_sudden_end.nc
-and writes Markdown; a file that is missing is named on the page, not
-guessed.
+`make run` runs it last, writing results/findings.md (the checkout stays
+clean); `make findings` writes the committed docs/findings.md from the same
+results. It reads results/takeoff.nc, results/trajectory.nc,
+results/compare_no_policy_vs_hard_cap_sudden_end.nc and the sweeps
+results/sweep_trajectory_D.nc and results/sweep_trajectory_alpha.nc, and
+writes Markdown; a file that is missing is named on the page, not guessed.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import numpy as np
 
 import overhang_jax as oj
+from overhang_jax.present._report import LIMITATIONS, how_to_cite
+from overhang_jax.studies._comparison import percent
 
 RUNS = {
+    "comparison": "compare_no_policy_vs_hard_cap_sudden_end.nc",
     "takeoff": "takeoff.nc",
     "trajectory": "trajectory.nc",
-    "comparison": "compare_no_policy_vs_hard_cap_sudden_end.nc",
 }
+SWEEPS = {"D": "sweep_trajectory_D.nc", "alpha": "sweep_trajectory_alpha.nc"}
+DOCS = Path(__file__).resolve().parent
+LINK = ""
+"""The docs folder as a link from the page being written (set by :func:`main`)."""
 
 
 def number(x: float, digits: int = 3) -> str:
@@ -55,7 +64,7 @@ def takeoff_section(results) -> list[str]:
     return [
         "## Takeoff: when it starts and how fast it goes",
         "",
-        f"Default priors ([takeoff.md](takeoff.md)); {provenance(results)}.",
+        f"Default priors ([takeoff.md]({LINK}takeoff.md)); {provenance(results)}.",
         "",
         f"- **Takeoff year**: {interval(table, 'takeoff_year')}"
         + (f"; {share(never, draws)} draws never take off within the horizon." if never else "."),
@@ -72,21 +81,31 @@ def trajectory_section(results) -> list[str]:
     table = oj.summary(results)
     data = oj.outputs(results)
     draws = int(results.attrs["draws"])
-    delay = np.asarray(data["tai_delay"].values, np.float64)
-    finite = delay[np.isfinite(delay)]
+    shares = oj.policy_shares(results)
+    with np.errstate(invalid="ignore"):
+        policy, default = (np.asarray(data[n].values, np.float64).ravel() for n in ("tai_year_policy", "tai_year_default"))
+        delay = np.where(policy == default, 0.0, policy - default)  # inf and inf: neither reaches TAI, no change
+    compared = delay[~np.isnan(delay)]
     rampup = np.asarray(data["tai_in_rampup_default"].values, np.float64)
     no_tai = int(table.loc["tai_year_default", "nonfinite"])
     return [
         "## Trajectory: a cap under the default priors",
         "",
-        f"Default priors ([trajectory.md](trajectory.md)), whose policy world has a cap of uncertain height, "
-        f"start and length; {provenance(results)}.",
+        f"Default priors ([trajectory.md]({LINK}trajectory.md)), whose policy world has "
+        f"{oj.policy_in_words(results.attrs)}; {provenance(results)}.",
         "",
         f"- **TAI year without policy**: {interval(table, 'tai_year_default')}"
         + (f"; {share(no_tai, draws)} draws do not reach TAI by 2100." if no_tai else "."),
         f"- **Overhang when the cap ends**: {interval(table, 'overhang_at_end', 'OOM')}.",
-        f"- **Delay of TAI by the cap**: {interval(table, 'tai_delay', 'years')}; TAI comes earlier with the "
-        f"cap in {100 * np.mean(finite < 0):.2g}% of the draws where both worlds reach it.",
+        f"- **Delay of TAI by the cap**: a median {number(float(np.median(compared)))} years over all "
+        f"{compared.size:,} draws, zeros included (no change, within 0.05 years, in "
+        f"{100 * np.mean(np.abs(compared) <= 0.05):.2g}% of them); 90% of draws between "
+        f"{number(float(np.quantile(compared, 0.05)))} and {number(float(np.quantile(compared, 0.95)))} years.",
+        f"- **Backfire** ([outcomes.md]({LINK}outcomes.md)): the cap brings TAI earlier or shortens the time in the "
+        f"danger band in {100 * shares['backfire']:.2g}% of the {int(shares['draws_compared']):,} draws where both "
+        f"can be compared (TAI earlier: {100 * shares['tai_earlier']:.2g}%; less time in the danger band: "
+        f"{100 * shares['danger_band_shorter']:.2g}%). Not a backfire but the mechanism: growth in the five years "
+        f"after the cap is faster than without it in {100 * shares['faster_growth_after']:.2g}% of all draws.",
         f"- **Time in the danger band**: without policy {interval(table, 'danger_band_years_default', 'years')}; "
         f"with the cap {interval(table, 'danger_band_years_policy', 'years')}.",
         f"- **TAI reached while spending is still ramping up** (no policy): in "
@@ -95,12 +114,39 @@ def trajectory_section(results) -> list[str]:
     ]
 
 
-def comparison_section(comparison) -> list[str]:
+def conditional_lines(directory: Path) -> list[str]:
+    """The comparison's headline at fixed cap lengths and at alpha = 0, 0.5, 1 (paired sweeps)."""
+    words = {"D": ("By the cap's length", "a cap lasting {v:g} years"),
+             "alpha": ("By catch-up", "catch-up closing {v:.0%} of the overhang (alpha = {v:g})")}
+    lines = []
+    for param, file_name in SWEEPS.items():
+        path = directory / file_name
+        if not path.is_file():
+            lines += [f"*{file_name} was not found in `{directory}`: `make run` writes it.*", ""]
+            continue
+        swept = oj.load(path)
+        table = oj.sweep_headline(swept)
+        heading, phrase = words[param]
+        lines.append(f"**{heading}** (a paired sweep, {int(swept.attrs['draws']):,} draws at each value, seed "
+                     f"{swept.attrs['seed']}, the rest of the policy as above):")
+        lines.append("")
+        for value, row in table.iterrows():
+            lines.append(f"- with {phrase.format(v=value)}, TAI comes a median {row['median_delay_years']:.2g} years "
+                         f"later over the {int(row['delay_draws']):,} draws (no change in "
+                         f"{percent(row['no_change'])}); backfire (TAI earlier or less time in the danger band) in "
+                         f"{percent(row['backfire'])} of the {int(row['backfire_draws']):,} draws compared.")
+        lines.append("")
+    return lines
+
+
+def comparison_section(comparison, directory: Path) -> list[str]:
     attrs = comparison.attrs
     table = oj.compare_summary(comparison)
     shown = table[table["left_out"] == ""]
     lines = [
-        "## Does a hard cap, suddenly repealed, cause faster progress later?",
+        "## Headline: does a hard cap, suddenly repealed, delay TAI, or backfire?",
+        "",
+        f"**The policy**: {oj.policy_in_words({'model': attrs['model'], **comparison['b'].attrs})}.",
         "",
         f"`compare no_policy hard_cap_sudden_end`: A = {attrs['scenario_a']}, B = {attrs['scenario_b']}, "
         f"{int(attrs['draws']):,} paired draws (seed {attrs['seed']}); each difference B − A is the effect of the cap "
@@ -108,6 +154,7 @@ def comparison_section(comparison) -> list[str]:
         "",
         *[f"- {sentence}" for sentence in oj.comparison_findings(comparison)],
         "",
+        *conditional_lines(directory),
         "| output | units | worse if | same within | median B − A | 5% | 95% | P(B worse) | P(same) | P(B better) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -124,28 +171,40 @@ def comparison_section(comparison) -> list[str]:
 
 
 def findings(directory: Path) -> str:
-    sections = {"takeoff": takeoff_section, "trajectory": trajectory_section, "comparison": comparison_section}
+    sections = {"takeoff": takeoff_section, "trajectory": trajectory_section,
+                "comparison": lambda tree: comparison_section(tree, directory)}
     lines = [
         "# Findings",
         "",
         "The headline numbers of the latest `make run` (default priors, the seed and draw count given in each "
         "section). This page is written by `docs/make_findings.py` from the results files; do not edit it by "
-        "hand, run `make run` again. Words are explained in the [glossary](glossary.md); every number has a "
-        "sampling error, which shrinks with more draws (`make run DRAWS=10000000`).",
+        "hand: `make run`, then `make findings`. Words are explained in the [glossary]"
+        f"({LINK}glossary.md) and the outcomes, the backfire and each share's denominator in [outcomes.md]"
+        f"({LINK}outcomes.md); the number quoted for each quantity is its median over all draws, zeros "
+        "included, with the share of draws where it does not change beside it.",
         "",
     ]
+    loaded = []
     for key, file_name in RUNS.items():
         path = directory / file_name
         if not path.is_file():
             lines += [f"*{file_name} was not found in `{directory}`: `make run` writes it.*", ""]
             continue
-        lines += sections[key](oj.load(path))
+        tree = oj.load(path)
+        loaded.append(tree)
+        lines += sections[key](tree)
+    lines += ["## Limitations", "", *[f"- {item}" for item in LIMITATIONS], ""]
+    if loaded:
+        lines += ["## How to cite", "", how_to_cite(loaded), ""]
     return "\n".join(lines)
 
 
 def main(argv: list[str]) -> int:
+    global LINK
     directory = Path(argv[0]) if argv else Path("results")
-    out = Path(argv[1]) if len(argv) > 1 else Path(__file__).with_name("findings.md")
+    out = Path(argv[1]) if len(argv) > 1 else directory / "findings.md"
+    relative = os.path.relpath(DOCS, out.resolve().parent)
+    LINK = "" if relative == "." else relative + "/"
     out.write_text(findings(directory), encoding="utf-8")
     print(f"wrote {out}")
     return 0

@@ -34,14 +34,15 @@ EXPECTED = {
         {"overhang_at_end": "0", "max_growth_after_end": "+"},
         "how a cap ends cannot change the gap when it ends; a sudden end releases the catch-up at once"),
     ("no_policy", "hard_cap_sudden_end"): (
-        {"overhang_at_end": "+", "tai_delay": "+", "max_growth_after_end": "+"},
-        "a cap delays TAI and leaves an overhang whose catch-up makes growth after it faster"),
+        {"overhang_at_end": "+", "tai_delay": "+", "max_growth_after_end": "+", "lead_at_tai": "-"},
+        "a cap delays TAI and leaves an overhang whose catch-up makes growth after it faster; it burns the "
+        "regulated actors' lead over those outside it (seed post 000)"),
     ("hard_cap_sudden_end", "gradual_lift"): (
         {"overhang_at_end": "0", "max_growth_after_end": "-", "danger_band_years_policy": "+"},
         "a gradual lift spreads the catch-up out: slower growth after the cap, a longer danger band"),
     ("hard_cap_sudden_end", "moving_bright_line"): (
         {"overhang_at_end": "-", "tai_delay": "-"},
-        "a cap rising while in force leaves a smaller overhang, and delays less"),
+        "a line rising while in force leaves a smaller overhang, and delays less (seed post 001)"),
     ("hard_cap_sudden_end", "absolute_cap"): (
         {"overhang_at_end": "+", "cap_withheld": "+"},
         "a 1e26 FLOP level lies below the largest run by 2026-2030: a freeze there, tighter than the default"),
@@ -64,8 +65,9 @@ EXPECTED = {
         {"tai_delay": "-", "max_growth_after_end": "+", "danger_band_years_policy": "-"},
         "catch-up takes the delay back and shortens the danger band"),
     ("takeoff_baseline", "takeoff_investment_3x"): (
-        {"takeoff_year": "-", "remaining_investment": "-", "max_speed": "-"},
-        "investment burnt faster before takeoff: earlier, with less overhang left, so slower"),
+        {"takeoff_year": "-", "remaining_investment": "-", "max_speed": "+"},
+        "investment burnt faster before takeoff: earlier, with less investment overhang left but more hardware "
+        "and software overhang, so faster (the source post: 25.5 -> 28 OOM/yr at the reference values)"),
     ("takeoff_baseline", "takeoff_software_pause"): (
         {"takeoff_year": "+", "remaining_software": "+", "max_speed": "+"},
         "a software pause delays takeoff and leaves more software overhang: a faster takeoff"),
@@ -73,8 +75,9 @@ EXPECTED = {
         {"takeoff_year": "+", "remaining_investment": "-", "max_speed": "-"},
         "long timelines saturate investment before takeoff: later, and slower"),
     ("takeoff_baseline", "takeoff_asymmetry"): (
-        {"takeoff_year": "0", "max_speed": "+"},
-        "running many copies after training speeds software progress: a faster takeoff"),
+        {"takeoff_year": "0", "max_speed": "-"},
+        "with the normalisation c2 = 1/33 the copies multiplier is below 1 when takeoff starts in most draws: "
+        "a slower start (the source post: 25.5 -> 24 OOM/yr at the reference values)"),
     ("takeoff_asymmetry", "takeoff_scaffolding"): (
         {"takeoff_year": "0", "max_speed": "-"},
         "copies less useful than assumed: a slower takeoff than with the full asymmetry"),
@@ -87,7 +90,7 @@ EXPECTED = {
 def rows() -> list[tuple[str, str]]:
     """The (A, B) pairs of the page's intended comparisons that state an expected direction, in order
     (the ftm comparisons have none yet: notebooks/ftm_pause.ipynb answers them)."""
-    sys.path.insert(0, str(DOCS.parent / "tests"))
+    sys.path.insert(0, str(DOCS.parent / "tests" / "models"))
     from test_scenarios import comparisons
 
     return [(a, b) for a, b, _ in comparisons() if (a, b) in EXPECTED]

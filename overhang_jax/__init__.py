@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from ._version import __version__
 
 _EXPORTS = {
-    "FTM": ".models._ftm",
+    "FTM": ".models.ftm",
     "INFERENCE": ".models._inference",
     "copies_multiplier": ".models._inference",
     "Model": ".models._schema",
@@ -25,6 +25,13 @@ _EXPORTS = {
     "PriorsError": ".priors._priors",
     "PriorsWarning": ".priors._priors",
     "load_priors": ".priors._priors",
+    "Observable": ".models._schema",
+    "Observations": ".priors._observations",
+    "ObservationsError": ".priors._observations",
+    "load_observations": ".priors._observations",
+    "observation_sets": ".priors._observations",
+    "prior_posterior": ".studies._conditioning",
+    "format_prior_posterior": ".studies._conditioning",
     "evaluate": ".engine._evaluate",
     "scenarios": ".priors._scenarios",
     "RunError": "._errors",
@@ -46,6 +53,8 @@ _EXPORTS = {
     "format_comparison": ".studies._comparison",
     "format_summary": ".studies._summaries",
     "policy_shares": ".studies._comparison",
+    "policy_outcomes": ".studies._comparison",
+    "policy_in_words": ".studies._comparison",
     "rank_correlations": ".studies._summaries",
     "summary": ".studies._summaries",
     "trajectory_bands": ".studies._summaries",
@@ -55,26 +64,32 @@ _EXPORTS = {
     "sweep_run": ".studies._sweep",
     "sweep_shares": ".studies._sweep",
     "sweep_summary": ".studies._sweep",
+    "sweep_headline": ".studies._sweep",
     "write_report": ".present._report",
+    "explore": ".present._explore",
 }
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
     from .studies._summaries import format_summary, rank_correlations, summary, trajectory_bands
     from .studies._comparison import compare_summary, comparison_findings, comparison_notes, format_comparison, policy_shares
+    from .studies._comparison import policy_in_words, policy_outcomes
     from .engine._evaluate import evaluate
-    from .models._ftm import FTM
+    from .models.ftm import FTM
     from .models._inference import INFERENCE, copies_multiplier
-    from .models._schema import Model, Output, Parameter
+    from .models._schema import Model, Observable, Output, Parameter
+    from .priors._observations import Observations, ObservationsError, load_observations, observation_sets
+    from .studies._conditioning import format_prior_posterior, prior_posterior
     from .priors._priors import Priors, PriorsError, PriorsWarning, load_priors
     from .present._report import write_report
+    from .present._explore import explore
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
     from ._errors import RunError
     from .engine._run import compare, run
     from .models._registry import get_model
     from .priors._scenarios import scenarios
     from .studies._sensitivity import sobol_indices
-    from .studies._sweep import format_sweep, sweep, sweep_run, sweep_shares, sweep_summary
+    from .studies._sweep import format_sweep, sweep, sweep_headline, sweep_run, sweep_shares, sweep_summary
     from .models._takeoff import TAKEOFF
     from .models._trajectory import TRAJECTORY
 

@@ -83,8 +83,8 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
     counts = {name: outputs[name].attrs["nonfinite_count"] for name in model.output_names}
     # A parameter neither per draw nor fixed was left out: the run keeps outputs only.
     outputs_only = any(p.name not in columns and p.name not in constants for p in model.parameters)
-    root_attrs = {**software_versions(), **attrs, "kind": "run", "layout_version": LAYOUT_VERSION, "nonfinite_counts": json.dumps(counts),
-                  "outputs_only": int(outputs_only)}
+    root_attrs = {**software_versions(), **attrs, "kind": "run", "layout_version": LAYOUT_VERSION,
+                  "nonfinite_counts": json.dumps(counts), "outputs_only": int(outputs_only)}
     groups = {"/": xr.Dataset(attrs=root_attrs)}
     if varying:
         groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying})
@@ -138,6 +138,104 @@ def written_with(attrs: Mapping[str, Any]) -> str:
     where = f" on {attrs['cpu']}" if "cpu" in attrs else ""
     return f"written by overhang_jax {attrs.get('version', '(unknown)')}" + (f" with {libraries}" if libraries
                                                                              else "") + where
+
+
+POSTERIOR_GROUP = "posterior"
+POSTERIOR_OUTPUTS_GROUP = "posterior_predictive"
+LOG_LIKELIHOOD_GROUP = "log_likelihood"
+SAMPLE_STATS_GROUP = "sample_stats"
+OBSERVED_GROUP = "observed_data"
+WEIGHT_VARIABLE = "importance_weight"
+RESAMPLED_COORD = "prior_draw"
+
+
+def with_observations(tree: xr.DataTree, model: Model, log_likelihoods: Mapping[str, np.ndarray], observation_attrs: Mapping[str, Mapping[str, Any]],
+                      weights: np.ndarray, resample: np.ndarray, attrs: Mapping[str, Any]) -> xr.DataTree:
+    """A run's DataTree with what its observations made of it (docs/observations.md).
+
+    * ``log_likelihood``: each observation's log likelihood of every draw (ArviZ's group);
+    * ``sample_stats``: ``importance_weight``, every draw's normalised weight;
+    * ``posterior`` and ``posterior_predictive``: the draws resampled by weight (``resample``: the
+      prior draw behind each posterior draw, kept as the coordinate ``prior_draw``), their varying
+      parameters and their outputs, as ``prior`` and ``prior_predictive`` hold the prior's (a run
+      that keeps outputs only has its outputs in ``posterior``);
+    * ``observed_data``: each observation's numbers, and its source in the attributes;
+    * ``attrs`` (k-hat, ESS, methods, the verdict) in the root's attributes, prefixed ``posterior_``.
+    """
+    sample = {CHAIN_DIM: [0], DRAW_DIM: np.arange(len(weights))}
+    log_likelihood = xr.Dataset(
+        {name: xr.Variable(SAMPLE_DIMS, np.asarray(values)[np.newaxis], dict(observation_attrs[name]))
+         for name, values in log_likelihoods.items()}, coords=sample)
+    stats = xr.Dataset({WEIGHT_VARIABLE: xr.Variable(SAMPLE_DIMS, weights[np.newaxis], {
+        "units": "1", "long_name": "normalised importance weight of the draw given the observations",
+        "method": str(attrs.get("weights_method", ""))})}, coords=sample)
+
+    def resampled(group, entry):
+        return xr.Variable(SAMPLE_DIMS, tree[group][entry.name].values[0][resample][np.newaxis],
+                           {"units": entry.units, "long_name": entry.doc})
+
+    varying = tree[PARAMETERS_GROUP].data_vars if PARAMETERS_GROUP in tree.children else {}
+    coords = {CHAIN_DIM: [0], DRAW_DIM: np.arange(len(resample)), RESAMPLED_COORD: (DRAW_DIM, resample)}
+    method = {"method": str(attrs.get("resampling_method", ""))}
+    resampled_outputs = xr.Dataset({o.name: resampled(OUTPUTS_GROUP, o) for o in model.outputs}, coords=coords,
+                                   attrs=method)
+    resampled_groups = {POSTERIOR_GROUP: resampled_outputs}
+    if varying:
+        resampled_groups = {POSTERIOR_GROUP: xr.Dataset(
+            {p.name: resampled(PARAMETERS_GROUP, p) for p in model.parameters if p.name in varying},
+            coords=coords, attrs=method), POSTERIOR_OUTPUTS_GROUP: resampled_outputs}
+    observed = xr.Dataset({name: xr.Variable((), np.float64(spec.get("value", np.nan)), dict(spec))
+                           for name, spec in observation_attrs.items()})
+    groups = {node.path if node.path != "/" else "/": node.to_dataset(inherit=False) for node in tree.subtree}
+    groups["/"] = groups["/"].assign_attrs({f"posterior_{k}": v for k, v in attrs.items()})
+    groups.update({f"/{name}": dataset for name, dataset in resampled_groups.items()})
+    groups.update({f"/{LOG_LIKELIHOOD_GROUP}": log_likelihood, f"/{SAMPLE_STATS_GROUP}": stats,
+                   f"/{OBSERVED_GROUP}": observed})
+    return xr.DataTree.from_dict(groups)
+
+
+CONDITIONING_GROUPS = (POSTERIOR_GROUP, POSTERIOR_OUTPUTS_GROUP, LOG_LIKELIHOOD_GROUP, SAMPLE_STATS_GROUP,
+                       OBSERVED_GROUP)
+
+
+def posterior_outputs(results: xr.DataTree) -> xr.Dataset:
+    """The resampled outputs of a conditioned run (the paired differences, for a comparison), along
+    (chain, draw)."""
+    group = POSTERIOR_OUTPUTS_GROUP if POSTERIOR_OUTPUTS_GROUP in results.children else POSTERIOR_GROUP
+    return results[group].to_dataset()
+
+
+def without_observations(tree: xr.DataTree) -> xr.DataTree:
+    """A conditioned run as it was before conditioning (its prior groups and attributes)."""
+    groups = {node.path: node.to_dataset(inherit=False) for node in tree.subtree
+              if node.name not in CONDITIONING_GROUPS or node.parent is None}
+    groups["/"].attrs = {k: v for k, v in tree.attrs.items() if not k.startswith("posterior_")}
+    return xr.DataTree.from_dict(groups)
+
+
+def weights_and_resample(tree: xr.DataTree) -> tuple[np.ndarray, np.ndarray]:
+    """A conditioned run's importance weights and the prior draw behind each posterior draw."""
+    return (np.asarray(tree[SAMPLE_STATS_GROUP][WEIGHT_VARIABLE].values).ravel(),
+            np.asarray(tree[POSTERIOR_GROUP][RESAMPLED_COORD].values))
+
+
+def with_paired_posterior(comparison: xr.DataTree, weights: np.ndarray, resample: np.ndarray,
+                          attrs: Mapping[str, Any]) -> xr.DataTree:
+    """A comparison of two conditioned runs with the posterior of its paired differences: the
+    differences of the draws ``resample`` picks (the pair shares its draw's weight)."""
+    differences = comparison[OUTPUTS_GROUP].to_dataset()
+    posterior = xr.Dataset({name: xr.Variable(SAMPLE_DIMS, var.values[0][resample][np.newaxis], var.attrs)
+                            for name, var in differences.data_vars.items()},
+                           coords={CHAIN_DIM: [0], DRAW_DIM: np.arange(len(resample)),
+                                   RESAMPLED_COORD: (DRAW_DIM, resample)},
+                           attrs={"method": str(attrs.get("resampling_method", ""))})
+    stats = xr.Dataset({WEIGHT_VARIABLE: xr.Variable(SAMPLE_DIMS, weights[np.newaxis], {
+        "units": "1", "long_name": "normalised importance weight of the pair of draws given the observations"})},
+        coords={CHAIN_DIM: [0], DRAW_DIM: np.arange(len(weights))})
+    groups = {node.path: node.to_dataset(inherit=False) for node in comparison.subtree}
+    groups["/"] = groups["/"].assign_attrs({f"posterior_{k}": v for k, v in attrs.items()})
+    groups.update({f"/{POSTERIOR_GROUP}": posterior, f"/{SAMPLE_STATS_GROUP}": stats})
+    return xr.DataTree.from_dict(groups)
 
 
 def _nonfinite_index(values: np.ndarray) -> np.ndarray:

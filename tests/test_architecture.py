@@ -100,8 +100,9 @@ PUBLIC_API = {
     "PriorsWarning", "ResultsError", "RunError", "__version__", "compare", "compare_summary",
     "comparison_findings", "comparison_notes", "copies_multiplier", "evaluate", "format_comparison",
     "format_summary", "format_sweep", "get_model", "load", "load_priors", "nonfinite_counts", "nonfinite_draws",
-    "outputs", "parameters", "plots", "policy_shares", "rank_correlations", "run", "save", "scenarios",
-    "sobol_indices", "summary", "sweep", "sweep_run", "sweep_shares", "sweep_summary", "trajectory_bands",
+    "outputs", "parameters", "plots", "policy_in_words", "policy_outcomes", "policy_shares", "rank_correlations",
+    "run", "save", "scenarios", "sobol_indices", "summary", "sweep", "sweep_headline", "sweep_run", "sweep_shares",
+    "sweep_summary", "trajectory_bands",
     "write_report",
 }
 

@@ -1,5 +1,5 @@
 """The command line: ``overhang-jax run | compare | sweep | eval | sensitivity | summary | report | priors |
-scenarios``.
+scenarios | explore``.
 
 Bad input (a wrong priors file, an impossible argument) prints one line
 ``overhang-jax: error: ...`` and exits with status 2, before any compute.
@@ -356,8 +356,12 @@ def _cmd_run(args) -> None:
     priors_path = _resolve_priors(args.priors)
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
-    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
+                        if args.observe is not None and not args.no_plots else None)
+    _check_paths([("--out", out), *(("plot", path) for path in [*plots, *filter(None, [conditioned_plot])])],
+                 checkpoint, (priors_path,))
     priors = load_priors(model, args.priors)  # validated here, before any compute
+    observations = _observations(args, model)
     planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
     _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
@@ -367,19 +371,22 @@ def _cmd_run(args) -> None:
     started = time.perf_counter()
     results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
                   chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=checkpoint,
-                  float64=args.float64, method=args.method, outputs_only=args.outputs_only)
+                  float64=args.float64, method=args.method, outputs_only=args.outputs_only, observe=observations)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {results.attrs['process']}: done; process 0 writes {out}")
         return
     _save_results(results, out, {".": (results, priors)}, checkpoint)
     _print_summary(results)
+    _print_conditioning(results)
     _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
         _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
                        f"the results are in '{out}'")
         for path in plots:
             print(f"wrote {path}")
+    if conditioned_plot is not None:
+        _write_prior_posterior(results, conditioned_plot, out)
     _check_nonfinite(results, _nonfinite_limit(args, model))
 
 
@@ -409,8 +416,10 @@ def _print_comparison(comparison) -> None:
     for sentence in comparison_findings(comparison):
         print(f"- {sentence}")
     print("\nPaired differences B - A. 'worse if': the direction that is worse from a safety view (earlier TAI, "
-          "faster growth, a bigger overhang, a shorter takeoff); 'B worse', 'same' (within the tolerance, in the "
-          "output's units) and 'B better': shares of the draws with a finite difference.")
+          "faster growth, a bigger overhang, a shorter takeoff); 'median': over every draw with a difference, "
+          "zeros included; 'B worse', 'same' (within the tolerance, in the output's units) and 'B better': shares "
+          "of the draws with a difference to compare (an infinite one, a threshold reached in one scenario only, "
+          "counts as a move); 'no difference': draws without one, left out.")
     print(format_comparison(compare_summary(comparison)))
 
 
@@ -430,8 +439,12 @@ def _cmd_compare(args) -> None:
     checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
                                       for name in comparison_figure_names(model.name)]
-    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, tuple(paths))
+    conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
+                        if args.observe is not None and not args.no_plots else None)
+    plots_checked = [*plots, *filter(None, [conditioned_plot])]
+    _check_paths([("--out", out), *(("plot", path) for path in plots_checked)], checkpoint, tuple(paths))
     priors = [load_priors(model, value) for value in (args.scenario_a, args.scenario_b)]  # before any compute
+    observations = _observations(args, model)
     planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
     _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
                   *((path, PLOT_BYTES) for path in plots),
@@ -442,13 +455,14 @@ def _cmd_compare(args) -> None:
     started = time.perf_counter()
     comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
                          chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
-                         checkpoint=checkpoint, outputs_only=args.outputs_only)
+                         checkpoint=checkpoint, outputs_only=args.outputs_only, observe=observations)
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
         return
     _save_results(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", priors)}, checkpoint)
     _print_comparison(comparison)
+    _print_conditioning(comparison)
     resumed = sum(int(comparison[label].attrs["draws_from_checkpoint"]) for label in "ab")
     _report_speed(2 * args.draws, resumed, elapsed, out)
     if plots:
@@ -456,6 +470,8 @@ def _cmd_compare(args) -> None:
                        f"the comparison is in '{out}'")
         for path in plots:
             print(f"wrote {path}")
+    if conditioned_plot is not None:
+        _write_prior_posterior(comparison, conditioned_plot, out)
     for label in ("a", "b"):
         _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
 
@@ -504,6 +520,9 @@ def _cmd_sweep(args) -> None:
     from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
     from ..studies._sweep import checkpoint_name, format_sweep, sweep, sweep_priors, sweep_run
 
+    if args.observe is not None:
+        raise CliError("--observe is not available for sweep yet: condition the run at each value with "
+                       "`overhang-jax run MODEL --priors FILE --observe NAME`")
     model = get_model(args.model)
     out = _out_path(args.out, f"results/sweep_{model.name}_{args.param}.nc")
     priors_path = _resolve_priors(args.priors)
@@ -635,12 +654,14 @@ def _cmd_summary(args) -> None:
                 _print_indices(results.to_dataset())
             elif kind == "comparison":
                 _print_comparison(results)
+                _print_conditioning(results)
             elif kind == "sweep":
                 from ..studies._sweep import format_sweep
 
                 print(format_sweep(results))
             else:
                 _print_summary(results)
+                _print_conditioning(results)
             from .._results import written_with
 
             print(written_with(results.attrs))
@@ -699,6 +720,72 @@ def _cmd_priors(args) -> None:
     sys.stdout.write(default_priors_path(get_model(args.model)).read_text(encoding="utf-8"))
 
 
+def _observations(args, model):
+    """The run's observations (--observe), checked against the model before any compute."""
+    if getattr(args, "observe", None) is None:
+        return None
+    from ..priors._observations import load_observations
+
+    return load_observations(args.observe, model)
+
+
+def _print_conditioning(results) -> None:
+    """What the observations changed (a conditioned run or comparison)."""
+    from ..studies._conditioning import comparison_conditioning_report, conditioning_report, is_conditioned
+
+    if results.attrs.get("kind") == "comparison":
+        if is_conditioned(results["a"]):
+            print()
+            print(comparison_conditioning_report(results))
+    elif is_conditioned(results):
+        print()
+        print(conditioning_report(results))
+
+
+def _write_prior_posterior(results, path: Path, out: Path) -> None:
+    import matplotlib.pyplot as plt
+
+    from ..present._figures import plot_prior_posterior
+
+    _write_or_fail(f"the plot '{path}'", lambda: plt.close(plot_prior_posterior(results, path=path)),
+                   f"the results are in '{out}'")
+    print(f"wrote {path}")
+
+
+def _cmd_observations(args) -> None:
+    from ..priors._observations import observation_headers
+
+    headers = {name: header for name, header in observation_headers().items()
+               if args.model is None or args.model in header[0]}
+    if not headers:
+        print(f"no shipped observation sets for model '{args.model}'")
+        return
+    width = max(len(name) for name in headers)
+    print(f"{'observations':{width}s}  {'models':17s}  description")
+    for name, (models, description, _) in headers.items():
+        print(f"{name:{width}s}  {', '.join(models):17s}  {description}")
+    print("Pass a name (or a file of your own) to --observe of run or compare; docs/observations.md gives each "
+          "number's source and uncertainty.")
+def _cmd_explore(args) -> None:
+    from ..present._explore import free_port, start_server
+
+    port = args.port or free_port(args.address)
+    _use_all_cpu_cores()
+    print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
+    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                 open_browser=args.open)
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'")
+    return value
+
+
 def _cmd_scenarios(args) -> None:
     from ..priors._scenarios import scenario_headers
 
@@ -728,6 +815,9 @@ def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite
     parser.add_argument("--outputs-only", action="store_true",
                         help="keep no parameter per draw, only the outputs (for sweeps of 1e8 draws; the seed and "
                              "priors in the file draw the parameters again)")
+    parser.add_argument("--observe", metavar="FILE",
+                        help="condition on observations: an observations TOML file or a shipped set's name "
+                             "(`overhang-jax observations` lists them); adds a posterior (docs/observations.md)")
     parser.add_argument("--checkpoint", metavar="DIR",
                         help="save each finished chunk here; re-running the same command resumes (also after a "
                              "crash, a full disk or on other devices)")
@@ -800,8 +890,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fix one parameter to each of several values in turn and run the model on the same draws "
                     "at each (same seed, every other parameter drawn with the same random numbers), so the "
                     "change from value to value is the parameter's effect alone. Prints each output's median "
-                    "and 90%% interval at each value and, for the trajectory model, the policy world's headline "
-                    "shares (backfire, faster growth after the cap, the cap binding); writes one results file "
+                    "and 90% interval at each value and, for the trajectory model, the policy world's headline "
+                    "shares (the backfire and its parts, faster growth after the cap as the mechanism, the cap "
+                    "binding; docs/outcomes.md); writes one results file "
                     "with a 'value' dimension and a plot beside it.")
     sweep_.add_argument("model", choices=models, help="model to sweep")
     sweep_.add_argument("--priors", metavar="FILE",
@@ -836,7 +927,7 @@ def build_parser() -> argparse.ArgumentParser:
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
-                                   description="Print mean, sd, quantiles and 90%% HDI of each output (for a "
+                                   description="Print mean, sd, quantiles and 90% HDI of each output (for a "
                                                "comparison, of each paired difference), or write them as CSV.")
     summary_.add_argument("results", help="results file written by `overhang-jax run` or `compare`")
     summary_.add_argument("--csv", metavar="FILE", help="write the table as CSV to FILE ('-': standard output)")
@@ -846,9 +937,11 @@ def build_parser() -> argparse.ArgumentParser:
         "report", help="write a self-contained HTML report of results files",
         description="Write one HTML page (figures embedded, nothing fetched from outside the file) with, for "
                     "each results file, its provenance, the full priors, the summary table and the model's "
-                    "figures; for a comparison, the paired table and what it says in plain sentences.")
+                    "figures; for a comparison, the policy in words, its priors and what it says in plain "
+                    "sentences, first; with sweeps of the trajectory model's D or alpha, the same headline at each "
+                    "value; a how-to-cite line, the limitations and a glossary.")
     report_.add_argument("results", nargs="+", metavar="RESULTS.nc",
-                         help="results files written by run, compare or sensitivity")
+                         help="results files written by run, compare, sweep or sensitivity")
     report_.add_argument("--out", metavar="PATH", default="report.html", help="the page (default report.html)")
     report_.set_defaults(func=_cmd_report)
 
@@ -863,6 +956,28 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "name to --priors to run one.")
     scenarios_.add_argument("model", nargs="?", choices=models)
     scenarios_.set_defaults(func=_cmd_scenarios)
+
+    observations_ = commands.add_parser("observations", help="list the shipped observation sets",
+                                        description="List the observation sets shipped with the package (data "
+                                                    "since the priors were set); pass a name to --observe.")
+    observations_.add_argument("model", nargs="?", choices=models)
+    observations_.set_defaults(func=_cmd_observations)
+    explore_ = commands.add_parser(
+        "explore", help="an interactive page: move a policy lever, see the paired comparison change",
+        description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
+                    "prints its address, and opens a browser only with --open.")
+    explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
+                          help="model to explore (default: trajectory)")
+    explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")
+    explore_.add_argument("--address", default="127.0.0.1",
+                          help="address to listen on (default 127.0.0.1: this machine only)")
+    explore_.add_argument("--open", action="store_true", help="open the page in the default browser")
+    explore_.add_argument("--draws", type=_count,
+                          help="paired draws of each comparison (default: about a second's worth, 20000 for "
+                               "trajectory and takeoff, 500 for ftm)")
+    explore_.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    explore_.set_defaults(func=_cmd_explore)
     return parser
 
 
@@ -882,7 +997,8 @@ def _negative_values_joined(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))  # --help and argument errors exit here, before JAX is imported
+    # --help and argument errors exit here, before JAX is imported
+    args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))
     from ..priors._priors import PriorsError
     from .._results import ResultsError
     from .._errors import RunError

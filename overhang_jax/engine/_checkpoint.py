@@ -26,8 +26,9 @@ from .._errors import RunError
 
 MANIFEST = "manifest.json"
 MANIFEST_KEYS = ("model", "method", "version", "seed", "draws", "sampler", "dtype", "priors_sha256",
-                 "unit_coordinates")
-"""Run attributes that decide the draws (``unit_coordinates`` only when a comparison sets them)."""
+                 "unit_coordinates", "observations_sha256")
+"""Run attributes that decide the draws (``unit_coordinates`` only when a comparison sets them;
+``observations_sha256`` only in a run conditioned on observations, whose chunks hold log likelihoods)."""
 METADATA = "__chunk__"
 """The npz entry of a chunk's metadata (no parameter or output has this name)."""
 NPZ_OVERHEAD = 4096

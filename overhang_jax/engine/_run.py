@@ -31,9 +31,12 @@ from jax.sharding import NamedSharding, PartitionSpec
 from ._checkpoint import NPZ_OVERHEAD, Checkpoint, manifest_of
 from .._errors import RunError
 from ..models._schema import KEPT_TRAJECTORIES, Model
-from ..priors._priors import Priors, PriorsError, check_float_width, load_priors
+from ..priors._priors import (Priors, PriorsError, check_float_width, load_priors, shared_random_names,
+                              transform_data)
 from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
 from ..priors._sampling import SAMPLERS, Sampler
+from ._conditioning import condition
+from ..priors._observations import TABLE_COLUMNS, load_observations, log_likelihood, observable_series
 from .._version import __version__
 
 LOOP_GROUP_SIZES = {"cpu": 128}
@@ -61,17 +64,28 @@ def positive_int(name: str, value: Any) -> int:
 class SampledDraws:
     """Draws made from priors: draw i's unit point from the sampler, through the priors'
     copula and inverse CDFs. ``sampler`` is a :class:`Sampler` or a design with its
-    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`)."""
+    interface (the Saltelli design of :func:`overhang_jax.sobol_indices`); ``random_names``
+    are the parameters it gives a coordinate (default: those the priors leave uncertain).
 
-    def __init__(self, priors: Priors, sampler):
+    The priors enter the compiled program as data (:meth:`Priors.program_data`), so every
+    scenario of a model with the same structure shares one program."""
+
+    def __init__(self, priors: Priors, sampler, random_names: Sequence[str] | None = None):
         self.priors, self.sampler = priors, sampler
+        self.structure = priors.program_structure(random_names)
         self.varying = priors.random_names
         """Parameters with a value per draw, in the model's order."""
+        self.returned = self.structure.names
+        """Parameters the compiled program returns per draw: ``varying`` and any it computes but
+        these priors fix (left out on the host)."""
         self.fixed = {name: priors.distributions[name].point_value for name in priors.point_names}
         """The others, one value each."""
 
     def cache_key(self) -> tuple:
-        return ("sampled", self.priors.structure_key(), self.sampler.cache_key())
+        return ("sampled", self.structure, self.sampler.cache_key())
+
+    def data(self, dtype) -> Any:
+        return self.priors.program_data(self.structure, dtype)
 
     def host_part(self, start: int, count: int) -> np.ndarray:
         return self.sampler.host_part(start, count)
@@ -79,8 +93,9 @@ class SampledDraws:
     def key(self) -> jax.Array:
         return self.sampler.key()
 
-    def parameters(self, key, index, host, fixed_values, dtype) -> dict[str, jax.Array]:
-        return self.priors.transform(self.sampler.unit_points(key, index, host, dtype), fixed_values)
+    def parameters(self, key, index, host, data, dtype) -> dict[str, jax.Array]:
+        return transform_data(self.priors.model, self.structure, data,
+                              self.sampler.unit_points(key, index, host, dtype))
 
 
 class GivenDraws:
@@ -92,9 +107,13 @@ class GivenDraws:
 
     def __init__(self, varying: tuple[str, ...], table: np.ndarray, fixed: Mapping[str, float]):
         self.varying, self.table, self.fixed = tuple(varying), table, dict(fixed)
+        self.returned = self.varying
 
     def cache_key(self) -> tuple:
         return ("given", self.varying, tuple(self.fixed))
+
+    def data(self, dtype) -> np.ndarray:
+        return np.asarray(list(self.fixed.values()), np.float64).astype(jnp.dtype(dtype))
 
     def host_part(self, start: int, count: int) -> np.ndarray:
         # Past the last set (a chunk's padding, never kept): that set again, a valid one.
@@ -145,20 +164,22 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
     work_estimate = with_static(model.work_estimates.get(method))
     group_size = LOOP_GROUP_SIZES.get(mesh.devices.flat[0].platform, ACCELERATOR_LOOP_GROUP_SIZE)
 
-    def batched(key, index, host, draws, points):
-        varying, outputs = simulated(key, index, host, points)
+    def batched(key, index, host, draws, data, observed):
+        varying, outputs = simulated(key, index, host, data)
+        observable = {n: outputs.pop(n) for n in observable_series(model)}
         series = {n: outputs.pop(n) for n in model.trajectories.names} if model.trajectories else {}
+        outputs.update(_log_likelihood_columns(model, {**outputs, **series, **observable}, observed))
         return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
-    def simulated(key, index, host, points):
+    def simulated(key, index, host, data):
         # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
         # would otherwise compute on a broadcast fixed value once, in scalar code that can round
         # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
-        params = jax.lax.optimization_barrier(source.parameters(key, index, host, points, dtype))
+        params = jax.lax.optimization_barrier(source.parameters(key, index, host, data, dtype))
         count = index.shape[0]
         groups = -(-count // group_size)
         # Only the parameters that vary come back; fixed values are filled in on the host.
-        varying = {n: params[n] for n in source.varying}
+        varying = {n: params[n] for n in source.returned}
         if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
             return varying, jax.vmap(simulate)(params)
 
@@ -184,9 +205,24 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
     # carries built from them are not "varying". The only collective is the
     # psum of the trajectory histograms, replicated on every device.
     sharded = jax.shard_map(batched, mesh=mesh,
-                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec()),
+                            in_specs=(PartitionSpec(), draws, draws, PartitionSpec(), PartitionSpec(),
+                                      PartitionSpec()),
                             out_specs=(draws, draws, PartitionSpec()), check_vma=False)
     return jax.jit(sharded)
+
+
+LOG_LIKELIHOOD_COLUMN = "log_likelihood/{}"
+"""A run's per-draw column of its j-th observation's log likelihood (see ``observe`` of :func:`run`)."""
+
+
+def _log_likelihood_columns(model: Model, results, observed) -> dict[str, jax.Array]:
+    """The hook of conditioning: each observation's log likelihood of every draw, as extra per-draw
+    columns. ``observed`` is the observations' table (no rows: nothing is computed); the model's
+    series are read here, inside the compiled chunk, and never leave it."""
+    if observed.shape[0] == 0:
+        return {}
+    per_observation = log_likelihood(model, results, observed)
+    return {LOG_LIKELIHOOD_COLUMN.format(j): per_observation[j] for j in range(observed.shape[0])}
 
 
 def _trajectory_summaries(spec, series: dict[str, jax.Array], index: jax.Array, draws: jax.Array
@@ -230,7 +266,7 @@ checkpoint of draws made another way is refused)."""
 def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int = 0,
         sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
         float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
-        progress: bool | None = None, outputs_only: bool = False):
+        progress: bool | None = None, outputs_only: bool = False, observe=None):
     """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
 
     Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
@@ -256,7 +292,10 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     methods (default: its first). ``devices`` defaults to all of
     ``jax.devices()``. ``progress`` shows a bar (default: when stderr is a
     terminal). ``outputs_only`` keeps no parameter per draw (for sweeps too
-    large to keep them; the seed and priors draw them again).
+    large to keep them; the seed and priors draw them again). ``observe`` (a path to an observations
+    file, a shipped set's name, or :class:`Observations`) conditions the run on data: each draw's log
+    likelihood is computed with it, and the results gain ``log_likelihood``, ``sample_stats``
+    (importance weights) and a resampled ``posterior`` (docs/observations.md).
     """
     from .._results import to_datatree
 
@@ -273,7 +312,10 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if isinstance(sampler, str):
         if sampler not in SAMPLERS:
             raise RunError(f"unknown sampler '{sampler}'; choose one of {', '.join(SAMPLERS)}")
-        columns = tuple(model.parameter_names.index(name) for name in priors.random_names)
+        # Every parameter the defaults leave uncertain takes a coordinate, also where these priors
+        # fix it: then every scenario of the model shares one compiled program.
+        random_names = shared_random_names(priors)
+        columns = tuple(model.parameter_names.index(name) for name in random_names)
         sampler_ = Sampler(sampler, int(seed), columns, draws, len(model.parameters))
     else:  # a design object with Sampler's interface (the Saltelli design of sobol_indices)
         sampler_ = sampler
@@ -281,7 +323,8 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
             raise RunError(f"the design has {sampler_.width} coordinates and {sampler_.draws} draws; the "
                            f"run has {priors.dimension} and {draws}")
         sampler = repr(sampler)
-    source = SampledDraws(priors, sampler_)
+        random_names = priors.random_names
+    source = SampledDraws(priors, sampler_, random_names)
     devices = list(devices) if devices is not None else jax.devices()
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
@@ -290,16 +333,49 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
         "sampler": sampler, "unit_coordinates": UNIT_COORDINATES, "chunk_size": chunk_size,
         "dtype": jnp.dtype(dtype).name, "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
     }
+    observations = None if observe is None else load_observations(observe, model)
+    if observations is not None:
+        attrs["observations_sha256"] = observations.sha256
     with jax.enable_x64(dtype == jnp.float64):
         check_float_width(priors, dtype)
     store = Checkpoint(checkpoint, manifest_of(attrs)) if checkpoint is not None else None
     columns, series, resumed = compute_draws(model, method, source, draws, chunk_size, dtype, devices, store, progress,
-                                        outputs_only)
+                                        outputs_only, None if observations is None else observations.table(model))
     attrs.update({"scenario": priors.name, "priors_toml": priors.to_toml(), "priors_source": priors.source,
                   "priors_text": _kept_priors_text(priors.text), "jax_version": jax.__version__,
                   "devices": ", ".join(str(d) for d in devices), "processes": jax.process_count(),
                   "process": jax.process_index(), "draws_from_checkpoint": resumed})
-    return to_datatree(model, columns, source.fixed, attrs, series)
+    log_likelihoods = {} if observations is None else {
+        entry.name: columns.pop(LOG_LIKELIHOOD_COLUMN.format(j)) for j, entry in enumerate(observations.entries)}
+    results = to_datatree(model, columns, source.fixed, attrs, series)
+    if observations is not None:
+        results = conditioned(model, results, log_likelihoods, observations, condition(log_likelihoods, int(seed)))
+    return results
+
+
+def conditioned(model: Model, results, log_likelihoods: Mapping[str, np.ndarray], observations, made):
+    """``results`` with what its observations make of it (``made``, a :class:`Conditioning`): log
+    likelihoods, weights, the posterior."""
+    from .._results import with_observations
+
+    units = {o.name: o.units for o in model.observables}
+    observation_attrs = {entry.name: observation_attrs_of(entry, units[entry.quantity])
+                         for entry in observations.entries}
+    attrs = {**made.attrs(), "observations": observations.name, "observations_source": observations.source,
+             "observations_text": observations.text}
+    return with_observations(results, model, log_likelihoods, observation_attrs, made.weights, made.resample, attrs)
+
+
+def observation_attrs_of(entry, units: str) -> dict[str, Any]:
+    """An observation's description as netCDF attributes (numbers and text)."""
+    a, b, c = entry.numbers
+    numbers = ({"value": a, "sd": b} if entry.likelihood == "normal" else
+               {"value": a, "scale": b, "df": c} if entry.likelihood == "student_t" else
+               {"lower": a, "upper": b, "edge": c})
+    return {"quantity": entry.quantity, "units": f"{units}/yr" if entry.growth else units,
+            "likelihood": entry.likelihood, "year_start": entry.years[0], "year_end": entry.years[1],
+            "growth": int(entry.growth), **numbers, "long_name": entry.describe(units), "source": entry.source,
+            "uncertainty": entry.uncertainty}
 
 
 def method_of(model: Model, method: str | None) -> str:
@@ -310,10 +386,12 @@ def method_of(model: Model, method: str | None) -> str:
 
 
 def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int, dtype: Any, devices: list,
-             store: Checkpoint | None, progress: bool | None, outputs_only: bool
+             store: Checkpoint | None, progress: bool | None, outputs_only: bool, observed: np.ndarray | None = None
              ) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray], int]:
     """Every draw of ``source``, computed in chunks sharded over ``devices`` or read from ``store``:
-    the columns kept (per draw), the trajectory summaries, and the number of draws read."""
+    the columns kept (per draw), the trajectory summaries, and the number of draws read. ``observed``
+    (an observations' table) adds each observation's log likelihood as a column."""
+    observed = np.zeros((0, len(TABLE_COLUMNS))) if observed is None else np.asarray(observed, np.float64)
     # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
     # padding is never kept, so neither the chunk size nor the devices change the draws.
     # Each device's share is also a whole number of DRAW_BLOCKs, so every draw is computed by the vector
@@ -324,14 +402,16 @@ def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
                        f"+ {padded:,}")
     saved = store.saved(draws) if store else {}
-    kept = (*([] if outputs_only else source.varying), *model.output_names)
+    kept = (*([] if outputs_only else source.varying), *model.output_names,
+            *(LOG_LIKELIHOOD_COLUMN.format(j) for j in range(len(observed))))
     with jax.enable_x64(dtype == jnp.float64):
         mesh = jax.make_mesh((len(devices),), ("draws",), devices=devices,
                              axis_types=(jax.sharding.AxisType.Auto,))
         columns = {n: np.empty(draws, jnp.dtype(dtype)) for n in kept}
         series = _empty_series(model, dtype, draws)
         resumed = _run_chunks(model, method, source, dtype, mesh, _plan(draws, chunk_size, saved), padded, draws,
-                         columns, series, store, progress if progress is not None else sys.stderr.isatty())
+                         columns, series, store, progress if progress is not None else sys.stderr.isatty(),
+                         observed)
     return columns, series, resumed
 
 
@@ -375,10 +455,13 @@ def _plan(draws: int, chunk_size: int, saved: dict[int, int]) -> list[tuple[int,
     return plan
 
 
-def chunk_layout(model: Model, varying: Sequence[str], dtype: Any) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
-    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters and
-    the outputs, and its share of the trajectory summaries (their full shape), with their dtypes."""
-    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names)}
+def chunk_layout(model: Model, varying: Sequence[str], dtype: Any, observations: int = 0
+                 ) -> dict[str, tuple[tuple[int, ...], np.dtype]]:
+    """The arrays one chunk gives: per-draw columns (shape ``()``) of the ``varying`` parameters, the
+    outputs and the log likelihood of each of ``observations``, and its share of the trajectory
+    summaries (their full shape), with their dtypes."""
+    layout = {name: ((), jnp.dtype(dtype)) for name in (*varying, *model.output_names,
+                                                        *(LOG_LIKELIHOOD_COLUMN.format(j) for j in range(observations)))}
     spec = model.trajectories
     if spec is not None:
         times = len(spec.coords)
@@ -432,17 +515,18 @@ def _empty_series(model: Model, dtype: Any, draws: int) -> dict[str, np.ndarray]
     return series
 
 
-def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress) -> int:
+def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns, series, store, progress,
+                observed) -> int:
     """Compute or load every chunk of ``plan`` into ``columns`` and ``series``; return the number of
     draws loaded from the checkpoint."""
     from tqdm import tqdm  # the plain bar: it writes to stderr only when that is a terminal
 
     computed = any(not from_store for _, _, from_store in plan)
     chunk_fn = _chunk_function(model, method, source, dtype, mesh) if computed else None
-    points = np.asarray(list(source.fixed.values()), np.float64).astype(jnp.dtype(dtype))
+    data = source.data(dtype)
     key = source.key()
     draws_sharding = NamedSharding(mesh, PartitionSpec("draws"))
-    layout = chunk_layout(model, source.varying, dtype)
+    layout = chunk_layout(model, source.varying, dtype, len(observed))
 
     multi_process = jax.process_count() > 1
 
@@ -453,7 +537,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
         index = jax.make_array_from_callback(index.shape, draws_sharding, lambda where: index[where])
         host = jax.make_array_from_callback(host.shape, draws_sharding, lambda where: host[where])
         # Summaries count draws below `stop` only: the draws after it belong to the next chunk.
-        return chunk_fn(key, index, host, np.int32(stop), points)
+        return chunk_fn(key, index, host, np.int32(stop), data, observed.astype(jnp.dtype(dtype)))
 
     def gathered(arrays):
         """Every process's part of a chunk, on every process (jax.distributed runs only)."""
@@ -508,7 +592,7 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
                     arrays = gathered(arrays)
                 if store and jax.process_index() == 0:  # one writer; every process may read to resume
                     store.save(start, {n: np.asarray(v)[: None if n in series else stop - start]
-                                       for n, v in arrays.items()})
+                                       for n, v in arrays.items() if n in layout})
                 collect(start, stop, arrays)
                 bar.update(stop - start)
     finally:
@@ -533,7 +617,8 @@ def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
     holding the checkpoints of both runs (``a`` and ``b`` in it);
     ``run_options`` go to :func:`run`.
     """
-    from .._results import paired_differences
+    from .._results import (paired_differences, weights_and_resample, with_observations, with_paired_posterior,
+                            without_observations)
 
     model = get_model(model)
     loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in (priors_a, priors_b)]
@@ -545,4 +630,23 @@ def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
     runs = [run(model, p, draws=draws, seed=seed, **run_options,
                 checkpoint=None if checkpoint is None else Path(checkpoint) / label)
             for label, p in zip("ab", loaded)]
-    return paired_differences(model, *runs)
+    if run_options.get("observe") is None:
+        return paired_differences(model, *runs)
+    # The observations are of the past, before any policy: a pair of draws is one world with one
+    # weight, A's (B's own log likelihoods are kept; they differ only if B changes the past).
+    a, b = runs
+    weights, resample = weights_and_resample(a)
+    attrs = {k[len("posterior_"):]: v for k, v in a.attrs.items() if k.startswith("posterior_")}
+    from .._results import LOG_LIKELIHOOD_GROUP, OBSERVED_GROUP
+
+    own = {name: var.values.ravel() for name, var in b[LOG_LIKELIHOOD_GROUP].data_vars.items()}
+    change = max(float(np.nanmax(np.abs(np.where(np.isinf(own[n]) & np.isinf(a[LOG_LIKELIHOOD_GROUP][n].values.ravel()),
+                                                 0.0, own[n] - a[LOG_LIKELIHOOD_GROUP][n].values.ravel()))))
+                 for n in own)
+    observation_attrs = {name: dict(var.attrs) for name, var in b[OBSERVED_GROUP].data_vars.items()}
+    b = with_observations(without_observations(b), model, own, observation_attrs, weights, resample,
+                          {**attrs, "weights_from": "scenario A (the pair shares its draw's weight)",
+                           "own_log_likelihood_max_change": change})
+    return with_paired_posterior(paired_differences(model, a, b), weights, resample,
+                                 {**attrs, "weights_from": "scenario A (the pair shares its draw's weight)",
+                                  "own_log_likelihood_max_change": change})

@@ -7,13 +7,15 @@ import importlib
 from pathlib import Path
 
 MODEL_MODULES = {"takeoff": ("._takeoff", "TAKEOFF"), "trajectory": ("._trajectory", "TRAJECTORY"),
-                 "inference": ("._inference", "INFERENCE"), "ftm": ("._ftm", "FTM")}
+                 "inference": ("._inference", "INFERENCE"), "ftm": (".ftm", "FTM")}
 """Model name -> (module, the Model object's name in it)."""
 
 SHIPPED_PRIORS_DIR = Path(__file__).parent / "priors"
 """Each model's default priors file, ``MODEL.toml``, with the reasoning behind every range."""
 SCENARIOS_DIR = Path(__file__).parent / "scenarios"
 """The shipped scenarios: priors files that change a model's defaults, one per question."""
+OBSERVATIONS_DIR = Path(__file__).parent / "observations"
+"""The shipped observation sets: data since the priors were set, with the source of every number."""
 
 DEFAULT_CHUNK_SIZE = 2**16
 """Draws per chunk: large enough to amortise dispatch and host copies."""

@@ -157,6 +157,9 @@ class Model(NamedTuple):
     by the end of the horizon" or "a draw it leaves out" are common answers sets it higher."""
     headlines: tuple[Headline, ...] = ()
     """The lines that open a comparison of two scenarios, answering the model's questions."""
+    observables: tuple[Observable, ...] = ()
+    """What data can be compared with: quantities of the past that an observations file may name
+    (:mod:`overhang_jax.priors._observations`)."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -246,3 +249,24 @@ class Series(NamedTuple):
     @property
     def bins(self) -> int:
         return round((self.upper - self.lower) / self.bin_width)
+
+
+class Observable(NamedTuple):
+    """A quantity of a model that can be compared with data (an observation's ``quantity``).
+
+    ``source`` names what the model's method returns for it: a yearly series (a key of its
+    returned mapping with one value per year of ``Trajectories.coords``; read at an observed
+    year by linear interpolation between whole years) or, with ``at_year`` False, a scalar
+    output (a year of an event, say). The runner reads it from the draw's results inside the
+    compiled chunk and keeps only the log likelihood, never the series.
+    """
+
+    name: str
+    units: str
+    doc: str
+    source: str
+    at_year: bool = True
+    """A series read at an observed year (True), or one value per draw (False)."""
+    lower: float = -math.inf
+    """Smallest value the quantity can take: an observation outside [lower, upper] is impossible."""
+    upper: float = math.inf

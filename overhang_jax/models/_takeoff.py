@@ -29,8 +29,10 @@ Discretisation (both methods below follow it exactly):
      asymmetry_returns), log10 I = investment_base + S_inv(n) (1 - R_inv(n)),
      computed as the inference model's copies multiplier I ** asymmetry_scaling
      (see _inference.py) raised to asymmetry_returns;
-(T9) speed: v_n = sum_i S_i(n) R_i(n) q(r_i(n)) / dt, the OOM consumed over the
-     step, per year; then R_i(n+1) = R_i(n) k(r_i(n));
+(T9) speed: v_n = sum_i S_i(n) R_i(n) min(1, r_i(n)) / 0.1, the OOM the pools give up
+     over a tenth of a year (the source post's unit) at step n's rates, per year; then
+     R_i(n+1) = R_i(n) k(r_i(n)). At dt = 0.1 this is the OOM consumed over the step, per
+     year; at any step it is a function of the state, so it converges as dt shrinks;
 (T10) end: E is the first step after T with sum_i S_i(E) R_i(E) < end_remaining.
 
 Outputs: takeoff_year = t_T; speed_at_start = v_T; max_speed = max of v_n over
@@ -40,8 +42,8 @@ takeoff starts; asymmetry_multiplier = the multiplier applied to the software
 rate at step T (1 with asymmetry off); rate_clipped = 1 if a rate of (T5) or
 (T7) reached 1 per tenth of a year in a step whose result is used (pre-takeoff
 steps before min(T, N), explosive steps T <= n < E or to the horizon): the pool
-then goes within one step whatever its length, so that draw's speeds grow as
-1 / dt.
+then goes within one step whatever its length, and the speed counts its
+remainder as consumed over a tenth of a year.
 
 A draw that does not take off by the horizon gets takeoff_year = +inf,
 max_speed_year = +inf, takeoff_duration = +inf and NaN for the quantities
@@ -65,7 +67,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _inference
-from ._schema import Check, Draw, Headline, Model, Ordered, Output, Parameter
+from ._schema import Check, Draw, Headline, Model, Observable, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
 """Steps are counted exactly in float32 up to here: a horizon of more steps (horizon_years /
@@ -115,8 +117,10 @@ PARAMETERS = (
 _YEARS, _OOM = dict(tolerance=0.05), dict(tolerance=0.01)
 OUTPUTS = (
     Output("takeoff_year", "year", "first year capability reaches takeoff_threshold", "lower", **_YEARS),
-    Output("speed_at_start", "OOM/yr", "takeoff speed in the first step of takeoff", "higher", **_OOM),
-    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase", "higher", **_OOM),
+    Output("speed_at_start", "OOM/yr", "takeoff speed when takeoff starts (OOM consumed over the next tenth "
+           "of a year at its rates, per year)", "higher", **_OOM),
+    Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase (OOM consumed over a tenth "
+           "of a year at a step's rates, per year)", "higher", **_OOM),
     Output("max_speed_year", "year", "first year the maximum speed is reached", "lower", **_YEARS),
     Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain", "lower",
            **_YEARS),
@@ -125,8 +129,8 @@ OUTPUTS = (
     Output("remaining_software", "OOM", "software overhang left when takeoff starts", "higher", **_OOM),
     Output("asymmetry_multiplier", "1", "multiplier on the software rate when takeoff starts", "higher",
            tolerance=0.01),
-    Output("rate_clipped", "1", "1 if a pool's rate reached 1 per tenth of a year in a simulated step (consumed "
-           "whole within the step: max_speed then depends on step_years), else 0"),
+    Output("rate_clipped", "1", "1 if a pool's rate reached 1 per tenth of a year in a simulated step (the pool is "
+           "then consumed whole within a tenth of a year), else 0"),
 )
 
 # What a comparison answers first: does B bring takeoff earlier, and make it faster or shorter
@@ -223,11 +227,6 @@ def log_keep(p: Draw, rates: Pools) -> Pools:
     return jax.tree.map(lambda rate: tenths * jnp.log1p(-jnp.minimum(rate, 1.0)), rates)
 
 
-def step_shares(log_keeps: Pools) -> Pools:
-    """q_i = 1 - k_i, the share of each pool consumed in one step."""
-    return jax.tree.map(lambda lk: -jnp.expm1(lk), log_keeps)
-
-
 def clipped(rates: Pools) -> jax.Array:
     """Whether a rate reached 1 per tenth of a year (the pool goes within a step whatever its length)."""
     return largest(rates) >= 1
@@ -309,9 +308,12 @@ def explosive_rates(p: Draw, step: jax.Array, remaining: Pools) -> tuple[Pools, 
     return rates, multiplier
 
 
-def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, shares: Pools) -> jax.Array:
-    """v = sum_i S_i R_i q_i / dt: the OOM consumed over the step, per year."""
-    return total(jax.tree.map(lambda s, r, q: s * r * q, pool_sizes(p, step), remaining, shares)) * per(p["step_years"])
+def takeoff_speed(p: Draw, step: jax.Array, remaining: Pools, rates: Pools) -> jax.Array:
+    """v = sum_i S_i R_i min(1, r_i) / 0.1: the OOM the pools give up over a tenth of a year at the
+    step's rates, per year. A function of the state, not of the step, so it has a limit as the
+    step shrinks (an average over one step would grow as 1 / dt where a rate reaches 1)."""
+    return total(jax.tree.map(lambda s, r, rate: s * r * jnp.minimum(rate, 1.0), pool_sizes(p, step), remaining,
+                              rates)) * (1 / RATE_UNIT_YEARS)
 
 
 def remaining_oom(p: Draw, step: jax.Array, remaining: Pools) -> Pools:
@@ -397,7 +399,7 @@ def explosive_phase(p: Draw, takeoff_step: jax.Array, remaining: Pools,
         done = ends | (s.step > last_step)
         rates, _ = explosive_rates(p, s.step, s.remaining)
         log_keeps = log_keep(p, rates)
-        speed = takeoff_speed(p, s.step, s.remaining, step_shares(log_keeps))
+        speed = takeoff_speed(p, s.step, s.remaining, rates)
         faster = ~done & (speed > s.max_speed)
         return ExplosiveState(
             step=jnp.where(done, s.step, s.step + 1),
@@ -452,7 +454,7 @@ def explosive_phase_closed_form(p: Draw, takeoff_step: jax.Array, remaining: Poo
     k_end = first_step_where(ended, jnp.ones_like(takeoff_step), steps_left + 1,
                              _guess_to_step(_steps_until_below(p, left, log_factor, 1.0), -2),
                              _guess_to_step(_steps_until_below(p, left, log_factor, 1 / 3), 2))
-    speed = takeoff_speed(p, takeoff_step, remaining, step_shares(log_factor))
+    speed = takeoff_speed(p, takeoff_step, remaining, rates)
     return ExplosiveState(
         step=takeoff_step + k_end,
         remaining=decayed(k_end),
@@ -614,4 +616,7 @@ TAKEOFF = Model(
     constraints=(Ordered("software_pause_start", "software_pause_end"), Check(_horizon_within_step_limit)),
     work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
     headlines=HEADLINES,
+    # Whether takeoff had begun by a year is an observation of takeoff_year (a bound on it).
+    observables=(Observable("takeoff_year", "year", "first year capability reaches takeoff_threshold",
+                            "takeoff_year", at_year=False),),
 )

@@ -23,32 +23,41 @@ rates once, g = 12 log10(2) / T OOM/yr, ``rate_from_doubling_months``):
               their revenue; evaders (share e_share) keep theirs
 (R5) S_n+1   = min(S_n + g_spend f_n dt, W(t_n+1))                      spend the budget allows
 (R6) B_n+1   = S_n+1 + H(t_n+1),  dB_n = B_n+1 - B_n                    compute the budget buys, its growth
-(R7) x_n     = min((gap_n - (1 - alpha) G)+ (1 - exp(-kappa dt)), k_max dt) for n >= e, else 0   catch-up
-(R8) U_n+1   = min(P_n + dB_n + x_n, B_n+1)                             the run wanted
+(R7) x_n     = (gap_n - (1 - alpha) G)+ (1 - exp(-kappa dt)) for n >= e, else 0   catch-up
+(R8) U_n+1   = min(P_n + dB_n + x_n, B_n+1, P_n + k_max dt)             the run wanted: within the
+                                                                          budget and the physical ceiling
 (R9) cap     window on the grid: s = first n with t_n >= t_cap, e = first n with t_n >= t_cap + D;
-              L_0 = max(P_s, min(P_cap, P_s + cap_headroom))             its level when it starts,
-                                                                          never below the largest run
+              L_0 = min(P_cap, P_s + cap_headroom)                       its level when it starts
+                                                                          (may be below P_s: R10 freezes)
               cap_n = L_0 + g_cap (t_n - t_s)                    for s < n <= e
-                    = L_0 + g_cap (t_e - t_s) + g_lift (t_n - t_e)   for n > e, if lifted gradually
+              lifted gradually, n >= e: cap_n+1 = Lift_n+1,  Lift_e = max(L_0 + g_cap (t_e - t_s), P_e),
+                    Lift_n+1 = Lift_n + g_lift (P_n+1(default) - P_n(default))   (a share of the
+                    uncapped world's growth of its largest run)
                     = +inf                                       otherwise (before s; after a sudden end)
 (R10) P_n+1  = max(P_n, min(U_n+1, cap_n+1)),  w_n = U_n+1 - P_n+1      largest run so far; growth withheld
-(R11) sigma_n = min(w_n / dB_n, 1)                                       share of the step's growth withheld
-(R12) r_n    = 10 ** min((P_n+1 - P_n - dB_n) / dt, 0)                 realised vs default growth factor (x/yr)
+(R11) sigma_n = min(w_n / g_n, 1),  g_n = min(dB_n, k_max dt)             share of the step's growth withheld
+(R12) r_n    = 10 ** min((P_n+1 - P_n - g_n) / dt, 0)                  realised vs default growth factor (x/yr)
       a_n    = g_alg f_n r_n^lam (1 + (beta - 1) sigma_n)               algorithmic pace (OOM/yr)
       Alg_n+1 = Alg_n + (C_alg - Alg_n) (1 - exp(-a_n dt / C_alg))      slows near the ceiling C_alg = alg_ceiling
 (R13) X_n+1  = max(X_n, min(P_n+1, X_n + g_exp dt))                      experience: largest run mastered
 (R14) E      = P - (1 - rho) (P - X) + Alg                              effective compute (log10 FLOP, 2023 algorithms)
-(R15) evaders: d_n+1 = d_n + h dt where s <= n < e and w_n > 0 (the cap in force and binding), else d_n;
-              m_n = max(S_n(default) - (W(t_n) + log10 e_share), 0)     spend the evaders' share cannot buy
-              E_ev_n+1 = max(E_ev_n, E_n+1(default) - d_n+1 - m_n+1),  E_ev_0 = E_0(default) - m_0
+(R15) evaders: m_n = max(S_n(default) - (W(t_n) + log10 e_share), 0)   spend the evaders' share cannot buy
+              E_ev_n+1 = max(E_ev_n, E_n+1(default) - h - m_n+1),  E_ev_0 = E_0(default) - h - m_0
+              (their own path, unaffected by the cap: a constant handicap h)
 (R16) frontier: E_policy = max(E_regulated, E_ev)
 
 with gap_n = E_nom(default) - E_nom(policy) (E_nom = P + Alg, without the
 experience penalty: catch-up chases the nominal curve, so the penalty delays
 it but does not make the policy world overshoot), and G = gap_e, the nominal
 gap at the step the cap ends. The default world runs the same equations with
-no cap (cap_n = +inf, so w = sigma = 0 and r = 1). The start: S_0 =
-min(spend_start, W(START_YEAR)), P_0 = X_0 = S_0 + H_0, Alg_0 = 0, d_0 = 0.
+no cap (cap_n = +inf, so w = sigma = 0 and r = 1) and x = 0. The start: S_0 =
+min(spend_start, W(START_YEAR)), P_0 = X_0 = S_0 + H_0, Alg_0 = 0.
+
+Three choices the equations fix: the policy world's feedback f_n (R4) reads
+the regulated actors' E_n (not the frontier with evaders); the ramp-up flag
+of tai_in_rampup_default is S_n+1 < W(t_n+1), read in the step n -> n + 1
+that starts below E_tai; the growth window is the steps n in [e, e + 5 k),
+each growth (E_n+1 - E_n) / dt.
 
 Choices, each a parameter where it could be (docs/trajectory.md says why):
 
@@ -62,28 +71,37 @@ Choices, each a parameter where it could be (docs/trajectory.md says why):
   r = 1/3.2, so lam = 1 keeps 32% of the algorithmic pace. Intended: a cap
   bounds the largest run, not the compute of experiments. r <= 1: catch-up
   does not speed algorithms.
-* Evaders follow the default world, behind it by the spend their share of
-  the world's willingness cannot buy and by the handicap h accrued while the
-  cap binds, never losing what they have. e_share = 0: no evaders (E_ev = -inf).
+* Evaders are outside the cap: they follow the default world, behind it by
+  the spend their share of the world's willingness cannot buy and by a
+  constant handicap h, never losing what they have. A cap therefore never
+  holds them back, and narrows the regulated actors' lead over them.
+  e_share = 0: no evaders (E_ev = -inf).
+* k_max bounds the growth of the largest run (physical FLOP) in both worlds,
+  catch-up included.
 * Every E above is non-decreasing in time, so "first reaches" is found as the
   last step that started below the level.
 
 Outputs (units and directions in OUTPUTS): overhang_at_end = E(default) -
 E(regulated) at t_e, catchable_overhang_at_end = alpha times it;
-cap_ends_before_tai = 1 if t_e is before tai_year_default; cap_binds = 1 if the
-cap withheld growth in any step and cap_withheld = the sum of w_n (OOM);
+cap_ends_before_tai = 1 if t_e is before tai_year_default;
+cap_starts_before_tai = 1 if t_s is before tai_year_default; cap_binds = 1 if
+the cap started before TAI in the default world and withheld growth in a step
+of its window; cap_withheld = the sum of w_n over its window s <= n < e (OOM);
 max_growth_after_end, max_growth_regulated and max_growth_default = the largest
 one-step growth rate of the policy world's frontier, of the regulated actors and
-of the default world over the five years from t_e; tai_year_* = the first time
+of the default world over the five years from t_e; max_run_growth_after_end =
+the same for the regulated actors' largest run P (physical FLOP); tai_year_* = the first time
 E reaches E_tai, linearly interpolated within the step (+inf if not by
 END_YEAR); tai_delay = policy - default (NaN when neither reaches E_tai);
+tai_year_evaders = the same for E_ev;
 tai_in_rampup_default = 1 if spend is still below W at the default world's TAI
 step, else 0 (NaN without TAI); danger_band_years_* = tai_year - the first time
 E reaches E_tai - w (+inf if E_tai is not reached); lead_at_tai = E_regulated -
 E_ev when the regulated actors reach E_tai (NaN without evaders or if they never
 do). The overhang is NaN and the growth rates too when the cap has not ended by
 END_YEAR (the growth rates also when it ends at END_YEAR); cap_ends_before_tai
-is NaN when neither the cap's end nor TAI comes by END_YEAR.
+is NaN when neither the cap's end nor TAI comes by END_YEAR (cap_starts_before_tai
+likewise with its start).
 
 Bound: every E stays below W(END_YEAR) + H_0 + C_hw + C_alg (docs/trajectory.md).
 
@@ -99,7 +117,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._schema import Check, Draw, Headline, Model, Output, Parameter, Trajectories
+from ._schema import Check, Draw, Headline, Model, Observable, Output, Parameter, Trajectories
 
 START_YEAR = 2023
 END_YEAR = 2100
@@ -160,7 +178,7 @@ PARAMETERS = (
               **_POSITIVE),
     Parameter("lam", 0.5, "1", "compute-dependence of algorithmic progress", **_SHARE),
     Parameter("E_fb", 28.0, "log10 FLOP", "effective compute where feedback starts"),
-    Parameter("phi", 0.1, "1/OOM", "feedback: growth multiplied by 1 + phi (E - E_fb) above E_fb", lower=0.0),
+    Parameter("phi", 0.025, "1/OOM", "feedback: growth multiplied by 1 + phi (E - E_fb) above E_fb", lower=0.0),
     Parameter("revenue_share", 0.5, "1", "share of the feedback that comes from revenue (needs deployment)",
               **_SHARE),
     Parameter("phi_fear", 0.0, "1/OOM", "slow-down per OOM above E_fear (caution after scary levels)",
@@ -168,24 +186,28 @@ PARAMETERS = (
     Parameter("E_fear", 40.0, "log10 FLOP", "effective compute above which phi_fear acts"),
     # Policy.
     Parameter("t_cap", 2027.0, "yr", "year the cap starts (after END_YEAR: no cap)", lower=START_YEAR),
-    Parameter("cap_headroom", 0.0, "OOM", "cap above the largest run when it starts (0: a freeze)", lower=0.0),
+    Parameter("cap_headroom", 0.0, "OOM", "cap above the largest run when it starts (0: a freeze; below 0: "
+              "a line below it, runs staying at it until the line, rising at g_cap, passes it)"),
     Parameter("P_cap", 1000.0, "log10 FLOP", "absolute cap on the largest run when it starts (1000: none); "
-              "the lower of the two applies, never below the largest run"),
+              "the lower of the two applies; below the largest run, runs stay there until the cap passes it"),
     Parameter("g_cap", 0.0, "OOM/yr", "growth of the cap while in force (0 = hard ceiling)", lower=0.0),
     Parameter("D", 5.0, "yr", "duration of the cap, t_end = t_cap + D", **_POSITIVE),
     Parameter("p_sudden", 0.5, "1", "probability the cap ends suddenly rather than gradually", **_SHARE),
     Parameter("end_draw", 0.5, "1", "the draw's coin for a sudden end (sudden if end_draw < p_sudden)",
               **_SHARE),
-    Parameter("g_lift", 0.5, "OOM/yr", "growth of the cap while it is lifted gradually", lower=0.0),
+    Parameter("g_lift", 0.75, "1", "growth of the cap while it is lifted gradually, as a share of the uncapped "
+              "world's growth of its largest run", **_SHARE),
     Parameter("beta", 1.0, "1", "algorithmic pace multiplier while the cap withholds all growth", lower=1.0),
     Parameter("pause_deployment", 0.0, "1", "1 if deployment pauses with training (revenue feedback off)",
               values=(0.0, 1.0)),
     Parameter("e_share", 0.0, "1", "evaders' share of the world's willingness to spend (0: no evaders)", **_SHARE),
-    Parameter("h", 0.2, "OOM/yr", "evaders' growth handicap while the cap is in force and binds", lower=0.0),
+    Parameter("h", 0.5, "OOM", "evaders' constant handicap: how far they trail the world without the cap",
+              lower=0.0),
     # Catch-up.
     Parameter("alpha", 0.5, "1", "share of the overhang caught up after the cap (1 = full)", **_SHARE),
     Parameter("kappa", 1.0, "1/yr", "rate at which the gap closes toward (1 - alpha) G", lower=0.0),
-    Parameter("k_max", 1.0, "OOM/yr", "fastest extra growth catch-up can add", lower=0.0),
+    Parameter("k_max", 1.06, "OOM/yr", "fastest growth of the largest run (physical FLOP), catch-up included",
+              **_POSITIVE),
     Parameter("rho", 0.8, "1", "worth of 1 OOM beyond experience, as a share of 1 OOM", **_SHARE),
     Parameter("g_exp", 1.06, "OOM/yr", "fastest growth of experience (3.4-month doubling)", **_POSITIVE),
     # Transformative AI.
@@ -208,12 +230,16 @@ OUTPUTS = (
     Output("catchable_overhang_at_end", "OOM", "alpha x overhang_at_end: the part catch-up will close", "higher",
            **_OOM),
     Output("cap_ends_before_tai", "1", "1 if the cap ends before the default world reaches E_tai, else 0"),
-    Output("cap_binds", "1", "1 if the cap withheld compute growth in any step, else 0"),
-    Output("cap_withheld", "OOM", "compute growth the cap withheld, summed over its steps", **_OOM),
+    Output("cap_starts_before_tai", "1", "1 if the cap starts before the default world reaches E_tai, else 0"),
+    Output("cap_binds", "1", "1 if the cap starts before TAI (default world) and withholds compute growth in "
+           "a step of its window, else 0"),
+    Output("cap_withheld", "OOM", "compute growth the cap withheld, summed over its window (t_s to t_e)", **_OOM),
     Output("max_growth_after_end", "OOM/yr", "largest growth of the policy world's frontier E in the 5 years after "
            "the cap", "higher", **_RATE),
     Output("max_growth_regulated", "OOM/yr", "largest growth of the regulated actors' E in the same 5 years",
            "higher", **_RATE),
+    Output("max_run_growth_after_end", "OOM/yr", "largest growth of the regulated actors' largest run "
+           "(physical FLOP) in the same 5 years", "higher", **_RATE),
     Output("max_growth_default", "OOM/yr", "largest growth of the default world's E in the same 5 years", "higher",
            **_RATE, **_DEFAULT_WORLD),
     Output("tai_year_default", "yr", "year E first reaches E_tai, default world (+inf: not by 2100)", "lower",
@@ -221,7 +247,9 @@ OUTPUTS = (
     Output("tai_year_policy", "yr", "year the policy world's frontier first reaches E_tai (+inf: not by 2100)",
            "lower", **_YEARS),
     Output("tai_year_regulated", "yr", "year the regulated actors first reach E_tai (+inf: not by 2100)", "lower",
-           **_YEARS),
+           undefined="the regulated actors do not reach E_tai by 2100 (a long cap can hold them back)", **_YEARS),
+    Output("tai_year_evaders", "yr", "year the evaders first reach E_tai (+inf: not by 2100 or no evaders)",
+           "lower", undefined="no evaders (e_share = 0), or the evaders do not reach E_tai by 2100", **_YEARS),
     Output("tai_delay", "yr", "tai_year_policy - tai_year_default", "lower", **_YEARS),
     Output("tai_in_rampup_default", "1", "1 if E_tai is reached while spend is below W (default world)",
            **_DEFAULT_WORLD),
@@ -233,20 +261,24 @@ OUTPUTS = (
            "lower", undefined="no evaders (e_share = 0), or the regulated actors never reach E_tai", **_OOM),
 )
 
-# What a comparison of two scenarios answers first: does B delay TAI or bring it earlier, does
-# growth after the cap speed up (the two ways a cap backfires), how big is the overhang where it
-# matters (the cap ends before TAI), and the danger band and the lead over evaders.
+# What a comparison of two scenarios answers first: the decision-relevant outcomes (docs/outcomes.md).
+# A backfire is the policy making the world worse on one of them: TAI earlier, or less time in the
+# danger band. Faster growth after the cap and the overhang are the mechanism, reported on their own
+# lines and never counted as a backfire; the lead over evaders is an outcome of its own.
 HEADLINES = (
-    Headline("tai_year_policy", worse="brings TAI earlier", better="delays TAI", backfire=True),
+    Headline("tai_year_policy", worse="brings TAI earlier", better="delays TAI", backfire=True,
+             given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
+             better="lengthens the time spent in the danger band", backfire=True,
+             given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
+    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
+             better="widens the regulated actors' lead over evaders at TAI"),
     Headline("max_growth_after_end", worse="makes growth in the five years after the cap faster",
-             better="makes growth in the five years after the cap slower", backfire=True),
+             better="makes growth in the five years after the cap slower",
+             given="cap_starts_before_tai", given_phrase="the cap starts before TAI in the world without it"),
     Headline("overhang_at_end", worse="leaves a bigger overhang when the cap ends",
              better="leaves a smaller overhang when the cap ends", given="cap_ends_before_tai",
              given_phrase="the cap ends before TAI in the world without it"),
-    Headline("danger_band_years_policy", worse="shortens the time spent in the danger band",
-             better="lengthens the time spent in the danger band"),
-    Headline("lead_at_tai", worse="shrinks the regulated actors' lead over evaders at TAI",
-             better="widens the regulated actors' lead over evaders at TAI"),
 )
 
 TRAJECTORIES = Trajectories(
@@ -254,6 +286,16 @@ TRAJECTORIES = Trajectories(
     docs=("effective compute, default world", "effective compute, policy world's frontier"),
     units="log10 FLOP", dim="year", coords=TRAJECTORY_YEARS,
     lower=20.0, upper=70.0, bin_width=0.01,
+)
+
+
+# What data can be compared with: the default world's curves, since every observation is of the
+# years before any cap starts (the priors put t_cap at 2026 or later).
+OBSERVABLES = (
+    Observable("largest_training_run", "log10 FLOP", "largest physical training run so far, P (default world)",
+               "largest_run_default"),
+    Observable("effective_compute", "log10 FLOP", "effective compute E in 2023 algorithms (default world)",
+               "E_default"),
 )
 
 
@@ -297,21 +339,23 @@ class Tracking(NamedTuple):
 
     price: jax.Array           # H(t_n), shared by both worlds
     cap_level: jax.Array       # L_0, set at step s
+    lift_level: jax.Array      # Lift_n of a gradual lift, set at step e
     overhang: jax.Array        # E_default - E_regulated at step e
     target_gap: jax.Array      # (1 - alpha) G, nominal
-    withheld: jax.Array        # sum of w_n
+    withheld: jax.Array        # sum of w_n over the cap's window
     max_step_default: jax.Array   # largest one-step rise over the growth window
     max_step_policy: jax.Array
     max_step_regulated: jax.Array
+    max_step_run: jax.Array    # the regulated actors' largest run P
     tai_default: Crossing
     tai_policy: Crossing
     tai_regulated: Crossing
+    tai_evaders: Crossing
     band_default: Crossing
     band_policy: Crossing
     lead_before: jax.Array     # the regulated actors' lead over evaders at both ends of their E_tai step
     lead_after: jax.Array
     tai_in_rampup: jax.Array
-    evader_deficit: jax.Array  # d_n, OOM the evaders' handicap has cost them so far
 
 
 def _effective(p: Draw, world: World) -> jax.Array:
@@ -387,17 +431,16 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         """(R3) W(t)."""
         return willingness_start + p["g_gwp"] * (t - START_YEAR)
 
-    def cap_at(step_next, t_next, level):
-        """(R9) the cap on the run at step n + 1."""
+    def cap_at(step_next, t_next, level, lift_next):
+        """(R9) the cap on the run at step n + 1: in force, or lifted gradually (``lift_next``)."""
         in_force = (step_next > cap_start) & (step_next <= cap_end)
         lifted = (step_next > cap_end) & ~sudden
-        at_end = level + p["g_cap"] * (t_end - t_start)
-        return jnp.where(in_force, level + p["g_cap"] * (t_next - t_start),
-                         jnp.where(lifted, at_end + p["g_lift"] * (t_next - t_end), jnp.inf))
+        return jnp.where(in_force, level + p["g_cap"] * (t_next - t_start), jnp.where(lifted, lift_next, jnp.inf))
 
-    def advance(world, e, step, price_now, price_next, t_next, capped, cap_level, gap, target_gap):
+    def advance(world, e, step, price_now, price_next, t_next, capped, cap, gap, target_gap):
         """(R4)-(R13) one step of one world. ``capped`` (a Python bool) is false for the default world,
-        which has no cap (cap = +inf, so w = sigma = 0 and r = 1): its terms are left out when tracing."""
+        which has no cap (cap = +inf, so w = sigma = 0 and r = 1, and no catch-up): its terms are left
+        out when tracing. ``cap`` is the cap on the run at step n + 1."""
         phi = p["phi"]
         if capped:
             paused = (p["pause_deployment"] > 0) & (step >= cap_start) & (step < cap_end)
@@ -409,19 +452,25 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         budget_next = spend_next + price_next
         natural = budget_next - (world.spend + price_now)
         pace = g_alg * feedback
+        # (R8) the physical ceiling: the largest run grows at most k_max OOM/yr in either world.
+        ceiling = world.compute + p["k_max"] * dt
         if capped:
-            extra = jnp.where(step >= cap_end,
-                              jnp.minimum(jnp.maximum(gap - target_gap, 0.0) * close_share, p["k_max"] * dt), 0.0)
-            wanted = jnp.minimum(world.compute + natural + extra, budget_next)
-            compute_next = jnp.maximum(world.compute, jnp.minimum(wanted, cap_at(step + 1, t_next, cap_level)))
+            extra = jnp.where(step >= cap_end, jnp.maximum(gap - target_gap, 0.0) * close_share, 0.0)
+            wanted = jnp.minimum(jnp.minimum(world.compute + natural + extra, budget_next), ceiling)
+            compute_next = jnp.maximum(world.compute, jnp.minimum(wanted, cap))
             withheld = wanted - compute_next
-            withheld_share = jnp.where(withheld > 0, jnp.minimum(withheld / jnp.maximum(natural, 1e-30), 1.0), 0.0)
+            # The run without a cap or catch-up grows by g_n = min(dB_n, k_max dt) (P <= B, so P + dB is
+            # within the budget); taken as that run's next value, so an idle cap gives r = 1 exactly.
+            uncapped = jnp.minimum(jnp.minimum(world.compute + natural, budget_next), ceiling)
+            old_pace = uncapped - world.compute
+            withheld_share = jnp.where(withheld > 0, jnp.minimum(withheld / jnp.maximum(old_pace, 1e-30), 1.0), 0.0)
             # r^lam with r = 10 ** (shortfall / dt), the ratio of yearly growth factors
-            shortfall = jnp.minimum(compute_next - world.compute - natural, 0.0)  # OOM this step, <= 0
+            shortfall = jnp.minimum(compute_next - uncapped, 0.0)  # OOM this step, <= 0
             slowdown = jnp.exp(p["lam"] * (LN10 * k) * shortfall)
             pace = pace * slowdown * (1 + (p["beta"] - 1) * withheld_share)
         else:
-            compute_next = jnp.maximum(world.compute, jnp.minimum(world.compute + natural, budget_next))
+            compute_next = jnp.maximum(world.compute, jnp.minimum(jnp.minimum(world.compute + natural, budget_next),
+                                                                  ceiling))
             withheld = jnp.zeros_like(compute_next)
         algorithms_next = world.algorithms - (p["alg_ceiling"] - world.algorithms) * jnp.expm1(
             -pace * dt / p["alg_ceiling"])
@@ -430,10 +479,10 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         return (World(spend_next, compute_next, experience_next, algorithms_next),
                 Step(spend_next < willingness_next, withheld))
 
-    def evader(e_evader, e_default, deficit, spend_default, t):
+    def evader(e_evader, e_default, spend_default, t):
         """(R15) behind the default world by the handicap and by what the evaders' share cannot buy."""
         missing = jnp.maximum(spend_default - (evader_ceiling + p["g_gwp"] * (t - START_YEAR)), 0.0)
-        return jnp.maximum(e_evader, e_default - deficit - missing)
+        return jnp.maximum(e_evader, e_default - p["h"] - missing)
 
     def step(carry, n):
         default, policy, e, track = carry
@@ -441,75 +490,81 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         t_next = START_YEAR + (step_index + 1) * dt
         price_next = price(t_next)
         starts, ends = step_index == cap_start, step_index == cap_end
-        cap_level = jnp.where(starts, jnp.maximum(policy.compute, jnp.minimum(
-            p["P_cap"], policy.compute + p["cap_headroom"])), track.cap_level)
+        cap_level = jnp.where(starts, jnp.minimum(p["P_cap"], policy.compute + p["cap_headroom"]), track.cap_level)
         gap = _nominal(default) - _nominal(policy)
         target_gap = jnp.where(ends, (1 - p["alpha"]) * gap, track.target_gap)
         default_next, default_step = advance(default, e.default, step_index, track.price, price_next, t_next,
-                                             False, cap_level, 0.0, 0.0)
+                                             False, jnp.inf, 0.0, 0.0)
+        # A gradual lift starts where the cap stood (or the run, if the cap sat below it) and rises
+        # by a share g_lift of the uncapped world's growth of its largest run.
+        lift_level = jnp.where(ends, jnp.maximum(cap_level + p["g_cap"] * (t_end - t_start), policy.compute),
+                               track.lift_level)
+        lift_next = lift_level + p["g_lift"] * (default_next.compute - default.compute)
+        cap_next = cap_at(step_index + 1, t_next, cap_level, lift_next)
         policy_next, policy_step = advance(policy, e.regulated, step_index, track.price, price_next, t_next,
-                                           True, cap_level, gap, target_gap)
+                                           True, cap_next, gap, target_gap)
 
         e_default, e_regulated = _effective(p, default_next), _effective(p, policy_next)
-        in_force = (step_index >= cap_start) & (step_index < cap_end) & (policy_step.withheld > 0)
-        deficit = jnp.where(in_force, track.evader_deficit + p["h"] * dt, track.evader_deficit)
-        e_evader = evader(e.evader, e_default, deficit, default_next.spend, t_next)
+        in_window = (step_index >= cap_start) & (step_index < cap_end)
+        e_evader = evader(e.evader, e_default, default_next.spend, t_next)
         nxt = Curves(e_default, e_regulated, e_evader, jnp.maximum(e_regulated, e_evader))
         # Growth over the five years from the step the cap ends, in every curve.
-        in_window = (step_index >= cap_end) & (step_index < cap_end + GROWTH_WINDOW_YEARS * k)
+        after_end = (step_index >= cap_end) & (step_index < cap_end + GROWTH_WINDOW_YEARS * k)
 
         def widest(record, now, later):
-            return jnp.where(in_window, jnp.maximum(record, later - now), record)
+            return jnp.where(after_end, jnp.maximum(record, later - now), record)
 
         below_tai, below_band = e.default < p["E_tai"], e.default < band_low
         policy_below_tai, policy_below_band = e.policy < p["E_tai"], e.policy < band_low
-        regulated_below = e.regulated < p["E_tai"]
+        regulated_below, evaders_below = e.regulated < p["E_tai"], e.evader < p["E_tai"]
         t = START_YEAR + step_index * dt
         track = Tracking(
             price=price_next,
             cap_level=cap_level,
+            lift_level=jnp.where(step_index >= cap_end, lift_next, lift_level),
             overhang=jnp.where(ends, e.default - e.regulated, track.overhang),
             target_gap=target_gap,
-            withheld=track.withheld + policy_step.withheld,
+            withheld=track.withheld + jnp.where(in_window, policy_step.withheld, 0.0),
             max_step_default=widest(track.max_step_default, e.default, nxt.default),
             max_step_policy=widest(track.max_step_policy, e.policy, nxt.policy),
             max_step_regulated=widest(track.max_step_regulated, e.regulated, nxt.regulated),
+            max_step_run=widest(track.max_step_run, policy.compute, policy_next.compute),
             tai_default=_record(track.tai_default, below_tai, t, e.default, nxt.default),
             tai_policy=_record(track.tai_policy, policy_below_tai, t, e.policy, nxt.policy),
             tai_regulated=_record(track.tai_regulated, regulated_below, t, e.regulated, nxt.regulated),
+            tai_evaders=_record(track.tai_evaders, evaders_below, t, e.evader, nxt.evader),
             band_default=_record(track.band_default, below_band, t, e.default, nxt.default),
             band_policy=_record(track.band_policy, policy_below_band, t, e.policy, nxt.policy),
             lead_before=jnp.where(regulated_below, e.regulated - e.evader, track.lead_before),
             lead_after=jnp.where(regulated_below, nxt.regulated - nxt.evader, track.lead_after),
             tai_in_rampup=jnp.where(below_tai, default_step.ramping.astype(dtype), track.tai_in_rampup),
-            evader_deficit=deficit,
         )
-        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy)
+        return (default_next, policy_next, nxt, track), (nxt.default, nxt.policy, default_next.compute)
 
     spend_start = jnp.minimum(p["spend_start"], willingness_start)
     world = World(spend_start, spend_start + hw_start, spend_start + hw_start, jnp.zeros_like(spend_start))
     e0 = _effective(p, world)
-    e_evader0 = evader(jnp.full_like(e0, -jnp.inf), e0, 0.0, spend_start, START_YEAR)
+    e_evader0 = evader(jnp.full_like(e0, -jnp.inf), e0, spend_start, START_YEAR)
     e = Curves(e0, e0, e_evader0, jnp.maximum(e0, e_evader0))
     zero = jnp.zeros_like(nan)
     track = Tracking(
-        price=hw_start, cap_level=jnp.full_like(nan, jnp.inf), overhang=nan, target_gap=zero, withheld=zero,
+        price=hw_start, cap_level=jnp.full_like(nan, jnp.inf), lift_level=jnp.full_like(nan, jnp.inf),
+        overhang=nan, target_gap=zero, withheld=zero,
         max_step_default=jnp.full_like(nan, -jnp.inf), max_step_policy=jnp.full_like(nan, -jnp.inf),
-        max_step_regulated=jnp.full_like(nan, -jnp.inf),
+        max_step_regulated=jnp.full_like(nan, -jnp.inf), max_step_run=jnp.full_like(nan, -jnp.inf),
         tai_default=_start(e.default, p["E_tai"]), tai_policy=_start(e.policy, p["E_tai"]),
-        tai_regulated=_start(e.regulated, p["E_tai"]),
+        tai_regulated=_start(e.regulated, p["E_tai"]), tai_evaders=_start(e.evader, p["E_tai"]),
         band_default=_start(e.default, band_low), band_policy=_start(e.policy, band_low),
         lead_before=e.regulated - e.evader, lead_after=e.regulated - e.evader,
         tai_in_rampup=(spend_start < willingness_start).astype(dtype),
-        evader_deficit=zero,
     )
 
     def one_year(carry, y):
-        carry, (e_default, e_policy) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
-        return carry, (e_default[-1], e_policy[-1])
+        carry, (e_default, e_policy, run_default) = jax.lax.scan(step, carry, y * k + jnp.arange(k))
+        return carry, (e_default[-1], e_policy[-1], run_default[-1])
 
-    (_, _, last, track), (yearly_default, yearly_policy) = jax.lax.scan(one_year, (world, world, e, track),
-                                                                         jnp.arange(YEARS))
+    (_, _, last, track), (yearly_default, yearly_policy, yearly_run) = jax.lax.scan(
+        one_year, (world, world, e, track), jnp.arange(YEARS))
 
     steps = YEARS * k
     # A cap ending in the last step has its overhang at END_YEAR but no growth window after it.
@@ -527,18 +582,23 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
     lead = (1 - share) * track.lead_before + share * track.lead_after
     lead = jnp.where((leader.after < p["E_tai"]) | (p["e_share"] == 0), nan, lead)
     neither = (cap_end > steps) & jnp.isinf(tai_default)
+    starts_before_tai = jnp.where((cap_start > steps) & jnp.isinf(tai_default), nan,
+                                  (t_start < tai_default).astype(dtype))
     return {
         "overhang_at_end": overhang,
         "catchable_overhang_at_end": p["alpha"] * overhang,
         "cap_ends_before_tai": jnp.where(neither, nan, (t_end < tai_default).astype(dtype)),
-        "cap_binds": (track.withheld > 0).astype(dtype),
+        "cap_starts_before_tai": starts_before_tai,
+        "cap_binds": ((starts_before_tai == 1) & (track.withheld > 0)).astype(dtype),
         "cap_withheld": track.withheld,
         "max_growth_after_end": growth(track.max_step_policy),
         "max_growth_regulated": growth(track.max_step_regulated),
+        "max_run_growth_after_end": growth(track.max_step_run),
         "max_growth_default": growth(track.max_step_default),
         "tai_year_default": tai_default,
         "tai_year_policy": tai_policy,
         "tai_year_regulated": _crossing_time(leader, p["E_tai"], dt),
+        "tai_year_evaders": jnp.where(p["e_share"] == 0, jnp.inf, _crossing_time(track.tai_evaders, p["E_tai"], dt)),
         "tai_delay": jnp.where(jnp.isinf(tai_default) & jnp.isinf(tai_policy), nan, tai_policy - tai_default),
         "tai_in_rampup_default": jnp.where(jnp.isinf(tai_default), nan, track.tai_in_rampup),
         "danger_band_years_default": _band_years(tai_default, _crossing_time(track.band_default, band_low, dt)),
@@ -546,6 +606,8 @@ def trajectory(p: Draw) -> dict[str, jax.Array]:
         "lead_at_tai": lead,
         "E_default": jnp.concatenate([e0[None], yearly_default]),
         "E_policy": jnp.concatenate([e.policy[None], yearly_policy]),
+        # Observable only (the runner keeps its log likelihood, not the series).
+        "largest_run_default": jnp.concatenate([world.compute[None], yearly_run]),
     }
 
 
@@ -559,4 +621,5 @@ TRAJECTORY = Model(
     constraints=(Check(_whole_steps_per_year),),
     trajectories=TRAJECTORIES,
     headlines=HEADLINES,
+    observables=OBSERVABLES,
 )

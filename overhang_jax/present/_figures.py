@@ -21,7 +21,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
-from .._results import CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters  # noqa: E402
+from .._results import (CONSTANTS_GROUP, OUTPUTS_GROUP, PARAMETERS_GROUP, outputs, parameters,  # noqa: E402
+                        posterior_outputs)
+from ..models._registry import get_model  # noqa: E402
 
 ECDF_POINTS = 1001
 VIEW_TAIL = 0.001
@@ -49,6 +51,12 @@ def _values(results: xr.DataTree, name: str) -> tuple[np.ndarray, int]:
     values = np.asarray(_variable(results, name).values, dtype=np.float64)
     finite = values[np.isfinite(values)]
     return finite, values.size - finite.size
+
+
+def _nan_count(results: xr.DataTree, name: str) -> int:
+    """Draws where a variable has no value at all (NaN: an inadmissible draw, an undefined output), as
+    against +-inf (a threshold never reached by the horizon)."""
+    return int(np.count_nonzero(np.isnan(np.asarray(_variable(results, name).values, dtype=np.float64))))
 
 
 def _label(results: xr.DataTree, name: str) -> str:
@@ -182,10 +190,13 @@ def _draw_histogram(ax, finite: np.ndarray, bins: int, colour: str, density: boo
     widths = np.diff(np.log10(edges)) if log else np.diff(edges)
     heights = counts / (total * widths) if density else counts
     ax.stairs(heights, edges, fill=True, color=colour, alpha=0.8)
+    if masses.size and heights.size and np.max(heights) > 0:
+        # Headroom above the bars for the point masses' labels, so that no label sits on a bar.
+        ax.set_ylim(0, float(np.max(heights)) * (1.15 + 0.12 * masses.size))
     for k, (x, share) in enumerate(sorted(zip(masses, shares), key=lambda m: -m[1])):
         ax.annotate("", xy=(x, 1), xycoords=("data", "axes fraction"), xytext=(x, 0),
                     arrowprops={"arrowstyle": "-|>", "color": "tab:red", "linewidth": 2, "shrinkA": 0, "shrinkB": 0})
-        ax.annotate(_share_text(share * finite.size / total, x, total), (x, 0.93 - 0.09 * k),
+        ax.annotate(_share_text(share * finite.size / total, x, total), (x, 0.97 - 0.09 * k),
                     xycoords=("data", "axes fraction"), xytext=(5, 0), textcoords="offset points", fontsize=8,
                     color="tab:red", ha="left", va="top",
                     bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.8})
@@ -219,12 +230,21 @@ def plot_distribution(results: xr.DataTree, name: str, path: str | os.PathLike |
     """Histogram and ECDF of one variable, with its median and 90% interval marked."""
     finite, nonfinite = _values(results, name)
     fig, (hist_ax, ecdf_ax) = plt.subplots(1, 2, figsize=(10, 3.6))
-    _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins)
+    _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins, _nan_count(results, name))
     fig.suptitle(f"{name.replace('_', ' ')}: {results.attrs.get('model', '')}, {finite.size + nonfinite:,} draws")
     return _finish(fig, path)
 
 
-def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
+def _figure(x: float) -> str:
+    """A number as a figure's title quotes it: a year to one decimal (2038.4), others to three significant
+    figures (89.8, 0.412), never more digits than the draws support."""
+    return f"{x:.1f}" if abs(x) >= 1000 else f"{x:.3g}"
+
+
+def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins, nan: int = 0):
+    """``nonfinite`` draws are NaN or infinite, ``nan`` of them NaN: those have no value (an inadmissible
+    draw, say) and are left out of the ECDF's denominator, where an infinite one (never reached by the
+    horizon) keeps the curve below 1."""
     total = finite.size + nonfinite
     if finite.size == 0:
         for ax in (hist_ax, ecdf_ax):
@@ -239,19 +259,26 @@ def _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, label, bins):
     for x, style in ((low, ":"), (median, "-"), (high, ":")):
         hist_ax.axvline(x, color="k", linestyle=style, linewidth=1)
     hist_ax.set_xlabel(label + " (central 99.8% shown)" + (", log scale" if log else ""))
-    hist_ax.set_title(f"median {median:.5g}, 90% interval [{low:.5g}, {high:.5g}]", fontsize=9)
+    hist_ax.set_title(f"median {_figure(median)}, 90% interval [{_figure(low)}, {_figure(high)}]", fontsize=9)
     # ECDF over all draws: non-finite draws (never happening, +inf) keep it below 1.
     probs = np.linspace(0, 1, ECDF_POINTS)
-    ecdf_ax.plot(np.quantile(finite, probs), probs * finite.size / total, color="tab:blue")
+    valued = total - nan
+    ecdf_ax.plot(np.quantile(finite, probs), probs * finite.size / valued, color="tab:blue")
     ecdf_ax.set_xlabel(label)
-    ecdf_ax.set_ylabel("fraction of draws ≤ x")
+    ecdf_ax.set_ylabel("fraction of draws ≤ x" if not nan else "fraction of draws with a value ≤ x")
     if log:
         ecdf_ax.set_xscale("log")
     ecdf_ax.set_xlim(*hist_ax.get_xlim())
     ecdf_ax.set_ylim(0, 1)
     ecdf_ax.grid(alpha=0.3)
-    if nonfinite:
-        ecdf_ax.set_title(f"{nonfinite:,} of {total:,} draws not finite", fontsize=9)
+    never = nonfinite - nan
+    if never and nan:
+        ecdf_ax.set_title(f"{never:,} of {total:,} draws never reach it (below 1); {nan:,} have no value "
+                          "(left out)", fontsize=9)
+    elif nan:
+        ecdf_ax.set_title(f"{nan:,} of {total:,} draws have no value (NaN): left out", fontsize=9)
+    elif never:
+        ecdf_ax.set_title(f"{never:,} of {total:,} draws not finite", fontsize=9)
 
 
 def plot_distributions(results: xr.DataTree, names: list[str], path: str | os.PathLike | None = None,
@@ -260,7 +287,7 @@ def plot_distributions(results: xr.DataTree, names: list[str], path: str | os.Pa
     fig, axes = plt.subplots(len(names), 2, figsize=(10, 3.2 * len(names)), squeeze=False)
     for (hist_ax, ecdf_ax), name in zip(axes, names):
         finite, nonfinite = _values(results, name)
-        _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins)
+        _draw_distribution(hist_ax, ecdf_ax, finite, nonfinite, _label(results, name), bins, _nan_count(results, name))
     fig.suptitle(f"{results.attrs.get('model', '')}: {results.attrs.get('draws', 0):,} draws, "
                  f"seed {results.attrs.get('seed', '')}")
     return _finish(fig, path)
@@ -324,6 +351,15 @@ def plot_streams_vs_compute(results: xr.DataTree, path: str | os.PathLike | None
     return _finish(fig, path)
 
 
+def _scenario_of(attrs) -> str:
+    """The scenario a run was made of, by name ('' for the default priors)."""
+    from .._results import scenario_name
+
+    source = str(attrs.get("scenario", attrs.get("priors_source", "")) or "")
+    name = scenario_name(source) if source else ""
+    return "" if name in ("defaults", "") else name
+
+
 def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | None = None,
                  top: int = 15) -> plt.Figure:
     """Tornado chart: the parameters most rank-correlated with ``output``, largest on top."""
@@ -333,7 +369,8 @@ def plot_tornado(results: xr.DataTree, output: str, path: str | os.PathLike | No
     column = column.reindex(column.abs().sort_values(ascending=False).index)[:top][::-1]
     fig, ax = plt.subplots(figsize=(7, 0.4 * len(column) + 1.5))
     colours = ["tab:red" if rho < 0 else "tab:blue" for rho in column]
-    ax.barh([name.replace("_", " ") for name in column.index], column.values, color=colours)
+    # The parameters as the priors file spells them, as in the Sobol chart: one name for one parameter.
+    ax.barh(list(column.index), column.values, color=colours)
     ax.axvline(0, color="k", linewidth=0.8)
     ax.set_xlim(-1, 1)
     ax.set_xlabel(f"Spearman rank correlation with {output.replace('_', ' ')}")
@@ -421,7 +458,9 @@ def plot_fan_chart(results: xr.DataTree, path: str | os.PathLike | None = None, 
     share = np.mean([np.mean(t <= xlim[1]) for t in tai.values()])
     until = (f"until {TAI_SHARE_SHOWN:.0%} of draws reach TAI in both worlds" if reached <= xlim[1]
              else f"to {xlim[1]:.0f}: {share:.0%} of draws reach TAI by then")
-    ax.set_title(f"E(t), default vs policy world: {results.attrs.get('draws', 0):,} draws, {until}", fontsize=10)
+    scenario = _scenario_of(results.attrs)
+    ax.set_title(f"E(t), default vs policy world{f' of scenario {scenario}' if scenario else ''}\n"
+                 f"{results.attrs.get('draws', 0):,} draws, {until}", fontsize=10)
     ax.set_xlim(*xlim)
     if ylim is None:
         inside = np.concatenate([bands[n].values[shown][:, [0, 4]].ravel() for n in WORLD_COLOURS])
@@ -464,6 +503,20 @@ def plot_series_bands(results: xr.DataTree, path: str | os.PathLike | None = Non
         ax.plot(years, q[:, 2], color=colour, label="median")
         ax.set_ylabel(f"{name.replace('_', ' ')}\n({data[name].attrs['units']})")
         ax.grid(alpha=0.3)
+        # Say where a band leaves the recorded range (it is cut there), and for ftm's compute what so
+        # large a number is: explosive growth after full automation, the model's extrapolation.
+        counts = data[f"{name}_counts"]
+        upper = float(counts.attrs.get("upper", np.inf))
+        raw = bands[name].values[:, 4]
+        beyond = ~np.isfinite(raw) | (raw >= upper)
+        if np.isfinite(upper) and beyond.any():
+            units = str(counts.attrs.get("units", ""))
+            note = f"90% band cut from {years[np.argmax(beyond)]:.0f}: above {upper:g} {units}, the top of the range recorded"
+            if "FLOP" in units:
+                note += ("\n(explosive growth after full automation, far past any physical limit: the model's "
+                         "extrapolation, not a forecast)")
+            ax.text(0.99, 0.03, note, transform=ax.transAxes, fontsize=6.5, va="bottom", ha="right",
+                    bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "edgecolor": "none", "alpha": 0.85})
     axes[0, 0].legend(loc="upper left", fontsize=8)
     axes[-1, 0].set_xlabel(dim)
     axes[-1, 0].set_xlim(years[0], years[-1])
@@ -566,8 +619,10 @@ SWEEP_OUTPUTS = {
     "inference": ("parallel_streams", "params_count"),
 }
 """Per model, the outputs a sweep's figure shows by default (else its headline outputs, else its first four)."""
-SHARE_COLOURS = {"backfire": "tab:red", "faster_growth_after": "tab:orange", "cap_binds": "tab:gray",
-                 "cap_ends_before_tai": "tab:green"}
+SHARE_COLOURS = {"backfire": "tab:red", "tai_earlier": "darkred", "danger_band_shorter": "salmon",
+                 "faster_growth_after": "tab:orange", "cap_binds": "tab:gray", "cap_ends_before_tai": "tab:green"}
+BACKFIRE_AXIS_PERCENT = 5.0
+"""The backfire panel's y axis runs to at least this (%), so that a 0.1-point change does not fill it."""
 
 
 def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str | os.PathLike | None = None
@@ -575,7 +630,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     """A sweep: each output's median and 90% band of the draws against the swept value, one panel each,
     and for the trajectory model the policy world's headline shares against the value (the backfire,
     faster growth after the cap, the cap binding). Every value ran the same draws."""
-    from ..studies._sweep import shown_values, sweep_shares, sweep_summary, sweep_values
+    from ..studies._sweep import sweep_shares, sweep_summary, sweep_values
 
     values = sweep_values(results)
     param = results.attrs["param"]
@@ -594,7 +649,6 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     log_x = values.min() > 0 and values.max() >= 10 * values.min()
     # Many values: a line without markers, a dozen ticks and labels at most (1,000 values were unreadable).
     style = "o-" if len(values) <= MARKED_VALUES else "-"
-    labelled = values[shown_values(len(values), MARKED_VALUES // 2)]
     for ax, name in zip(axes.flat, names):
         rows_of = table.loc[name]
         q5, q50, q95 = (rows_of[q].to_numpy(np.float64) for q in ("q5", "q50", "q95"))
@@ -616,24 +670,30 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         from ..studies._comparison import SHARE_LABELS
 
         ax, backfire_ax = axes.flat[len(names)], axes.flat[len(names) + 1]
-        for column, colour in SHARE_COLOURS.items():
-            if column != "backfire":
-                ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=colour,
-                        label=SHARE_LABELS[column].split(" (")[0])
+        for column in ("faster_growth_after", "cap_binds", "cap_ends_before_tai"):
+            ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=SHARE_COLOURS[column],
+                    label=SHARE_LABELS[column].split(" (")[0])
         ax.set_ylim(-3, 103)
-        ax.set_ylabel("share of draws (%)")
-        ax.set_title("the policy world against the default world, draw by draw", fontsize=8)
+        ax.set_ylabel("share of all draws (%)")
+        ax.set_title("the policy world against the world without the cap, draw by draw", fontsize=8)
         ax.legend(fontsize=7, loc="best", framealpha=0.9)
-        # The backfire is the share that matters most and the smallest: a panel of its own, its sizes written.
-        percent = 100 * shares["backfire"].to_numpy(np.float64)
-        backfire_ax.plot(values, percent, style, color=SHARE_COLOURS["backfire"])
-        for x, y, size in zip(values, percent, shares["backfire_median_years"].to_numpy(np.float64)):
-            if np.isfinite(size) and x in labelled:
-                backfire_ax.annotate(f"{size:.2g} yr", (x, y), xytext=(0, 6), textcoords="offset points",
-                                     ha="center", fontsize=7, color=SHARE_COLOURS["backfire"])
-        backfire_ax.set_ylim(0, max(1.35 * float(np.max(percent)), 0.1))
-        backfire_ax.set_ylabel("share of draws (%)")
-        backfire_ax.set_title(f"{SHARE_LABELS['backfire']}\n(labels: its median size)", fontsize=8)
+        # The backfire (docs/outcomes.md) and its two parts, on one denominator, with the world without a
+        # cap as reference (no backfire by definition) and an axis of at least 5%, so that a change of a
+        # tenth of a point is drawn as the small change it is.
+        marked = style == "o-"  # markers only where the values are few enough to tell apart
+        for column, part in (("backfire", "o-"), ("tai_earlier", "s--"), ("danger_band_shorter", "^--")):
+            backfire_ax.plot(values, 100 * shares[column].to_numpy(np.float64), part if marked else part.lstrip("os^"),
+                             color=SHARE_COLOURS[column],
+                             label=SHARE_LABELS[column].strip().split(" (")[0])
+        backfire_ax.axhline(0, color="black", lw=1, ls=":", label="no cap (0% by definition)")
+        # Headroom above the lines for the legend.
+        top = max(1.8 * float(np.nanmax(100 * shares["backfire"].to_numpy(np.float64))), BACKFIRE_AXIS_PERCENT)
+        backfire_ax.set_ylim(-0.02 * top, top)
+        compared = shares["draws_compared"].to_numpy(np.float64)
+        backfire_ax.set_ylabel(f"share of the {int(compared.min()):,}"
+                               f"{'' if compared.min() == compared.max() else '+'} draws compared (%)")
+        backfire_ax.set_title("backfire: the cap makes TAI earlier or the danger band shorter", fontsize=8)
+        backfire_ax.legend(fontsize=7, loc="upper left", framealpha=0.9)
     for ax in list(axes.flat)[:panels]:
         if log_x:
             ax.set_xscale("log")
@@ -768,3 +828,60 @@ def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:
         plt.close(draw(path=path))
         paths.append(path)
     return paths
+
+
+def plot_prior_posterior(results: xr.DataTree, names: list[str] | None = None,
+                         path: str | os.PathLike | None = None) -> plt.Figure:
+    """What the observations changed: the prior's and the posterior's ECDF of each headline output,
+    overlaid, with both medians. A conditioned run's (``observe=``) or a comparison's paired
+    differences. The ECDFs are over all draws, so draws never reaching a year (+inf) keep them below 1."""
+    from ..studies._conditioning import headline_outputs, is_conditioned, prior_posterior
+
+    if not is_conditioned(results):
+        raise ValueError("these results were not conditioned on observations: run with observe= (--observe)")
+    model = get_model(results.attrs["model"])
+    comparison = results.attrs.get("kind") == "comparison"
+    names = names or ([h.output for h in model.headlines] if comparison else headline_outputs(model))
+    table = prior_posterior(results, names)
+    posterior = posterior_outputs(results)
+    columns = min(3, len(names))
+    rows = math.ceil(len(names) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.3 * rows), squeeze=False)
+    probs = np.linspace(0, 1, ECDF_POINTS)
+    for ax, name in zip(axes.flat, names):
+        units = table.loc[name, "units"]
+        span = []
+        for label, values, colour, style in (
+                ("prior", results[OUTPUTS_GROUP][name].values, "tab:grey", "--"),
+                ("posterior", posterior[name].values, "tab:blue", "-")):
+            values = np.asarray(values, np.float64).ravel()
+            values = values[~np.isnan(values)]
+            finite = values[np.isfinite(values)]
+            if not finite.size:
+                continue
+            median = table.loc[name, f"{label}_median"]
+            shown = ("not reached" if np.isposinf(median) else f"{median:.1f}" if units in ("yr", "year")
+                     else f"{median:.4g}")
+            ax.plot(np.quantile(finite, probs), probs * finite.size / values.size, color=colour, linestyle=style,
+                    label=f"{label}: median {shown}")
+            span.append(np.quantile(finite, [0.005, 0.995]))
+        if span:
+            low, high = min(s[0] for s in span), max(s[1] for s in span)
+            pad = 0.02 * (high - low) or 1.0
+            ax.set_xlim(low - pad, high + pad)
+        ax.set_ylim(0, 1)
+        ax.grid(alpha=0.3)
+        what = f"B − A: {name}" if comparison else name
+        ax.set_xlabel(f"{what.replace('_', ' ')} ({units})" if units and units != "1" else what.replace("_", " "))
+        ax.set_ylabel("fraction of draws ≤ x")
+        ax.legend(fontsize=8, loc="lower right")
+    for ax in list(axes.flat)[len(names):]:
+        ax.set_visible(False)
+    attrs = results.attrs
+    verdict = "reliable" if int(attrs["posterior_reliable"]) else "NOT RELIABLE"
+    what = (f"{model.name}, B = {attrs['scenario_b']} against A = {attrs['scenario_a']}" if comparison
+            else f"{model.name}, {attrs.get('scenario', 'defaults')}")
+    fig.suptitle(f"{what}: prior (dashed) and posterior given '{attrs['posterior_observations']}'; "
+                 f"ESS {attrs['posterior_ess']:,.0f} of {int(attrs['draws']):,} draws, posterior {verdict}",
+                 fontsize=10)
+    return _finish(fig, path)

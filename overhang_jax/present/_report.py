@@ -37,6 +37,55 @@ img { max-width: 100%; display: block; margin: 1rem 0; }
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
 """Nothing may be fetched: images come from data URIs, the style sheet is inline."""
 
+LIMITATIONS = (
+    "The models are simple: one frontier, a few growth terms added in log space, no economy, no compute "
+    "market, no politics. They leave out how a cap would be enforced, who would repeal it, how labs and "
+    "governments would respond to one another, and any effect of the cap on safety research itself.",
+    "The policy is hypothetical: its start year, length, height and ending are ranges chosen to be "
+    "representative, not forecasts. Every share averages over them; the figures at fixed cap lengths "
+    "say how much the answer depends on the length.",
+    "Several results rest on priors with no empirical source, marked as assumptions: above all alpha, the "
+    "share of the overhang caught up after the cap (no cap of this kind has ever been lifted), which drives "
+    "much of the TAI delay; the figures at alpha = 0, 0.5 and 1 say how much.",
+    "TAI is a threshold of effective compute, and the danger band a fixed number of orders of magnitude "
+    "below it: both are stylised, and their priors are wide.",
+    "Every number is an estimate from a finite number of draws: a share p from N draws has a standard error "
+    "of about sqrt(p(1 - p)/N) (0.05 points for p = 0.1 and N = 1,000,000); a result that changes sign with "
+    "the seed is not a result.",
+)
+"""What the models leave out, which results rest on assumptions, and sampling error: the report's and
+docs/findings.md's limitations section."""
+
+GLOSSARY = {
+    "draw": "One set of parameter values drawn from the priors, and the model's outputs for it.",
+    "paired comparison": "Scenarios A and B run on the same random numbers, draw by draw, so that each "
+                         "difference B - A is what B changes in that draw.",
+    "TAI": "Transformative AI: here, the frontier's effective compute reaching the threshold E_tai. The TAI year "
+           "is the first year it does (not reached by 2100: never).",
+    "danger band": "The last w orders of magnitude of effective compute below TAI; the years spent in it are "
+                   "the time to notice and respond before TAI.",
+    "overhang": "Capability that could be had quickly because its inputs have piled up: here, the gap between "
+                "the world without the cap and the capped frontier when the cap ends.",
+    "cap": "A limit on the largest training run, in force for D years from t_cap, then repealed at once or "
+           "lifted gradually.",
+    "catch-up (alpha)": "After the cap, the capped frontier closes the share alpha of the overhang (0: none, "
+                        "1: all), at rate kappa per year, at most k_max OOM/yr faster than otherwise.",
+    "evaders": "Frontier actors outside the cap's regime; the lead over evaders is how far ahead of them the "
+               "regulated actors are when they reach TAI, in OOM.",
+    "backfire": "A draw where the policy makes the world worse on a headline outcome: TAI earlier, or less "
+                "time in the danger band. Faster growth after the cap is not a backfire but the mechanism, "
+                "reported on its own line.",
+    "tolerance": "The difference within which A and B count as the same: 0.05 years for years, 0.01 OOM for "
+                 "compute, 0.01 OOM/yr for growth.",
+    "median over all draws": "The number to quote: the middle of the changes of every draw compared, zeros "
+                             "included, with the share of draws that do not change beside it.",
+    "OOM": "Order of magnitude: a factor of ten (1 OOM of compute is ten times as much).",
+    "90% interval": "The range holding the middle 90% of the draws (from the 5th to the 95th percentile).",
+}
+"""The words the report uses, defined on the page itself, so that it reads with nothing else (the same
+words as docs/glossary.md and docs/outcomes.md)."""
+CITATION_AUTHORS = "the overhang_jax contributors"
+
 
 def write_report(results: Sequence[xr.DataTree], path: str | os.PathLike,
                  sources: Sequence[str] | None = None) -> Path:
@@ -48,7 +97,9 @@ def write_report(results: Sequence[xr.DataTree], path: str | os.PathLike,
 
     path = Path(path)
     sources = list(sources) if sources is not None else [""] * len(results)
+    sweeps = {str(tree.attrs.get("param")): tree for tree in results if tree.attrs.get("kind") == "sweep"}
     sections = [_section(tree, source, index) for index, (tree, source) in enumerate(zip(results, sources))]
+    headline = "".join(_headline(tree, sweeps) for tree in results if tree.attrs.get("kind") == "comparison")
     contents = "".join(f'<li><a href="#section-{i}">{html.escape(title)}</a></li>'
                        for i, (title, _) in enumerate(sections))
     created = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
@@ -59,13 +110,122 @@ def write_report(results: Sequence[xr.DataTree], path: str | os.PathLike,
 <title>overhang_jax report</title><style>{STYLE}</style></head>
 <body><h1>overhang_jax report</h1>
 <p class="note">Written {created} by overhang_jax {__version__}. Every number below is computed from the
-results files; the glossary and the model pages are in the package's <code>docs/</code> folder.</p>
-<ul>{contents}</ul>
+results files; the words it uses are defined in the <a href="#glossary">glossary</a> at the end of this page,
+and its <a href="#limitations">limitations</a> say how far to trust it.</p>
+{_how_to_cite(results)}
+{headline}
+<ul>{contents}<li><a href="#limitations">Limitations</a></li><li><a href="#glossary">Glossary</a></li></ul>
 {"".join(body for _, body in sections)}
+<section id="limitations"><h2>Limitations</h2><ul>{"".join(f"<li>{html.escape(x)}</li>" for x in LIMITATIONS)}</ul>
+</section>
+<section id="glossary"><h2>Glossary</h2><dl>{"".join(f"<dt><b>{html.escape(k)}</b></dt><dd>{html.escape(v)}</dd>"
+                                                     for k, v in GLOSSARY.items())}</dl></section>
 </body></html>
 """
     write_atomic(path, lambda temp: temp.write_text(page, encoding="utf-8"))
     return path
+
+
+def _commit() -> str:
+    """The git commit of the code writing the report (with "-dirty" for uncommitted changes), or a note
+    when it is not run from a git checkout."""
+    import subprocess
+
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"], capture_output=True,
+                                text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(here), "status", "--porcelain", "--untracked-files=no"],
+                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "not a git checkout"
+    return commit + ("-dirty" if dirty else "")
+
+
+def how_to_cite(results: Sequence[xr.DataTree]) -> str:
+    """One line to cite the results: the package's version and commit, each file's seed and draws."""
+    runs = "; ".join(f"{_title(tree)}: seed {tree.attrs.get('seed', 'none')}, "
+                     f"{int(tree.attrs.get('draws', tree.attrs.get('base_samples', 0))):,} draws"
+                     for tree in results)
+    year = datetime.date.today().year
+    return (f"{CITATION_AUTHORS} ({year}). overhang_jax, version {__version__} (commit {_commit()}) [software]. "
+            f"Results: {runs}. See CITATION.cff.")
+
+
+def _how_to_cite(results: Sequence[xr.DataTree]) -> str:
+    return f'<p><b>How to cite:</b> {html.escape(how_to_cite(results))}</p>'
+
+
+def _headline(comparison: xr.DataTree, sweeps: dict[str, xr.DataTree]) -> str:
+    """The first screen: the policy in words, the quotable numbers of the comparison, the same at fixed
+    cap lengths and at alpha = 0, 0.5, 1 where the sweeps are given, and the policy's priors, open."""
+    from ..studies._comparison import POLICY_PARAMETERS, comparison_findings, policy_in_words
+
+    attrs = comparison.attrs
+    model = str(attrs.get("model"))
+    b = {"model": model, **comparison["b"].attrs} if "b" in comparison.children else dict(attrs)
+    findings = comparison_findings(comparison)
+    quoted = [f for f in findings if f.startswith("Backfire") or "The median change in" in f][:3]
+    parts = [f"<h2>Headline: {html.escape(_scenario(attrs['scenario_b']))} against "
+             f"{html.escape(_scenario(attrs['scenario_a']))}</h2>",
+             f"<p><b>The policy:</b> {html.escape(policy_in_words(b))}.</p>",
+             '<ul class="findings">' + "".join(f"<li>{html.escape(x)}</li>" for x in quoted) + "</ul>"]
+    conditional = _conditional(sweeps)
+    if conditional:
+        parts.append(conditional)
+    names = POLICY_PARAMETERS.get(model, ())
+    if names and "priors_toml" in b:
+        parts.append(_policy_priors(model, str(b["priors_toml"]), names))
+    return "<section id=\"headline\">" + "".join(parts) + "</section>"
+
+
+def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
+    """The headline at fixed values of the cap's length D and of alpha, from paired sweeps."""
+    from ..studies._comparison import percent
+    from ..studies._sweep import sweep_headline
+
+    words = {"D": ("a cap lasting {v:g} years", "By the cap's length"),
+             "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up (alpha)")}
+    parts = []
+    for param, (phrase, heading) in words.items():
+        tree = sweeps.get(param)
+        table = sweep_headline(tree) if tree is not None else None
+        if table is None:
+            continue
+        sentences = [f"with {phrase.format(v=v)}, TAI comes a median {row['median_delay_years']:.2g} years later "
+                     f"over the {int(row['delay_draws']):,} draws (no change in {percent(row['no_change'])}); "
+                     f"backfire (TAI earlier or less time in the danger band) in {percent(row['backfire'])} of "
+                     f"the {int(row['backfire_draws']):,} draws compared"
+                     for v, row in table.iterrows()]
+        parts.append(f"<p><b>{heading}</b> (a paired sweep: the same draws at each value, the rest of the "
+                     f"policy as in {html.escape(_scenario(str(tree.attrs['priors_source'])))}): "
+                     + "; ".join(html.escape(x) for x in sentences) + ".</p>")
+    return "".join(parts)
+
+
+def _policy_priors(model: str, text: str, names) -> str:
+    """The policy's priors, one row each, open on the page, each marked sourced or an assumption."""
+    from ..priors._priors import load_priors
+    from ..studies._comparison import ASSUMPTIONS
+
+    priors = load_priors(model, text=text)
+    rows = "".join(f"<tr><td><code>{html.escape(n)}</code></td><td><code>"
+                   f"{html.escape(priors.distributions[n].to_toml())}</code></td><td>"
+                   + ("assumption: no empirical source" if n in ASSUMPTIONS.get(model, ()) else
+                      "sourced in the priors file") + "</td></tr>"
+                   for n in names if n in priors.distributions)
+    return ("<h3>The policy's priors (every headline averages over them)</h3>"
+            f"<table><thead><tr><th>parameter</th><th>prior</th><th>source</th></tr></thead><tbody>{rows}"
+            "</tbody></table>")
+
+
+def _title(tree: xr.DataTree) -> str:
+    kind = tree.attrs.get("kind", "run")
+    if kind == "comparison":
+        return f"{_scenario(tree.attrs['scenario_b'])} against {_scenario(tree.attrs['scenario_a'])}"
+    if kind == "sweep":
+        return f"{tree.attrs['param']} swept ({_scenario(tree.attrs['priors_source'])})"
+    return f"{tree.attrs.get('model')} {kind}"
 
 
 def _section(tree: xr.DataTree, source: str, index: int) -> tuple[str, str]:
@@ -100,7 +260,7 @@ def _run(tree: xr.DataTree) -> str:
     from ..studies._summaries import summary
 
     attrs = tree.attrs
-    parts = [_provenance(attrs), "<h3>Summary</h3>",
+    parts = [_provenance(attrs), _conditioning(tree), "<h3>Summary</h3>",
              '<p class="note">Over the finite draws of each output (ArviZ statistics); <i>nonfinite</i> counts '
              "the draws that were NaN or infinite, for example a threshold never reached by the horizon.</p>",
              _table(summary(tree), attrs["draws"]), "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
@@ -121,6 +281,7 @@ def _comparison(tree: xr.DataTree) -> str:
         f"(seed {attrs['seed']}, {attrs['dtype']}); draw <i>i</i> of A and of B share every random number, so "
         "each difference B - A is what B changes in that draw.</p>",
         f'<h3>What it says</h3><ul class="findings">{findings}</ul>',
+        _conditioning(tree),
         "<h3>Paired differences B - A</h3>",
         '<p class="note"><i>worse if</i>: the direction that is worse from a safety view (earlier TAI, faster '
         "growth after the cap, a bigger overhang, a shorter danger band or takeoff, a smaller lead over evaders; "
@@ -137,6 +298,36 @@ def _comparison(tree: xr.DataTree) -> str:
                      f"): provenance, summary and priors</summary>{_provenance(run.attrs)}"
                      f"{_table(summary(run), run.attrs['draws'])}{_priors(run.attrs)}</details>")
     return "".join(parts)
+
+
+def _conditioning(tree: xr.DataTree) -> str:
+    """What the observations changed (a run or comparison conditioned on them): the observations, the
+    verdict on the weights, prior against posterior for the headline outputs, and their figure."""
+    from ..studies._conditioning import is_conditioned, observation_lines, prior_posterior, prior_posterior_display
+    from ._figures import plot_prior_posterior
+
+    comparison = tree.attrs.get("kind") == "comparison"
+    if not is_conditioned(tree) or (comparison and not is_conditioned(tree["a"])):
+        return ""
+    attrs = tree.attrs
+    source = tree["a"] if comparison else tree
+    observations = "".join(f"<li>{html.escape(line)}</li>" for line in observation_lines(source))
+    names = None
+    if comparison:
+        from ..models._registry import get_model
+
+        names = [h.output for h in get_model(attrs["model"]).headlines]
+    what = ("paired differences B - A of the pairs resampled by weight (both worlds of a pair carry A's weight)"
+            if comparison else "the draws resampled by weight")
+    return "".join([
+        f"<h3>What the data since 2023 changed</h3><p>Conditioned on the observations "
+        f"<b>{html.escape(str(attrs['posterior_observations']))}</b> (docs/observations.md gives the method and "
+        f"each number's source):</p><ul>{observations}</ul>",
+        f"<p><b>{html.escape(str(attrs['posterior_verdict']))}</b></p>",
+        f'<p class="note">Prior: every draw. Posterior: {what}. Medians and 90% intervals over all draws, a year '
+        "never reached counted as after every other.</p>",
+        _table(prior_posterior_display(prior_posterior(tree, names))),
+        _image(lambda: plot_prior_posterior(tree, names), "prior and posterior")])
 
 
 def _run_label(attrs) -> str:
@@ -193,7 +384,7 @@ def _provenance(attrs) -> str:
             ("written by", f"overhang_jax {attrs.get('version')}, JAX {attrs.get('jax_version', '')}"),
             ("seed", attrs.get("seed", "none: the parameter sets were given")),
             ("draws", f"{int(attrs.get('draws', 0)):,}"), ("sampler", attrs.get("sampler")),
-            ("float width", attrs.get("dtype")), ("priors", attrs.get("priors_source")),
+            ("float width", attrs.get("dtype")), ("priors", _scenario(str(attrs.get("priors_source", "")))),
             ("devices", attrs.get("devices", "")),
             ("kept per draw", "outputs only" if attrs.get("outputs_only") else "parameters and outputs")]
     body = "".join(f"<tr><td>{html.escape(str(k))}</td><td>{html.escape(str(v))}</td></tr>" for k, v in rows)

@@ -61,6 +61,16 @@ class Distribution:
         """The same distribution as a frozen ``scipy.stats`` object."""
         raise NotImplementedError
 
+    def structure(self) -> tuple:
+        """What the compiled inverse CDF depends on besides numbers: the kind (a mixture's components'
+        kinds, a skewed log-uniform's transform). Priors with the same structure share one program."""
+        return (self.kind,)
+
+    def constants(self) -> tuple:
+        """The numbers the inverse CDF computes with (float64, nested for mixtures and truncations),
+        in the order :func:`quantile` reads them: the data passed to the compiled program."""
+        raise NotImplementedError
+
     def mass_outside(self, param: Parameter) -> float:
         """Probability of values the parameter does not allow."""
         dist = self.scipy()
@@ -88,6 +98,9 @@ class Point(Distribution):
 
     def ppf(self, u):
         return jnp.full_like(u, self.value)
+
+    def constants(self):
+        return (self.value,)
 
     def scipy(self):
         return _PointScipy(self.value)
@@ -117,6 +130,9 @@ class Uniform(Distribution):
     def ppf(self, u):
         return self.lo + u * (self.hi - self.lo)
 
+    def constants(self):
+        return (self.lo, self.hi - self.lo)
+
     def scipy(self):
         return _stats().uniform(loc=self.lo, scale=self.hi - self.lo)
 
@@ -132,6 +148,10 @@ class LogUniform(Distribution):
         log_lo, log_hi = math.log(self.lo), math.log(self.hi)
         return jnp.exp(log_lo + u * (log_hi - log_lo))
 
+    def constants(self):
+        log_lo, log_hi = math.log(self.lo), math.log(self.hi)
+        return (log_lo, log_hi - log_lo)
+
     def scipy(self):
         return _stats().loguniform(self.lo, self.hi)
 
@@ -145,6 +165,9 @@ class Normal(Distribution):
 
     def ppf(self, u):
         return self.mean + self.sd * jax.scipy.special.ndtri(u)
+
+    def constants(self):
+        return (self.mean, self.sd)
 
     def scipy(self):
         return _stats().norm(self.mean, self.sd)
@@ -169,6 +192,9 @@ class LogNormal(Distribution):
 
     def ppf(self, u):
         return jnp.exp(self.mu + self.sigma * jax.scipy.special.ndtri(u))
+
+    def constants(self):
+        return (self.mu, self.sigma)
 
     def scipy(self):
         return _stats().lognorm(s=self.sigma, scale=math.exp(self.mu))
@@ -201,6 +227,9 @@ class Beta(Distribution):
         left, right = jax.lax.fori_loop(0, bits, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
         return self.lo + 0.5 * (left + right) * (self.hi - self.lo)
 
+    def constants(self):
+        return (self.a, self.b, self.lo, self.hi - self.lo)
+
     def scipy(self):
         return _stats().beta(self.a, self.b, loc=self.lo, scale=self.hi - self.lo)
 
@@ -228,6 +257,13 @@ class Truncated(Distribution):
         inner = jnp.clip(cdf_min + u * (cdf_max - cdf_min), margin, 1 - margin)
         return jnp.clip(self.base.ppf(inner), self.min, self.max)
 
+    def structure(self):
+        return (self.kind, self.base.structure())
+
+    def constants(self):
+        cdf_min, cdf_max = self.cdf_bounds
+        return (cdf_min, cdf_max - cdf_min, self.min, self.max, self.base.constants())
+
     def scipy(self):
         return _TruncatedScipy(self.base.scipy(), self.min, self.max)
 
@@ -251,8 +287,7 @@ class Mixture(Distribution):
     keys: ClassVar[tuple[str, ...]] = ()
 
     def ppf(self, u):
-        edges = np.concatenate([[0.0], np.cumsum(self.weights)])
-        edges[-1] = 1.0
+        edges = self._edges()
         values = []
         for k, component in enumerate(self.components):
             # Rescale the coordinate to the component's own unit interval.
@@ -260,6 +295,18 @@ class Mixture(Distribution):
             values.append(component.ppf(jnp.clip(inner, 0.0, 1.0)))
         index = jnp.searchsorted(jnp.asarray(edges[1:-1], u.dtype), u, side="right")
         return jnp.choose(index, values, mode="clip")
+
+    def _edges(self) -> np.ndarray:
+        edges = np.concatenate([[0.0], np.cumsum(self.weights)])
+        edges[-1] = 1.0
+        return edges
+
+    def structure(self):
+        return (self.kind, tuple(c.structure() for c in self.components))
+
+    def constants(self):
+        return (tuple(float(e) for e in self._edges()), tuple(self.weights),
+                tuple(c.constants() for c in self.components))
 
     def scipy(self):
         return _MixtureScipy([c.scipy() for c in self.components], self.weights)
@@ -321,6 +368,13 @@ class SkewedLogUniform(Distribution):
         low, mid, high = self._anchors()
         z = jnp.where(u <= 0.5, low + 2 * u * (mid - low), mid + 2 * (u - 0.5) * (high - mid))
         return self._from_z(z, jnp.exp)
+
+    def structure(self):
+        return (self.kind, self.transform)
+
+    def constants(self):
+        low, mid, high = self._anchors()
+        return (low, mid - low, mid, high - mid)
 
     def scipy(self):
         return _SkewedLogUniformScipy(self)
@@ -396,6 +450,58 @@ class _MixtureScipy:
 
     def sf(self, x):
         return sum(w * c.sf(x) for c, w in zip(self.components, self.weights))
+
+
+def quantile(structure: tuple, constants, u: jax.Array) -> jax.Array:
+    """The inverse CDF of a distribution given as data: its :meth:`~Distribution.structure` (static)
+    and its :meth:`~Distribution.constants` (arrays of ``u``'s dtype, arguments of the compiled
+    program rather than constants of it). The same arithmetic, in the same order, as the
+    distribution's own ``ppf``, so the two give the same bits."""
+    kind = structure[0]
+    c = constants
+    if kind == "point":
+        return jnp.broadcast_to(c[0], u.shape)
+    if kind == "uniform":
+        return c[0] + u * c[1]
+    if kind == "loguniform":
+        return jnp.exp(c[0] + u * c[1])
+    if kind == "normal":
+        return c[0] + c[1] * jax.scipy.special.ndtri(u)
+    if kind == "lognormal":
+        return jnp.exp(c[0] + c[1] * jax.scipy.special.ndtri(u))
+    if kind == "beta":
+        a, b, lo, width = c
+        bits = jnp.finfo(u.dtype).nmant + 2
+
+        def halve(_, bracket):
+            left, right = bracket
+            mid = 0.5 * (left + right)
+            below = jax.scipy.special.betainc(a, b, mid) < u
+            return jnp.where(below, mid, left), jnp.where(below, right, mid)
+
+        left, right = jax.lax.fori_loop(0, bits, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
+        return lo + 0.5 * (left + right) * width
+    if kind == "truncated":
+        cdf_min, cdf_width, low, high, base = c
+        margin = unit_margin(u.dtype)
+        inner = jnp.clip(cdf_min + u * cdf_width, margin, 1 - margin)
+        return jnp.clip(quantile(structure[1], base, inner), low, high)
+    if kind == "skewed_loguniform":
+        low, mid_minus_low, mid, high_minus_mid = c
+        z = jnp.where(u <= 0.5, low + 2 * u * mid_minus_low, mid + 2 * (u - 0.5) * high_minus_mid)
+        y = jnp.exp(z)
+        return {"pos": lambda: y, "neg": lambda: -y, "frac": lambda: y / (1 + y),
+                "inv_frac": lambda: 1 / (y / (1 + y))}[structure[1]]()
+    if kind == "mixture":
+        edges, weights, components = c
+        values = []
+        for k, component in enumerate(structure[1]):
+            inner = (u - edges[k]) / weights[k]
+            values.append(quantile(component, components[k], jnp.clip(inner, 0.0, 1.0)))
+        index = jnp.searchsorted(jnp.stack(edges[1:-1]) if len(edges) > 2 else jnp.zeros(0, u.dtype), u,
+                                 side="right")
+        return jnp.choose(index, values, mode="clip")
+    raise ValueError(f"unknown distribution kind {kind!r}")
 
 
 DISTRIBUTIONS: dict[str, type[Distribution]] = {

@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._distributions import (DISTRIBUTIONS, SKEW_TRANSFORMS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal,
+from ._distributions import (DISTRIBUTIONS, quantile, SKEW_TRANSFORMS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal,
                              LogUniform, Mixture, Normal, Point, SkewedLogUniform, Truncated, Uniform, unit_margin)
 from ..models._registry import SHIPPED_PRIORS_DIR
 from ..models._schema import Model, Parameter
@@ -279,48 +279,75 @@ class Priors:
         """The fixed values, in the order of ``point_names`` (float64)."""
         return np.array([self.distributions[n].point_value for n in self.point_names], np.float64)
 
-    def structure_key(self) -> tuple:
-        """What :meth:`transform` compiles to when the fixed values are passed in: the
-        distributions of the parameters that vary, the correlations and which are fixed."""
-        return (tuple((n, self.distributions[n].to_toml()) for n in self.random_names),
-                tuple(dataclasses.astuple(c) for c in self.correlations), self.point_names)
+    def program_structure(self, random_names: Sequence[str] | None = None) -> PriorsStructure:
+        """What the compiled program of these priors depends on, as a hashable value (see
+        :class:`PriorsStructure`); the numbers are :meth:`program_data`.
 
-    def transform(self, u: jax.Array, points: jax.Array | None = None) -> dict[str, jax.Array]:
+        ``random_names`` are the parameters given a unit coordinate, in the model's order: by default
+        those these priors leave uncertain. A run gives one also to each parameter the model's default
+        priors leave uncertain (:func:`shared_random_names`), so that scenarios fixing some of them
+        share one program; such a parameter, fixed here, keeps its default distribution's kind, and a
+        flag in the data selects its fixed value.
+        """
+        names = self.random_names if random_names is None else tuple(random_names)
+        missing = [n for n in self.random_names if n not in names]
+        if missing:
+            raise ValueError(f"random_names must include every uncertain parameter; {missing} missing")
+        forms = []
+        for name in names:
+            dist = self.distributions[name]
+            if dist.is_point:
+                dist = _default_distributions(self.model)[name]
+                if dist.is_point:
+                    raise ValueError(f"'{name}' is a point value in these priors and in the defaults")
+            forms.append((name, dist.structure()))
+        points = tuple(n for n in self.model.parameter_names if n not in names)
+        return PriorsStructure(self.model.name, tuple(forms), points, bool(self.correlations))
+
+    def program_data(self, structure: PriorsStructure, dtype: Any) -> dict[str, Any]:
+        """The numbers of these priors in ``structure``'s layout, as numpy arrays of ``dtype``: the
+        arguments of the compiled program. Each is the float64 number the distribution's own ``ppf``
+        uses, rounded once to ``dtype``, as a constant of a compiled program would be."""
+        dtype = np.dtype(jnp.dtype(dtype))
+
+        def as_data(constants):
+            if isinstance(constants, tuple):
+                return tuple(as_data(c) for c in constants)
+            return np.asarray(constants, np.float64).astype(dtype)
+
+        defaults = None
+        fixed_here, values, constants = [], [], []
+        for name, _ in structure.random:
+            dist = self.distributions[name]
+            fixed_here.append(dist.is_point)
+            values.append(dist.point_value if dist.is_point else 0.0)
+            if dist.is_point:
+                defaults = defaults or _default_distributions(self.model)
+                dist = defaults[name]
+            constants.append(as_data(dist.constants()))
+        data = {"fixed_here": np.asarray(fixed_here, bool), "fixed_value": as_data(tuple(values)),
+                "constants": tuple(constants),
+                "point_values": np.asarray([self.distributions[n].point_value for n in structure.points],
+                                           np.float64).astype(dtype)}
+        if structure.copula:
+            # This priors' own factor (over its uncertain parameters), embedded with zeros: each row
+            # then sums the same products in the same order as over those parameters alone.
+            own = self.copula_cholesky()
+            where = [structure.names.index(n) for n in self.random_names]
+            factor = np.eye(len(structure.random))
+            factor[np.ix_(where, where)] = own
+            data["cholesky"] = factor.astype(dtype)
+        return data
+
+    def transform(self, u: jax.Array) -> dict[str, jax.Array]:
         """Map unit-hypercube points ``u`` (..., dimension) to parameter values.
 
         Column k of ``u`` is the coordinate of ``random_names[k]``. Point
         parameters come back as arrays of the batch shape too, so every draw
-        carries every parameter: from ``points`` (their values in the order of
-        ``point_names``, an argument rather than a constant of the compiled
-        code) if given.
+        carries every parameter.
         """
-        margin = unit_margin(u.dtype)
-        u = jnp.clip(u, margin, 1 - margin)
-        cholesky = self.copula_cholesky()
-        if cholesky is not None:
-            z = jax.scipy.special.ndtri(u)
-            # Row by row with adds in a fixed order, not a matmul: XLA's dot may
-            # sum in a different order for different batch shapes.
-            rows = []
-            for i in range(self.dimension):
-                row = z[..., 0] * float(cholesky[i, 0])
-                for j in range(1, i + 1):
-                    row = row + z[..., j] * float(cholesky[i, j])
-                rows.append(row)
-            z = jnp.stack(rows, axis=-1)
-            u = jnp.clip(jax.scipy.special.ndtr(z), margin, 1 - margin)
-        coordinate = {n: i for i, n in enumerate(self.random_names)}
-        fixed = {n: i for i, n in enumerate(self.point_names)}
-        batch = u.shape[:-1]
-        values = {}
-        for name, dist in self.distributions.items():
-            if name in coordinate:
-                values[name] = _inside(self.model.parameter(name), dist.ppf(u[..., coordinate[name]]))
-            elif points is not None:
-                values[name] = jnp.broadcast_to(points[fixed[name]].astype(u.dtype), batch)
-            else:
-                values[name] = jnp.full(batch, dist.point_value, u.dtype)
-        return values
+        structure = self.program_structure()
+        return transform_data(self.model, structure, self.program_data(structure, u.dtype), u)
 
     def with_point(self, name: str, value: float) -> Priors:
         """These priors with parameter ``name`` fixed to ``value``: the same as a priors file adding
@@ -344,6 +371,75 @@ class Priors:
         for c in self.correlations:
             lines += ["", "[[correlations]]", f'params = ["{c.first}", "{c.second}"]', f"rank = {c.rank!r}"]
         return "\n".join(lines) + "\n"
+
+
+@dataclasses.dataclass(frozen=True)
+class PriorsStructure:
+    """The static part of priors, what their compiled program depends on: which parameters take a
+    unit coordinate and the structure of each one's distribution, which parameters are point values
+    in every such program, and whether a Gaussian copula correlates the coordinates. The numbers
+    (each distribution's, the point values, the copula's factor) are data, :meth:`Priors.program_data`,
+    passed to the program as arguments, as numpyro passes a distribution's parameters."""
+
+    model: str
+    random: tuple[tuple[str, tuple], ...]
+    """(name, distribution structure) of each parameter with a unit coordinate, in the model's order."""
+    points: tuple[str, ...]
+    """The other parameters: a value each, the same in every draw."""
+    copula: bool
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(name for name, _ in self.random)
+
+
+def transform_data(model: Model, structure: PriorsStructure, data: Mapping[str, Any], u: jax.Array
+                   ) -> dict[str, jax.Array]:
+    """Unit points ``u`` (..., len(structure.random)) to every parameter's values, from priors given
+    as data (:meth:`Priors.program_data`): the computation a run compiles once per structure."""
+    margin = unit_margin(u.dtype)
+    u = jnp.clip(u, margin, 1 - margin)
+    if structure.copula:
+        cholesky = data["cholesky"]
+        z = jax.scipy.special.ndtri(u)
+        # Row by row with adds in a fixed order, not a matmul: XLA's dot may
+        # sum in a different order for different batch shapes.
+        rows = []
+        for i in range(len(structure.random)):
+            row = z[..., 0] * cholesky[i, 0]
+            for j in range(1, i + 1):
+                row = row + z[..., j] * cholesky[i, j]
+            rows.append(row)
+        z = jnp.stack(rows, axis=-1)
+        u = jnp.clip(jax.scipy.special.ndtr(z), margin, 1 - margin)
+    batch = u.shape[:-1]
+    values = {}
+    for k, (name, form) in enumerate(structure.random):
+        drawn = _inside(model.parameter(name), quantile(form, data["constants"][k], u[..., k]))
+        values[name] = jnp.where(data["fixed_here"][k], jnp.broadcast_to(data["fixed_value"][k], batch), drawn)
+    for j, name in enumerate(structure.points):
+        values[name] = jnp.broadcast_to(data["point_values"][j], batch)
+    return {name: values[name] for name in model.parameter_names}
+
+
+_DEFAULTS: dict[tuple[str, int], Mapping[str, Distribution]] = {}
+
+
+def _default_distributions(model: Model) -> Mapping[str, Distribution]:
+    """The distributions of the model's shipped default priors (read once per model)."""
+    key = (model.name, id(model))
+    if key not in _DEFAULTS:
+        _DEFAULTS[key] = load_priors(model).distributions
+    return _DEFAULTS[key]
+
+
+def shared_random_names(priors: Priors) -> tuple[str, ...]:
+    """The parameters a run gives a unit coordinate: those ``priors`` or the model's default priors
+    leave uncertain, in the model's order. Every scenario that fixes some of the defaults' uncertain
+    parameters (and changes no kind) then compiles to the same program as the defaults."""
+    defaults = _default_distributions(priors.model)
+    return tuple(n for n in priors.model.parameter_names
+                 if not priors.distributions[n].is_point or not defaults[n].is_point)
 
 
 def _inside(param: Parameter, values: jax.Array) -> jax.Array:

@@ -67,6 +67,9 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     from ..engine._run import run
     from ..models._registry import get_model
 
+    if run_options.get("observe") is not None:
+        raise RunError("observe is not available for sweep yet: condition the run at each value with "
+                       "run(..., observe=...)")
     model = get_model(model)
     base = priors if isinstance(priors, Priors) else load_priors(model, priors)
     values, fixed = sweep_priors(model, base, param, values)
@@ -298,6 +301,36 @@ def sweep_shares(results: xr.DataTree) -> pd.DataFrame | None:
     return table
 
 
+def sweep_headline(results: xr.DataTree) -> pd.DataFrame | None:
+    """The headline of a trajectory comparison at each value of a sweep (rows): the change in the TAI
+    year the cap makes, as the median over every draw with a TAI change (zeros included, the number
+    to quote, docs/outcomes.md) with the share of those draws where it does not change (within the
+    declared tolerance), and the backfire share with its denominator (:func:`policy_shares`). None
+    for a model without a policy world."""
+    from ._comparison import POLICY_MODELS, moves, policy_outcomes, policy_shares
+
+    if results.attrs.get("model") not in POLICY_MODELS:
+        return None
+    (tai,) = [o for o in policy_outcomes(str(results.attrs["model"])) if o.output == "tai_year_policy"]
+    rows = {}
+    for value in (float(v) for v in sweep_values(results)):
+        run = sweep_run(results, value)
+        data = run[OUTPUTS_GROUP].to_dataset()
+        policy, default = (np.asarray(data[name].values, np.float64).ravel()
+                           for name in ("tai_year_policy", "tai_year_default"))
+        with np.errstate(invalid="ignore"):  # neither world reaching TAI (inf, inf): no change, as in compare
+            delay = np.where(policy == default, 0.0, policy - default)
+        move = moves(delay, tai.direction, tai.tolerance)
+        shares = policy_shares(run)
+        rows[value] = {"median_delay_years": float(np.median(delay[move.defined])),
+                       "no_change": np.count_nonzero(move.same) / max(int(move.defined.sum()), 1),
+                       "delay_draws": int(move.defined.sum()), "backfire": shares["backfire"],
+                       "backfire_draws": shares["draws_compared"]}
+    table = pd.DataFrame(rows).T
+    table.index.name = results.attrs["param"]
+    return table
+
+
 def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> str:
     """What `overhang-jax sweep` prints: each output's median and 90% interval at each value, and the
     policy world's headline shares at each value (trajectory model)."""
@@ -347,10 +380,12 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
         lines += [f"  {name}: {', '.join(f'{int(c):,}' for c in counts)}" for name, counts in nonfinite.items()]
     shares = sweep_shares(results)
     if shares is not None:
-        lines.append(f"the policy world at each value of {param}, share of all draws:")
+        lines.append(f"the policy world against the world without the cap at each value of {param}, draw by "
+                     "draw (docs/outcomes.md):")
         share_rows = [[SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
                       for column in SHARE_LABELS]
         lines.append(_columns([heading, *share_rows]))
+        lines.append(share_denominators(shares))
     return "\n".join(lines)
 
 
@@ -368,12 +403,22 @@ def _scenario(source: str) -> str:
     return Path(source).stem if str(source).endswith(".toml") else str(source)
 
 
+def share_denominators(shares: pd.DataFrame) -> str:
+    """The denominators of :func:`sweep_shares`' shares, in one sentence."""
+    compared = shares["draws_compared"].to_numpy()
+    draws = int(shares["draws"].iloc[0])
+    counted = (f"{int(compared[0]):,}" if np.all(compared == compared[0])
+               else f"{int(compared.min()):,} to {int(compared.max()):,}")
+    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where TAI year and time "
+            f"in the danger band can be compared in both worlds (of {draws:,}); the other shares of all {draws:,}.")
+
+
 def share_cell(column: str, row: pd.Series) -> str:
     """One of :func:`policy_shares` as text: a share as a percentage, a size with three figures."""
     from ._comparison import percent
 
     value = row[column]
-    if column.endswith("_years") or column.endswith("_oom_per_year"):
+    if column.endswith("_years") or column.endswith("_oom_per_year") or column.startswith("draws"):
         return "-" if np.isnan(value) else _g(value)
     return percent(value)
 

@@ -128,7 +128,7 @@ def test_too_little_disk_space_is_reported_before_compute(tmp_path, capsys, monk
 
 def forbid_compute(monkeypatch):
     calls = []
-    monkeypatch.setattr(_runner, "_sweep", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_runner, "_run_chunks", lambda *a, **k: calls.append(1))
     return calls
 
 

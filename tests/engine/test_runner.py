@@ -103,6 +103,24 @@ def test_a_static_parameter_compiles_its_own_function():
                               oj.outputs(coarse)["tai_year_default"].values)
 
 
+def test_scenarios_with_other_numbers_share_one_compiled_program(caplog):
+    # The priors are data of the compiled program: scenarios that fix some parameters (no_policy fixes
+    # cap_headroom, which the defaults draw) or change a distribution's numbers reuse the program of
+    # the defaults; only a parameter that fixes a shape (step_years) is compiled in.
+    changed = oj.load_priors("trajectory", text='model = "trajectory"\n[params]\n'
+                                                 'D = { dist = "lognormal", lo = 3, hi = 9, max = 60 }\n')
+    first = oj.run("trajectory", "no_policy", draws=64, seed=1)
+    with jax.log_compiles(True), caplog.at_level("WARNING"):
+        others = [oj.run("trajectory", priors, draws=64, seed=1)
+                  for priors in ("gradual_lift", "hard_cap_sudden_end", None, changed)]
+    assert not [r for r in caplog.records if "XLA compilation" in r.getMessage()]
+    d = [oj.parameters(r)["D"].values for r in others]
+    assert np.array_equal(d[0], d[2]) and not np.array_equal(d[2], d[3])  # the new numbers were used
+    assert "cap_headroom" not in first[PARAMETERS_GROUP] and "cap_headroom" in others[0][PARAMETERS_GROUP]
+    # Pairing kept: a parameter both leave uncertain with the same prior has the same draws.
+    assert np.array_equal(oj.parameters(first)["alpha"].values, oj.parameters(others[0])["alpha"].values)
+
+
 def test_runs_of_nearby_sizes_share_one_compiled_program(caplog):
     for draws in range(1, 65_537, 13):
         size = _runner.compiled_chunk(draws, 65536)

@@ -37,7 +37,8 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax.models import _ftm
+from overhang_jax.models import ftm
+from overhang_jax.models.ftm import _calibration, _constants
 
 FIXTURES = Path(__file__).parent / "fixtures" / "ftm"
 ORACLE = json.loads(gzip.open(FIXTURES / "sets.json.gz", "rt").read())
@@ -46,7 +47,7 @@ ORIGINAL_NAMES = list(SETS[0]["params"])
 METRICS = list(SETS[0]["metrics"])
 TRAJECTORY_SETS = ("best_guess", "aggressive", "timelines_long")
 BEST = next(s["params"] for s in SETS if s["id"] == "best_guess")
-DEFAULTS = {p.name: p.default for p in _ftm.FTM.parameters}
+DEFAULTS = {p.name: p.default for p in ftm.FTM.parameters}
 
 # Caps on the best guess, each a row of one batch. The largest run passes 1e28 FLOP in 2028.
 NEVER_BINDING = {  # a cap in force but far above anything reached: must change nothing
@@ -63,7 +64,14 @@ BINDING = {
                     cap_gradual_lift=1.0, cap_lift_growth=0.5),
     "hardware": dict(cap_start_year=2029.0, cap_years=5.0, cap_log10_flop=100.0, hardware_cap_log10=30.0),
 }
-CAPS = {"none": {}, **NEVER_BINDING, **BINDING}
+# Caps below what is already trained, asked for explicitly: they freeze, never reverse.
+BELOW_TRAINED = {
+    "below_late": dict(cap_start_year=2045.0, cap_years=5.0, cap_log10_flop=26.0, cap_below_trained=1.0),
+    "below_early": dict(cap_start_year=2033.0, cap_years=5.0, cap_log10_flop=26.0, cap_below_trained=1.0),
+    "physical": dict(cap_start_year=2029.0, cap_years=5.0, cap_log10_flop=26.0, cap_physical=1.0,
+                     cap_below_trained=1.0),
+}
+CAPS = {"none": {}, **NEVER_BINDING, **BINDING, **BELOW_TRAINED}
 
 
 def rows(table: list[dict]) -> dict[str, list[float]]:
@@ -76,7 +84,7 @@ def evaluated_sets(table: list[dict]) -> dict[str, np.ndarray]:
     assert len(table) <= 100
     results = oj.evaluate("ftm", rows(table))
     out = {name: values.values for name, values in oj.outputs(results).data_vars.items()}
-    out.update({name: results["trajectories"][name].values for name in _ftm.TRAJECTORIES.names})
+    out.update({name: results["trajectories"][name].values for name in ftm.TRAJECTORIES.names})
     return out
 
 
@@ -100,7 +108,7 @@ def traced(table: list[dict], policy: bool = True) -> dict[str, np.ndarray]:
     padded = table + [table[-1]] * (TRACE_BLOCK - len(table))
     with jax.enable_x64(True):
         params = {k: jnp.asarray(v, jnp.float64) for k, v in rows(padded).items()}
-        out = jax.jit(jax.vmap(lambda p: _ftm.trace(p, policy)))(params)
+        out = jax.jit(jax.vmap(lambda p: ftm.trace(p, policy)))(params)
         return {k: np.asarray(v)[:len(table)] for k, v in out.items()}
 
 
@@ -121,7 +129,7 @@ def traces():
 def test_fixtures_cover_what_the_issue_asks():
     ids = [s["id"] for s in SETS]
     assert len(ids) == len(set(ids)) == 61 and ids[0] == "best_guess"
-    assert len(ORIGINAL_NAMES) == 67 and set(ORIGINAL_NAMES) == set(_ftm.ORIGINAL_PARAMETERS)
+    assert len(ORIGINAL_NAMES) == 67 and set(ORIGINAL_NAMES) == set(ftm.ORIGINAL_PARAMETERS)
     assert ORACLE["peer_commit"].startswith("99dc907")
 
 
@@ -145,7 +153,7 @@ def test_admissibility_is_the_originals(evaluated):
 def test_reject_inadmissible_blanks_only_those_sets(evaluated):
     kept, rejected, _ = evaluated
     bad = kept["inadmissible"] == 1
-    for name in METRICS + ["peak_gwp_growth", *_ftm.TRAJECTORIES.names]:
+    for name in METRICS + ["peak_gwp_growth", *ftm.TRAJECTORIES.names]:
         assert np.all(np.isnan(rejected[name][bad])), name
         np.testing.assert_array_equal(rejected[name][~bad], kept[name][~bad])
     np.testing.assert_array_equal(rejected["inadmissible"], kept["inadmissible"])
@@ -155,9 +163,9 @@ def test_reject_inadmissible_blanks_only_those_sets(evaluated):
 def test_state_agrees_with_the_original_at_every_step(traces, set_id):
     ours = traces[set_id]
     reference = np.load(FIXTURES / "trajectories.npz")
-    assert ours["timesteps"].shape == (_ftm.STEPS,)
+    assert ours["timesteps"].shape == (ftm.STEPS,)
     np.testing.assert_array_equal(ours["timesteps"], reference[f"{set_id}/timesteps"])
-    for name in _ftm.TRACE_VARIABLES:
+    for name in ftm.TRACE_VARIABLES:
         expected = reference[f"{set_id}/{name}"]
         np.testing.assert_allclose(np.asarray(ours[name], np.float64), expected, rtol=1e-9, atol=0,
                                    err_msg=f"{set_id}: {name}")
@@ -187,14 +195,27 @@ def window(trace, cap):
     return (years >= cap["cap_start_year"]) & (years < cap["cap_start_year"] + cap["cap_years"])
 
 
+def effective_limit(trace, cap):
+    """The cap's level in FLOP, raised to the largest run trained before it starts (cap_below_trained = 0)."""
+    before = trace["timesteps"] < cap["cap_start_year"]
+    return max(10.0 ** cap["cap_log10_flop"], trace["biggest_training_run"][before].max())
+
+
 def test_clamped_share_keeps_the_run_under_the_cap_then_regrows_at_its_own_rate(traces):
     cap = BINDING["clamp"]
     trace, free = traces["cap:clamp"], traces["cap:none"]
     inside = window(trace, cap)
-    limit = 10.0 ** cap["cap_log10_flop"]
+    # The best guess passes 1e28 FLOP in 2028: the cap of 2029 is raised to the run already trained.
+    limit = effective_limit(trace, cap)
+    assert limit > 10.0 ** cap["cap_log10_flop"]
     run = trace["biggest_training_run"]
     assert np.all(run[inside] <= limit * (1 + 1e-12))
     assert np.any(np.isclose(run[inside], limit, rtol=1e-12)) and np.any(free["biggest_training_run"][inside] > limit)
+    # The clamped share never falls below the share when the cap started (the second version let it
+    # fall as cap / compute, to 3e-16 in long caps, so training took years to regrow after the cap).
+    share = trace["frac_compute_training"]
+    first = np.flatnonzero(inside)[0]
+    assert np.all(share[inside] >= share[first - 1])
     # Compute the cap frees goes to goods: the goods share is 1 - the other shares.
     # After the cap the training share follows the original's rule from where it was clamped.
     share, rampup, money = trace["frac_compute_training"], trace["rampup"], trace["money_spent_training"]
@@ -205,11 +226,11 @@ def test_clamped_share_keeps_the_run_under_the_cap_then_regrows_at_its_own_rate(
         expected = share[n - 1] if held else min(share[n - 1] * math.exp(0.1 * growth[bool(rampup[n])]),
                                                  BEST["frac_compute_training_ceiling"])
         assert share[n] == pytest.approx(expected, rel=1e-15), n
-    # No jump when the cap ends: the run grows by at most the share's growth and compute's.
+    # When the cap ends the run is compute x that share: the compute the floor kept for training
+    # above the cap (idle under it) is released at once, less than catch_up = 1's uncapped share.
     first = after[0]
-    jump = run[first] / run[first - 1]
-    assert jump < 1.5 * (trace["compute"][first] / trace["compute"][first - 1]) * math.exp(
-        0.1 * max(growth.values()))
+    assert run[first] == pytest.approx(trace["compute"][first] * share[first], rel=1e-14)
+    assert run[first] < traces["cap:idle"]["biggest_training_run"][first]
 
 
 def test_idle_compute_and_the_jump_back(traces):
@@ -217,7 +238,7 @@ def test_idle_compute_and_the_jump_back(traces):
     trace = traces["cap:idle"]
     inside = window(trace, cap)
     uncapped = trace["compute"] * trace["frac_compute_training"]
-    limit = 10.0 ** cap["cap_log10_flop"]
+    limit = effective_limit(trace, cap)
     np.testing.assert_allclose(trace["biggest_training_run"][inside], np.minimum(uncapped[inside], limit),
                                rtol=1e-14)
     outside = ~inside
@@ -236,6 +257,7 @@ def test_gradual_lift_follows_the_rising_cap(traces):
                      cap["cap_log10_flop"] + cap["cap_growth"] * cap["cap_years"]
                      + cap["cap_lift_growth"] * (years - end))
     active = years >= cap["cap_start_year"]
+    level = np.maximum(level, np.log10(effective_limit(trace, cap)))  # never below the run trained
     run = np.log10(trace["biggest_training_run"])
     assert np.all(run[active] <= level[active] + 1e-12)
     binding = np.isclose(run, level, atol=1e-10) & active
@@ -258,6 +280,53 @@ def test_a_binding_cap_delays_automation(evaluated, cap):
     free, capped = evaluated[2]["none"], evaluated[2][cap]
     assert capped["automation_goods_20_year"] > free["automation_goods_20_year"]
     assert capped["agi_year"] >= free["agi_year"]
+
+
+@pytest.mark.parametrize("cap", ["clamp", "idle", "gradual", *BELOW_TRAINED])
+def test_a_cap_never_takes_back_automation_or_output(traces, cap):
+    # What AI can do follows the largest run ever trained: tasks once automatable stay so, and world
+    # output never collapses when the cap starts (the second version took automation back with a cap
+    # below the current run: goods tasks automated fell from 100% to 16%, output by 83% in one step).
+    trace, free = traces[f"cap:{cap}"], traces["cap:none"]
+    for name in ("automatable_tasks_goods", "automatable_tasks_rnd"):
+        assert np.all(np.diff(trace[name]) >= 0), name
+    assert np.all(trace["gwp"][1:] / trace["gwp"][:-1] > 0.97)
+    started = trace["timesteps"] >= CAPS[cap]["cap_start_year"]
+    assert np.all(np.diff(trace["rampup"][started].astype(int)) >= 0)  # once awake under the cap, it stays
+    # Before the cap nothing differs.
+    before = ~started
+    np.testing.assert_array_equal(trace["gwp"][before], free["gwp"][before])
+
+
+def test_a_cap_below_the_trained_run_freezes_and_never_delays_an_agi_already_reached(evaluated, traces):
+    free = evaluated[2]["none"]
+    for cap in ("below_late", "below_early"):
+        capped, trace = evaluated[2][cap], traces[f"cap:{cap}"]
+        inside = window(trace, CAPS[cap])
+        assert np.all(trace["biggest_training_run"][inside] <= 1e26 * (1 + 1e-12))  # no new run above it
+        if free["agi_year"] < CAPS[cap]["cap_start_year"]:
+            assert capped["agi_year"] == free["agi_year"], cap
+    assert free["agi_year"] < BELOW_TRAINED["below_late"]["cap_start_year"]  # the case is tested
+    # Over the oracle's sets: a cap below the frontier after each set's AGI moves no AGI year.
+    reached = [s["params"] for s, year in zip(SETS, evaluated[0]["agi_year"]) if year < 2090]
+    starts = [float(year) + 1.0 for year in evaluated[0]["agi_year"] if year < 2090]
+    capped = evaluated_sets([{**params, **BELOW_TRAINED["below_late"], "cap_start_year": start}
+                             for params, start in zip(reached, starts)])
+    agi = np.array([year for year in evaluated[0]["agi_year"] if year < 2090])
+    assert len(agi) > 20
+    np.testing.assert_array_equal(capped["agi_year"], agi)
+
+
+def test_a_cap_on_physical_flop_bounds_the_runs_hardware_flop(traces):
+    cap = BELOW_TRAINED["physical"]
+    trace = traces["cap:physical"]
+    inside = window(trace, cap)
+    physical = trace["biggest_training_run"] / trace["software"]
+    limit = 10.0 ** cap["cap_log10_flop"]
+    assert np.all(physical[inside] <= limit * (1 + 1e-12))
+    assert np.any(np.isclose(physical[inside], limit, rtol=1e-12))
+    # The same level on effective FLOP would bind harder (software multiplies the physical run).
+    assert np.any(trace["biggest_training_run"][inside] > limit)
 
 
 def test_cap_parameters_are_checked():
@@ -293,7 +362,7 @@ def test_requirements_are_the_originals_bit_for_bit():
     gaps = np.concatenate([10.0 ** rng.integers(0, 9, 40), 10 ** rng.uniform(0, 8, 40)])
     steepness = np.tile([0.0, 1.0, 0.5, 0.3], 20)
     with jax.enable_x64(True):
-        ours = np.asarray(jax.jit(jax.vmap(_ftm._requirements))(tops, gaps, steepness))
+        ours = np.asarray(jax.jit(jax.vmap(_constants.task_requirements))(tops, gaps, steepness))
     for i in range(len(tops)):
         np.testing.assert_array_equal(ours[i], reference_requirements(tops[i], gaps[i], steepness[i]))
 
@@ -303,10 +372,10 @@ def test_log10_is_the_c_librarys_and_ln_within_four_ulp():
     x = np.concatenate([10 ** rng.uniform(-307, 308, 20000), rng.uniform(0.5, 2.0, 20000),
                         2.0 ** np.arange(-1022, 1024), [np.finfo(np.float64).tiny, np.finfo(np.float64).max]])
     with jax.enable_x64(True):
-        log10 = np.asarray(jax.jit(_ftm._log10)(x))
-        ln = np.asarray(jax.jit(_ftm._ln)(x))
+        log10 = np.asarray(jax.jit(_constants.c_log10)(x))
+        ln = np.asarray(jax.jit(_constants.ln)(x))
         # XLA on CPU flushes subnormal numbers to zero.
-        special = np.asarray(jax.jit(_ftm._ln)(np.array([0.0, 1e-310, np.inf, np.nan, -1.0])))
+        special = np.asarray(jax.jit(_constants.ln)(np.array([0.0, 1e-310, np.inf, np.nan, -1.0])))
     assert np.array_equal(log10, np.array([math.log10(v) for v in x]))
     exact = np.array([math.log(v) for v in x])
     assert np.all(np.abs(ln - exact) <= 4 * np.spacing(np.abs(exact)))
@@ -318,7 +387,7 @@ def test_hardware_delay_rounds_half_to_even_like_python():
     with jax.enable_x64(True):
         table = rows([{**BEST, "hardware_delay": float(d)} for d in delays])
         params = {k: jnp.asarray(v, jnp.float64) for k, v in table.items()}
-        steps = np.asarray(jax.jit(jax.vmap(lambda p: _ftm._start(p)[0].delay_steps))(params))
+        steps = np.asarray(jax.jit(jax.vmap(lambda p: _calibration.calibrate(p)[0].delay_steps))(params))
     assert list(steps) == [round(float(d) / 0.1) for d in delays]
     assert round(0.25 / 0.1) == 2 and round(0.05 / 0.1) == 0  # the cases where half-even matters
 
@@ -335,7 +404,7 @@ def small_run():
 def test_runner_computes_in_float64_and_evaluating_its_parameters_gives_its_outputs(small_run):
     assert small_run.attrs["dtype"] == "float64"
     again = oj.evaluate("ftm", oj.parameters(small_run).to_dataframe(), chunk_size=8)
-    for name in _ftm.FTM.output_names:
+    for name in ftm.FTM.output_names:
         np.testing.assert_array_equal(oj.outputs(again)[name].values, oj.outputs(small_run)[name].values,
                                       err_msg=name)
     np.testing.assert_array_equal(again["trajectories"]["largest_training_run"].values,
@@ -354,7 +423,7 @@ def test_sums_over_tasks_do_not_depend_on_the_batch():
     # CPU), which made peak_gwp_growth depend on the chunk size; the model's sums have a fixed order.
     with jax.enable_x64(True):
         x = jnp.asarray(np.random.default_rng(0).uniform(0, 1, (128, 101)) ** 7)
-        summed = jax.jit(jax.vmap(_ftm._sum))
+        summed = jax.jit(jax.vmap(_constants.fixed_order_sum))
         alone = np.concatenate([np.asarray(summed(x[i:i + 1])) for i in range(len(x))])
         assert np.array_equal(np.asarray(summed(x)), alone)
         assert np.allclose(alone, [math.fsum(row) for row in np.asarray(x)], rtol=1e-15, atol=0)
@@ -376,10 +445,10 @@ def test_cli_compares_the_shipped_cap_scenarios(small_run, tmp_path, capsys):
     printed = capsys.readouterr().out
     assert code == 0
     assert printed.startswith("ftm: B = ftm_training_cap against A = ftm_no_policy")
-    assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire: B " in printed
+    assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire (the policy makes the world worse on a headline outcome: B " in printed
     comparison = oj.load(out)
     # A is the shipped priors with no cap: the same draws as a plain run with the same seed.
-    for name in _ftm.FTM.output_names:
+    for name in ftm.FTM.output_names:
         np.testing.assert_array_equal(comparison["a"]["prior_predictive"][name].values,
                                       small_run["prior_predictive"][name].values, err_msg=name)
     delay = oj.outputs(comparison)["agi_year"].values

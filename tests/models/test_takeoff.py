@@ -120,7 +120,8 @@ def takeoff_reference(params: dict[str, float]) -> dict[str, float]:
         rates = [c1 / delays[i] * (multiplier if i == 2 else 1.0) for i in range(3)]  # per tenth of a year
         clipped |= max(rates) >= 1
         shares = [1.0 - kept(r) for r in rates]  # consumed in this step
-        speed = sum(s[i] * remaining[i] * shares[i] for i in range(3)) / dt
+        # OOM given up over a tenth of a year at this step's rates, per year
+        speed = sum(s[i] * remaining[i] * min(1.0, rates[i]) for i in range(3)) / 0.1
         if n == takeoff:
             out["speed_at_start"] = speed
             out["asymmetry_multiplier"] = multiplier
@@ -726,9 +727,11 @@ def test_takeoff_year_does_not_depend_on_the_step(step_years):
         assert fine[f"remaining_{pool}"] == pytest.approx(coarse[f"remaining_{pool}"], rel=0.02), pool
 
 
-def test_clipped_rates_are_flagged():
+def test_clipped_rates_are_flagged_and_their_speed_does_not_depend_on_the_step():
     # r_sw = c1 / d_sw per tenth of a year reaches 1 at d_sw = c1 = 0.37 months: the software pool is
-    # then consumed within one step whatever its length, so the speed grows as 1 / step_years.
+    # then consumed within one step whatever its length. The speed counts what the pools give up
+    # over a tenth of a year at the step's rates, so it is the same at any step (an average over
+    # the step, as in the second version, grew as 1 / step_years for these draws).
     delays = np.linspace(0.2, 0.6, DRAWS)
     params = {n: np.full(DRAWS, v, np.float64) for n, v in oj.TAKEOFF.reference_draw().items()}
     params["delay_software"] = delays
@@ -739,10 +742,11 @@ def test_clipped_rates_are_flagged():
     assert 0.3 < clipped.mean() < 0.7
     for out in at_step.values():  # the flag does not depend on the step
         np.testing.assert_array_equal(out["rate_clipped"], clipped.astype(np.float64))
-    # Halving a fine step: a flagged draw's speed nearly doubles; the others' converges.
-    ratio = at_step[0.00625]["speed_at_start"] / at_step[0.0125]["speed_at_start"]
-    assert np.all(ratio[clipped] > 1.9) and np.all(ratio[~clipped] < 1.5)
-    assert np.median(ratio[~clipped]) < 1.1
+    # The takeoff step moves by less than a coarse step, in which a pool loses at most c0 = 0.37%
+    # of itself: the speeds agree to 1% (16x apart for the clipped draws before).
+    for dt in (0.0125, 0.00625):
+        ratio = at_step[dt]["speed_at_start"] / at_step[0.1]["speed_at_start"]
+        np.testing.assert_allclose(ratio, 1.0, rtol=0.01, err_msg=f"step {dt}")
 
 
 @pytest.mark.parametrize("text", [
@@ -759,14 +763,15 @@ def test_horizon_at_the_step_limit_is_accepted():
     oj.load_priors(oj.TAKEOFF, text='model = "takeoff"\n[params]\nstep_years = 0.001\nhorizon_years = 16000\n')
 
 
-# Halving the step from 0.1 to 0.05 years moves each output's median by less than this (float64,
-# the defaults' draws with asymmetry on in every other one). Years move by less than the coarse
-# step; the pools by hundredths of an OOM; speeds are averages over a step (the OOM consumed in
-# it, per year), so they converge at first order: about 11% from 0.1 to 0.05, half that next.
+# Refining the step from 0.1 to 0.025 years moves each output's median and 95th percentile by less
+# than this (float64, the defaults' draws with asymmetry on in every other one). Years move by
+# less than the coarse step; the pools by hundredths of an OOM. Speeds are functions of the state
+# (T9), not averages over a step: the takeoff step moves by less than a coarse step, in which a
+# pool loses at most c0 m_i (under 1%), so they move by less than 2% (relative).
 CONVERGENCE_TOLERANCE = {"takeoff_year": 0.1, "max_speed_year": 0.1, "takeoff_duration": 0.1,
                          "remaining_investment": 0.02, "remaining_hardware": 0.02, "remaining_software": 0.02,
                          "asymmetry_multiplier": 0.02, "rate_clipped": 0.005}
-SPEED_TOLERANCE = 0.15  # relative
+SPEED_TOLERANCE = 0.02  # relative
 
 
 @functools.cache
@@ -777,20 +782,20 @@ def converging_run(step_years: float) -> dict[str, np.ndarray]:
     return evaluate("closed_form", params)
 
 
-def medians(outputs: dict[str, np.ndarray]) -> dict[str, float]:
-    # A flag's "median" is its share of draws (its median is 0 or 1).
-    return {n: float(np.mean(v) if n in FLAG_OUTPUTS else np.median(v[np.isfinite(v)])) for n, v in outputs.items()}
+def quantiles(outputs: dict[str, np.ndarray], q: float) -> dict[str, float]:
+    # A flag's "quantile" is its share of draws (its quantiles are 0 or 1).
+    return {n: float(np.mean(v) if n in FLAG_OUTPUTS else np.quantile(v[np.isfinite(v)], q))
+            for n, v in outputs.items()}
 
 
-def test_halving_the_step_moves_every_median_by_less_than_its_tolerance():
-    coarse, fine, finer = (medians(converging_run(dt)) for dt in (0.1, 0.05, 0.025))
+@pytest.mark.parametrize("q", [0.5, 0.95])
+def test_refining_the_step_moves_every_median_and_95th_percentile_by_less_than_its_tolerance(q):
+    coarse, fine = (quantiles(converging_run(dt), q) for dt in (0.1, 0.025))
     assert set(CONVERGENCE_TOLERANCE) | {"speed_at_start", "max_speed"} == set(OUTPUTS)
     for name, tolerance in CONVERGENCE_TOLERANCE.items():
         assert abs(fine[name] - coarse[name]) < tolerance, (name, coarse[name], fine[name])
     for name in ("speed_at_start", "max_speed"):
-        first, second = fine[name] / coarse[name] - 1, finer[name] / fine[name] - 1
-        assert abs(first) < SPEED_TOLERANCE, (name, coarse[name], fine[name])
-        assert 0.3 < second / first < 0.7, (name, first, second)  # first order: the change halves
+        assert abs(fine[name] / coarse[name] - 1) < SPEED_TOLERANCE, (name, coarse[name], fine[name])
 
 
 def test_the_docs_page_states_the_equations_of_the_code():

@@ -93,6 +93,7 @@ def trajectory_reference(params) -> dict:
     e = next((n for n, t in enumerate(times) if t >= p["t_cap"] + p["D"]), None)
     sudden = p["end_draw"] < p["p_sudden"]
     level = None  # L_0, set at step s
+    lift = None  # Lift_n of a gradual lift, from step e
 
     def cap(n):
         if s is None or n <= s:
@@ -101,7 +102,7 @@ def trajectory_reference(params) -> dict:
             return level + p["g_cap"] * (times[n] - times[s])
         if sudden:
             return inf
-        return level + p["g_cap"] * (times[e] - times[s]) + p["g_lift"] * (times[n] - times[e])
+        return lift
 
     def effective(compute, experience, algorithms):  # (R14)
         return compute - (1 - p["rho"]) * (compute - experience) + algorithms
@@ -110,18 +111,20 @@ def trajectory_reference(params) -> dict:
     state = {w: (spend0, spend0 + h0, spend0 + h0, 0.0) for w in ("default", "policy")}
     e_curves = {w: [effective(*state[w][1:])] for w in state}
     spend_default = [spend0]
-    binding = []  # whether the cap is in force (s <= n < e) and withholds growth, each step
-    withheld_total = 0.0
+    withheld_total = 0.0  # over the cap's window s <= n < e
+    run_growth = []  # P_n+1 - P_n of the regulated actors, each step
     target = None  # (1 - alpha) G, nominal
     for n in range(last):
         t, t_next = times[n], times[n + 1]
         if n == s:
             compute_now = state["policy"][1]
-            level = max(compute_now, min(p["P_cap"], compute_now + p["cap_headroom"]))
+            level = min(p["P_cap"], compute_now + p["cap_headroom"])  # may be below the run: a freeze
         gap = (state["default"][1] + state["default"][3]) - (state["policy"][1] + state["policy"][3])
         if n == e:
             target = (1 - p["alpha"]) * gap
         in_force = s is not None and s <= n and (e is None or n < e)
+        if n == e:
+            lift = max(level + p["g_cap"] * (times[e] - times[s]), state["policy"][1])
         new = {}
         for world, (spend, compute, experience, algorithms) in state.items():
             policy = world == "policy"  # the default world has no cap, hence no catch-up
@@ -134,38 +137,38 @@ def trajectory_reference(params) -> dict:
             natural = (spend_next + price(t_next)) - (spend + price(t))  # (R6)
             extra = 0.0  # (R7)
             if policy and e is not None and n >= e:
-                extra = min(max(gap - target, 0.0) * (1 - math.exp(-p["kappa"] * dt)), p["k_max"] * dt)
-            wanted = min(compute + natural + extra, spend_next + price(t_next))  # (R8)
+                extra = max(gap - target, 0.0) * (1 - math.exp(-p["kappa"] * dt))
+            # (R8) within the budget and the physical ceiling k_max
+            wanted = min(compute + natural + extra, spend_next + price(t_next), compute + p["k_max"] * dt)
+            if policy and e is not None and n >= e:  # the default world has stepped: its run's growth
+                lift += p["g_lift"] * (new["default"][1] - state["default"][1])
             ceiling = cap(n + 1) if policy else inf
             compute_next = max(compute, min(wanted, ceiling))  # (R10)
             withheld = wanted - compute_next
-            share = min(withheld / natural, 1.0) if withheld > 0 else 0.0  # (R11)
-            ratio = 10.0 ** min((compute_next - compute - natural) / dt, 0.0)  # (R12)
+            old_pace = min(natural, p["k_max"] * dt)  # g_n, the run's growth without a cap
+            share = min(withheld / old_pace, 1.0) if withheld > 0 else 0.0  # (R11)
+            ratio = 10.0 ** min((compute_next - compute - old_pace) / dt, 0.0)  # (R12)
             pace = g_alg * feedback * ratio ** p["lam"] * (1 + (p["beta"] - 1) * share)
             algorithms_next = c_alg - (c_alg - algorithms) * math.exp(-pace * dt / c_alg)
             experience_next = max(experience, min(compute_next, experience + p["g_exp"] * dt))  # (R13)
             new[world] = (spend_next, compute_next, experience_next, algorithms_next)
             e_curves[world].append(effective(compute_next, experience_next, algorithms_next))
             if policy:
-                binding.append(in_force and withheld > 0)
-                withheld_total += withheld
+                withheld_total += withheld if in_force else 0.0
+                run_growth.append(compute_next - compute)
         state = new
         spend_default.append(new["default"][0])
 
     e_default, e_regulated = e_curves["default"], e_curves["policy"]
-    # (R15) evaders: behind the default world by h per year the cap is in force and binds, and by the
-    # spend their share of the willingness to spend cannot buy; never losing ground.
-    deficits = [0.0]
-    for binds in binding:
-        deficits.append(deficits[-1] + p["h"] * dt if binds else deficits[-1])
+    # (R15) evaders: behind the default world by the constant handicap h and by the spend their share
+    # of the willingness to spend cannot buy; never losing ground; the cap does not touch them.
 
     def missing(n):
         if p["e_share"] == 0:
             return inf
         return max(spend_default[n] - (willing(times[n]) + math.log10(p["e_share"])), 0.0)
 
-    e_evader = list(itertools.accumulate((x - d - missing(n) for n, (x, d) in enumerate(zip(e_default, deficits))),
-                                         max))
+    e_evader = list(itertools.accumulate((x - p["h"] - missing(n) for n, x in enumerate(e_default)), max))
     frontier = [max(r, v) for r, v in zip(e_regulated, e_evader)]  # (R16)
 
     def first_reach(series, level):
@@ -180,6 +183,7 @@ def trajectory_reference(params) -> dict:
     tai_default, tai_step = first_reach(e_default, p["E_tai"])
     tai_policy, _ = first_reach(frontier, p["E_tai"])
     tai_regulated, leader_step = first_reach(e_regulated, p["E_tai"])
+    tai_evaders, _ = first_reach(e_evader, p["E_tai"]) if p["e_share"] > 0 else (inf, None)
     band_default, _ = first_reach(e_default, p["E_tai"] - p["w"])
     band_policy, _ = first_reach(frontier, p["E_tai"] - p["w"])
     if leader_step is None or p["e_share"] == 0:
@@ -190,8 +194,12 @@ def trajectory_reference(params) -> dict:
         j = leader_step
         a = (p["E_tai"] - e_regulated[j - 1]) / (e_regulated[j] - e_regulated[j - 1])
         lead = (1 - a) * (e_regulated[j - 1] - e_evader[j - 1]) + a * (e_regulated[j] - e_evader[j])
+    if s is None and tai_default == inf:
+        starts_before_tai = nan
+    else:
+        starts_before_tai = float(s is not None and times[s] < tai_default)
     if e is None:
-        overhang = growth_policy = growth_regulated = growth_default = nan
+        overhang = growth_policy = growth_regulated = growth_default = growth_run = nan
         ends_before_tai = nan if tai_default == inf else 0.0
     else:
         overhang = e_default[e] - e_regulated[e]
@@ -202,18 +210,22 @@ def trajectory_reference(params) -> dict:
             return max(((curve[n + 1] - curve[n]) / dt for n in window), default=nan)
 
         growth_policy, growth_regulated, growth_default = fastest(frontier), fastest(e_regulated), fastest(e_default)
+        growth_run = max((run_growth[n] / dt for n in window), default=nan)
     return {
         "overhang_at_end": overhang,
         "catchable_overhang_at_end": p["alpha"] * overhang,
         "cap_ends_before_tai": ends_before_tai,
-        "cap_binds": float(withheld_total > 0),
+        "cap_starts_before_tai": starts_before_tai,
+        "cap_binds": float(starts_before_tai == 1 and withheld_total > 0),
         "cap_withheld": withheld_total,
         "max_growth_after_end": growth_policy,
         "max_growth_regulated": growth_regulated,
+        "max_run_growth_after_end": growth_run,
         "max_growth_default": growth_default,
         "tai_year_default": tai_default,
         "tai_year_policy": tai_policy,
         "tai_year_regulated": tai_regulated,
+        "tai_year_evaders": tai_evaders,
         "tai_delay": nan if tai_default == inf and tai_policy == inf else tai_policy - tai_default,
         "tai_in_rampup_default": (nan if tai_step is None
                                   else float(spend_default[tai_step] < willing(times[tai_step]))),
@@ -352,10 +364,10 @@ def wide_draws(count: int = 40, seed: int = 4) -> dict[str, np.ndarray]:
         "cap_headroom": sometimes(0.0, 0.3, sometimes(1000.0, 0.3, uniform(0, 2))),
         "P_cap": sometimes(1000.0, 0.5, uniform(24, 30)),
         "g_cap": sometimes(0.0, 0.5, uniform(0, 0.6)), "D": 10 ** uniform(-1.5, 1.6),
-        "p_sudden": uniform(0, 1), "end_draw": uniform(0, 1), "g_lift": uniform(0, 1.5),
+        "p_sudden": uniform(0, 1), "end_draw": uniform(0, 1), "g_lift": uniform(0, 1),
         "beta": sometimes(1.0, 0.3, uniform(1, 2)), "pause_deployment": sometimes(1.0, 0.4, 0.0),
         "e_share": sometimes(0.0, 0.4, 10 ** uniform(-6, 0)), "h": sometimes(0.0, 0.2, uniform(0, 0.6)),
-        "alpha": uniform(0, 1), "kappa": 10 ** uniform(-1.5, 1.7), "k_max": uniform(0, 3),
+        "alpha": uniform(0, 1), "kappa": 10 ** uniform(-1.5, 1.7), "k_max": uniform(0.3, 3),
         "rho": uniform(0, 1), "g_exp": uniform(0.2, 2), "E_tai": uniform(26, 50), "w": uniform(0, 4),
         "step_years": np.full(count, STEP),
     }
@@ -578,24 +590,43 @@ def test_a_freeze_loses_the_compute_growth_of_its_duration(phase, t_cap, duratio
     ({"P_cap": 27.5, "cap_headroom": 0.3}, lambda lost: lost - 0.3),      # the lower of the two applies
     ({"P_cap": 27.0, "cap_headroom": 0.3}, lambda lost: lost - (27.0 - (25.3 + (G_SPEND + G_HW) * 3))),
 ])
-def test_the_cap_is_relative_to_the_largest_run_or_absolute_and_never_below_it(changes, expected):
+def test_the_cap_is_relative_to_the_largest_run_or_absolute(changes, expected):
     # In the ramp-up, the largest run is 25.3 + r_P (t - 2023); the cap of 2026-2030 holds it at
-    # max(P_s, min(P_cap, P_s + headroom)), so it withholds the growth above that level.
+    # max(P_s, min(P_cap, P_s + headroom)) (R9-R10: a level below P_s freezes the run there), so it
+    # withholds the growth above that level.
     draw, rate_p, _ = linear_world("rampup", 2026.0, 4.0, 2034.55, **changes)
     out = evaluate(draws_of([draw]))
     assert out["overhang_at_end"][0] == pytest.approx(expected(rate_p * 4.0), abs=ATOL_LINEAR)
     assert out["cap_withheld"][0] == pytest.approx(expected(rate_p * 4.0), abs=ATOL_LINEAR)
 
 
+def test_a_line_below_the_frontier_freezes_runs_until_it_passes_them():
+    # Seed post 001's moving bright line: 0.6 OOM below the largest run of 2026, rising 0.2 OOM/yr,
+    # passes it in 2029; runs stay at P_s until then and follow the line for the last year. The run
+    # loses r_P 4 - 0.2 OOM by 2030 (a floor at the frontier, as in the second version, let the line
+    # rise from P_s at once: r_P 4 - 0.8).
+    draw, rate_p, _ = linear_world("rampup", 2026.0, 4.0, 2034.55, cap_headroom=-0.6, g_cap=0.2)
+    out = evaluate(draws_of([draw]))
+    assert out["overhang_at_end"][0] == pytest.approx(rate_p * 4.0 - 0.2, abs=ATOL_LINEAR)
+    assert out["cap_withheld"][0] == pytest.approx(rate_p * 4.0 - 0.2, abs=ATOL_LINEAR)
+
+
 @pytest.mark.parametrize("cap", [{"P_cap": 20.0}, {"cap_headroom": 0.0}, {"cap_headroom": 0.6, "g_cap": 0.1}])
-def test_a_gradual_lift_rises_from_the_effective_cap(cap):
-    # Lifted gradually at g_lift = 0.1 OOM/yr (slower than r_P), the run grows at g_lift from the step
-    # after the cap ends, whatever level was asked for: there is no further hidden freeze.
-    draw, rate_p, _ = linear_world("rampup", 2026.0, 4.0, 2034.55, end_draw=0.9, g_lift=0.1, **cap)
+def test_a_gradual_lift_rises_from_the_effective_cap_at_a_share_of_the_uncapped_pace(cap):
+    # Lifted gradually with g_lift = 0.4, the cap rises by 0.4 of the default world's growth of its run
+    # (r_P a year), from the level it stood at (or the run, if the level sat below it): the run never
+    # grows faster than the uncapped world's, however large the overhang (alpha = 1, fast catch-up).
+    draw, rate_p, _ = linear_world("rampup", 2026.0, 4.0, 2034.55, end_draw=0.9, g_lift=0.4, alpha=1.0,
+                                   kappa=5.0, **cap)
     out = evaluate(draws_of([draw]))
     year = list(YEARS).index(2030)
     growth = out["E_policy"][0, year + 1:year + 4] - out["E_policy"][0, year:year + 3]  # E = P + Alg
-    np.testing.assert_allclose(growth, 0.1 + G_ALG, rtol=0, atol=ATOL_LINEAR)
+    np.testing.assert_allclose(growth, 0.4 * rate_p + G_ALG, rtol=0, atol=ATOL_LINEAR)
+    assert out["max_run_growth_after_end"][0] == pytest.approx(0.4 * rate_p, abs=ATOL_LINEAR)
+    # The cap's window withheld r_P 4 OOM less any headroom; the lift's withholding is not counted
+    # (the second version added every step's catch-up pull during the lift, up to 44 OOM).
+    headroom = cap.get("cap_headroom", 0.0) + cap.get("g_cap", 0.0) * 4.0
+    assert out["cap_withheld"][0] == pytest.approx(rate_p * 4.0 - headroom, abs=ATOL_LINEAR)
     default = out["E_default"][0, year + 1] - out["E_default"][0, year]
     assert default == pytest.approx(rate_p + G_ALG, abs=ATOL_LINEAR)
 
@@ -618,13 +649,55 @@ def test_the_boost_is_in_proportion_to_the_growth_withheld():
 def test_a_cap_that_barely_binds_barely_moves_tai():
     # The delay is continuous in the cap's headroom: no full boost switches on at the first OOM withheld.
     draws = [{**TRAJECTORY.reference_draw(), "beta": 1.5, "end_draw": 0.1, "cap_headroom": headroom}
-             for headroom in np.linspace(0, 4, 64)]
+             for headroom in np.linspace(0, 4, 161)]
     out = evaluate(draws_of(draws))
     withheld, delay = out["cap_withheld"], out["tai_delay"]
     assert np.all(np.diff(withheld) <= 1e-12) and withheld[0] > 1 and withheld[-1] == 0  # the sweep spans it
     barely = (withheld > 0) & (withheld < 0.05)
     assert barely.any()
-    assert np.all(np.abs(delay[barely]) < 0.05)
+    # At most 2 years per OOM withheld (E grows about 0.7 OOM/yr in this draw): the delay shrinks to 0
+    # with the growth withheld, no jump.
+    assert np.all(np.abs(delay[barely]) <= 2.0 * withheld[barely])
+
+
+def test_a_cap_never_holds_evaders_back():
+    # Evaders with the whole willingness to spend and a constant handicap h = 0.3 OOM trail the world
+    # without the cap by h, cap or no cap: a 4-year freeze that costs the regulated actors 2 OOM delays
+    # the frontier by h / r_E only (the second version made them lose h per year of the cap: 1.2 OOM).
+    # With h = 0 the delay is 0. The cap narrows the regulated actors' lead over them: h without it.
+    capped = [linear_world("rampup", 2026.0, 4.0, 2034.55, e_share=1.0, h=h)[0] for h in (0.3, 0.0)]
+    free = [linear_world("rampup", 2105.0, 4.0, 2034.55, e_share=1.0, h=h)[0] for h in (0.3, 0.0)]
+    _, rate_p, rate_e = linear_world("rampup", 2026.0, 4.0, 2034.55)
+    out = evaluate(draws_of(capped + free))
+    assert out["tai_delay"][0] == pytest.approx(0.3 / rate_e, abs=ATOL_LINEAR)
+    assert out["tai_delay"][1] == 0
+    assert out["tai_year_evaders"][0] == pytest.approx(out["tai_year_default"][0] + 0.3 / rate_e, abs=ATOL_LINEAR)
+    assert out["tai_year_evaders"][0] == out["tai_year_evaders"][2]  # the cap does not touch them
+    assert out["lead_at_tai"][2] == pytest.approx(0.3, abs=ATOL_LINEAR)
+    # Capped, the regulated actors reach E_tai 4 r_P / r_E years late, when evaders are past it.
+    assert out["lead_at_tai"][0] == pytest.approx(0.3 - rate_p * 4.0, abs=ATOL_LINEAR)
+
+
+def test_growth_of_the_largest_run_stays_within_the_physical_ceiling():
+    # The priors cite 1.06 OOM/yr (the 3.4-month doubling of 2012-2018) as the fastest the largest run
+    # can grow; fast, full catch-up after a long freeze pushes against it (the second version let the
+    # run grow up to 1.95 OOM/yr after the cap).
+    params = draws_of({"alpha": 1.0, "kappa": 5.0, "p_sudden": 1.0}, default_draws(512))
+    out = evaluate(params)
+    growth = out["max_run_growth_after_end"][np.isfinite(out["max_run_growth_after_end"])]
+    assert growth.size > 400
+    assert np.all(growth <= params["k_max"][0] + 1e-9)
+    assert np.mean(growth > params["k_max"][0] - 1e-9) > 0.05  # the ceiling is reached, so it is tested
+
+
+def test_a_cap_that_starts_after_tai_in_the_world_without_it_does_not_count_as_binding():
+    # TAI comes in 2034.55 without a cap; a freeze from 2040 withholds growth but starts too late.
+    late, _, _ = linear_world("rampup", 2040.0, 4.0, 2034.55)
+    early, _, _ = linear_world("rampup", 2026.0, 4.0, 2034.55)
+    out = evaluate(draws_of([late, early]))
+    assert out["cap_withheld"][0] > 0.3
+    assert out["cap_starts_before_tai"][0] == 0 and out["cap_binds"][0] == 0 and out["tai_delay"][0] == 0
+    assert out["cap_starts_before_tai"][1] == 1 and out["cap_binds"][1] == 1
 
 
 def test_evaders_share_bounds_what_they_can_spend():
@@ -774,7 +847,8 @@ def test_effective_compute_stays_below_its_bound_in_every_draw():
 def test_default_outputs_are_consistent():
     out, p = outputs_of(runner_run()), params_of(runner_run())
     np.testing.assert_array_equal(out["catchable_overhang_at_end"], p["alpha"] * out["overhang_at_end"])
-    assert np.array_equal(out["cap_binds"], (out["cap_withheld"] > 0).astype(float))
+    assert np.array_equal(out["cap_binds"], ((out["cap_withheld"] > 0) & (out["cap_starts_before_tai"] == 1)
+                                             ).astype(float))
     assert 0.5 < out["cap_binds"].mean() < 1  # most caps bind; a headroom of up to 1 OOM may not
     # The overhang is at most the growth withheld plus the algorithmic pace the cap cost.
     assert np.all(out["overhang_at_end"] <= out["cap_withheld"] + 1e-9 + 12 * 0.6)
@@ -796,9 +870,10 @@ CONVERGENCE_TOLERANCE = {
     "cap_withheld": 0.02, "max_growth_after_end": 0.05, "max_growth_regulated": 0.05, "max_growth_default": 0.02,
     "tai_year_default": 0.05, "tai_year_policy": 0.05, "tai_year_regulated": 0.05, "tai_delay": 0.05,
     "tai_in_rampup_default": 0.01, "danger_band_years_default": 0.05, "danger_band_years_policy": 0.05,
-    "lead_at_tai": 0.02,
+    "lead_at_tai": 0.02, "cap_starts_before_tai": 0.01, "max_run_growth_after_end": 0.05,
+    "tai_year_evaders": 0.05,
 }
-FLAGS = ("cap_ends_before_tai", "cap_binds", "tai_in_rampup_default")
+FLAGS = ("cap_ends_before_tai", "cap_starts_before_tai", "cap_binds", "tai_in_rampup_default")
 
 
 def medians(out: dict[str, np.ndarray]) -> dict[str, float]:
@@ -860,7 +935,6 @@ def test_float32_agrees_with_float64():
     ("hw_doubling_months = 0", "hw_doubling_months"),
     ("hw_ceiling = 0", "hw_ceiling"),
     ("alg_ceiling = -1", "alg_ceiling"),
-    ("cap_headroom = -0.5", "cap_headroom"),
     ("pause_deployment = 0.5", "pause_deployment"),
     ('pause_deployment = { dist = "uniform", lo = 0, hi = 1 }', "pause_deployment"),
     ("beta = 0.5", "beta"),

@@ -143,3 +143,88 @@ def open_page(page: Path, profile: Path, screenshot: Path | None = None, width: 
         return {"requests": requests, "images": images, "console": console, "links": links}
     finally:
         browser.close()
+
+
+DEEP_QUERY = """
+window.__deep = function (selector) {
+  const found = [];
+  const walk = (root) => {
+    root.querySelectorAll(selector).forEach((e) => found.push(e));
+    root.querySelectorAll('*').forEach((e) => { if (e.shadowRoot) walk(e.shadowRoot); });
+  };
+  walk(document);
+  return found;
+};
+"""
+"""``__deep(selector)``: every element matching ``selector`` in the page, inside shadow roots too (Bokeh
+draws each widget in its own)."""
+
+
+class Session:
+    """One page of a live web app in headless Chromium: ``evaluate`` JavaScript in it, ``screenshot`` it,
+    and read the URLs it asked for (``requests``)."""
+
+    def __init__(self, url: str, profile: Path, width: int = 1400, height: int = 900):
+        self.width = width
+        self._browser = _Pipe(chromium(), profile)
+        try:
+            target = self._browser.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            self._session = self._browser.call("Target.attachToTarget", {"targetId": target, "flatten": True}
+                                               )["sessionId"]
+            for domain in ("Page", "Network", "Runtime", "Log"):
+                self._browser.call(f"{domain}.enable", session=self._session)
+            self._browser.call("Emulation.setDeviceMetricsOverride",
+                               {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False},
+                               session=self._session)
+            self._browser.call("Page.navigate", {"url": url}, session=self._session)
+            self._browser.wait_for("Page.loadEventFired")
+            self.evaluate(DEEP_QUERY)
+        except BaseException:
+            self._browser.close()
+            raise
+
+    def evaluate(self, expression: str, timeout: float = 60):
+        reply = self._browser.call("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                        "awaitPromise": True}, session=self._session,
+                                   timeout=timeout)
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"JavaScript failed: {reply['exceptionDetails']}")
+        return reply["result"].get("value")
+
+    def wait_until(self, expression: str, timeout: float = 120, interval: float = 0.05):
+        """The first truthy value of ``expression``, polled."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = self.evaluate(expression)
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"still false after {timeout} s: {expression}")
+            time.sleep(interval)
+
+    def screenshot(self, path: Path, height: int | None = None) -> None:
+        """A PNG of the page's top ``height`` pixels (default: all of it)."""
+        full = int(self.evaluate("document.documentElement.scrollHeight"))
+        height = min(height or full, full, 16000)
+        self._browser.call("Emulation.setDeviceMetricsOverride",
+                           {"width": self.width, "height": full, "deviceScaleFactor": 1, "mobile": False},
+                           session=self._session)
+        shot = self._browser.call("Page.captureScreenshot", {
+            "format": "png", "clip": {"x": 0, "y": 0, "width": self.width, "height": height, "scale": 1}},
+            session=self._session)
+        path.write_bytes(base64.b64decode(shot["data"]))
+
+    @property
+    def requests(self) -> list[str]:
+        self.evaluate("1")  # read the events waiting on the pipe
+        return [e["params"]["request"]["url"] for e in self._browser.events
+                if e.get("method") == "Network.requestWillBeSent"]
+
+    def close(self) -> None:
+        self._browser.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()

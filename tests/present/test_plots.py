@@ -212,3 +212,22 @@ def test_a_dollar_in_a_scenario_name_is_drawn_as_written(name, tmp_path, capsys)
     plt.close(fig)
     code = main(["report", str(out), "--out", str(tmp_path / "r.html")])
     assert code == 0, capsys.readouterr().err
+def test_prior_posterior_figure_overlays_both_ecdfs_with_the_tables_medians(tmp_path):
+    conditioned = oj.run("trajectory", draws=3000, seed=2, observe="frontier_compute_2023_2025")
+    path = tmp_path / "pp.png"
+    fig = oj.plots.plot_prior_posterior(conditioned, path=path)
+    table = oj.prior_posterior(conditioned)
+    assert [ax.get_xlabel() for ax in fig.axes if ax.get_visible()][0] == "tai year default (yr)"
+    first = fig.axes[0]
+    labels = [text.get_text() for text in first.get_legend().get_texts()]
+    assert labels == [f"prior: median {table.loc['tai_year_default', 'prior_median']:.1f}",
+                      f"posterior: median {table.loc['tai_year_default', 'posterior_median']:.1f}"]
+    # Each ECDF rises to the share of draws that reach a year (below 1 where some never do).
+    for line, group in zip(first.lines, ("prior_predictive", "posterior_predictive")):
+        values = conditioned[group]["tai_year_default"].values
+        assert line.get_data()[1][-1] == pytest.approx(np.isfinite(values).mean())
+    assert "ESS" in fig.get_suptitle() and "reliable" in fig.get_suptitle()
+    assert path.read_bytes()[:4] == b"\x89PNG"
+    plt.close(fig)
+    with pytest.raises(ValueError, match="not conditioned"):
+        oj.plots.plot_prior_posterior(oj.run("takeoff", draws=300, seed=1))

@@ -133,17 +133,20 @@ def test_comparison_sentences_count_and_measure_each_side_beyond_the_tolerance()
     sentences = oj.comparison_findings(comparison_of({"tai_year_policy": delay, "max_growth_after_end": growth}))
     # Sizes: the median and the 95th percentile (linear between order statistics) of each side's moves:
     # earlier 0.2, 0.5, 1.9 -> 0.5 and 0.5 + 0.9 (1.9 - 0.5) = 1.76; later 1..12 -> 6.5 and 11.45.
-    assert sentences[0] == ("B delays TAI in 60.0% of draws (by a median 6.5 years, 95% of them by at most 11 "
-                            "years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at most "
-                            "1.8 years); A and B are within 0.05 years of each other in 25.0%.")
-    assert sentences[1] == ("B makes growth in the five years after the cap faster in 50.0% of draws (by a median "
-                            "0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); A and B are within 0.01 OOM/yr of each "
-                            "other in 50.0%.")
-    # Backfire: earlier TAI in draws 0-2, faster growth in draws 0-9: either in 10 of 20.
-    assert sentences[2] == ("Backfire: B brings TAI earlier in 15.0% of draws (by a median 0.5 years, 95% of them "
-                            "by at most 1.8 years), or makes growth in the five years after the cap faster in 50.0% "
-                            "of draws (by a median 0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); one or more of "
-                            "these in 50.0% of all 20 draws.")
+    # The median over all 20 draws, zeros included: the 10th and 11th of the sorted delays, 2 and 3.
+    assert sentences[0] == ("B delays TAI in 60.0% of all 20 draws (by a median 6.5 years, 95% of them by at most "
+                            "11 years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at "
+                            "most 1.8 years); A and B are within 0.05 years of each other in 25.0%. The median "
+                            "change in tai_year_policy over all 20 draws is +2.5 years (25.0% of them within the "
+                            "tolerance, counted as no change).")
+    # Backfire: earlier TAI in draws 0-2; faster growth (draws 0-9) is not a backfire, on its own line.
+    assert sentences[1] == ("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
+                            "earlier): in 15.0% of all 20 draws, B does one or more of these; it brings TAI earlier "
+                            "in 15.0% (by a median 0.5 years, 95% of them by at most 1.8 years). Not counted as a "
+                            "backfire, each on its own line: B makes growth in the five years after the cap faster.")
+    assert sentences[2].startswith("B makes growth in the five years after the cap faster in 50.0% of all 20 draws "
+                                   "(by a median 0.5 OOM/yr, 95% of them by at most 0.5 OOM/yr); A and B are within "
+                                   "0.01 OOM/yr of each other in 50.0%.")
     assert len(sentences) == 3
 
 
@@ -154,17 +157,22 @@ def test_comparison_sentences_say_when_the_world_without_policy_differs_and_leav
     assert sentences[0].startswith("A and B differ in the world without the policy too (tai_year_default in 25.0% "
                                    "of draws)")
     # (the 95th percentile of the delays 1 and 2 is 1.95, shown to two figures)
-    assert sentences[1] == ("B delays TAI in 66.7% of draws (by a median 1.5 years, 95% of them by at most 1.9 "
-                            "years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at most 1 "
-                            "year). (1 draw without a finite difference is left out.)")
-    assert sentences[2].startswith("Backfire: B brings TAI earlier in 33.3% of draws")
+    assert sentences[1] == ("B delays TAI in 66.7% of the 3 draws compared (by a median 1.5 years, 95% of them by at "
+                            "most 1.9 years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at "
+                            "most 1 year). The median change in tai_year_policy over the 3 draws compared is +1 year "
+                            "(0% of them within the tolerance, counted as no change). (1 draw without a difference "
+                            "to compare is left out.)")
+    assert sentences[2].startswith("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
+                                   "earlier): in 33.3% of the 3 draws compared")
+    assert sentences[2].endswith("(1 draw without a difference to compare in one or more of these outcomes is left "
+                                 "out.)")
 
 
 def test_comparison_sentences_of_a_model_without_headlines():
     speed = np.array([1.0, 2.0, -1.0, np.nan, 0.0])
     (sentence,) = oj.comparison_findings(comparison_of({"copies_multiplier": speed}, "inference"))
     assert sentence == ("copies_multiplier: higher with B than with A in 50.0% of draws, lower in 25.0%, equal in "
-                        "25.0%; the median change is 0.5. (1 draw without a finite difference is left out.)")
+                        "25.0%; the median change is 0.5. (1 draw without a difference to compare is left out.)")
 
 
 def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
@@ -181,3 +189,70 @@ def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
         assert list(written["units"].fillna("")) == list(expected["units"])
     code, stdout, _ = run_cli(capsys, "summary", str(files["run"]), "--csv", "-")
     assert code == 0 and pd.read_csv(io.StringIO(stdout), index_col="variable").shape[0] == len(oj.TAKEOFF.outputs)
+
+
+@pytest.fixture(scope="module")
+def policy_report(tmp_path_factory):
+    """A trajectory comparison and its paired sweeps over the cap's length and alpha, in one report."""
+    directory = tmp_path_factory.mktemp("policy_report")
+    comparison = oj.compare("trajectory", "no_policy", "hard_cap_sudden_end", draws=400, seed=5)
+    with np.errstate(invalid="ignore"):
+        by_length = oj.sweep("trajectory", "hard_cap_sudden_end", param="D", values=[2, 10], draws=400, seed=5)
+        by_alpha = oj.sweep("trajectory", "hard_cap_sudden_end", param="alpha", values=[0, 0.5, 1], draws=400,
+                            seed=5)
+    out = oj.write_report([comparison, by_length, by_alpha], directory / "policy.html")
+    return out.read_text(encoding="utf-8"), comparison, by_length, by_alpha
+
+
+def test_policy_report_first_screen_names_the_cap_and_gives_conditional_figures(policy_report):
+    page, comparison, by_length, by_alpha = policy_report
+    first = page[:page.index("<ul><li>")]  # before the table of contents: the first screen
+    assert ("<b>The policy:</b> a cap at the largest run already trained plus 0-1 OOM (a freeze in 50% of draws), "
+            "starting 2026-2030, lasting 2-15 years (90% of draws), repealed at once.") in first
+    # The quoted numbers are the comparison's own sentences.
+    findings = oj.comparison_findings(comparison)
+    (backfire,) = [s for s in findings if s.startswith("Backfire")]
+    assert backfire.replace("'", "&#x27;") in first
+    # By the cap's length and by alpha: the median change in the TAI year over all draws, counted here
+    # from the sweep's draws, zeros included.
+    for swept, param, value, words in ((by_length, "D", 10.0, "a cap lasting 10 years"),
+                                       (by_alpha, "alpha", 0.0, "catch-up closing 0% of the overhang (alpha = 0)")):
+        data = oj.outputs(oj.sweep_run(swept, value))
+        with np.errstate(invalid="ignore"):
+            delay = np.asarray(data["tai_year_policy"].values, np.float64) - np.asarray(
+                data["tai_year_default"].values, np.float64)
+        delay = np.where(np.isnan(delay), 0.0, delay).ravel()  # inf - inf: neither world reaches TAI, no change
+        assert f"with {words}, TAI comes a median {np.median(delay):.2g} years later over the 400 draws" in first
+        assert oj.sweep_headline(swept).loc[value, "median_delay_years"] == pytest.approx(np.median(delay))
+    # The policy's priors are open on the page, the assumptions marked.
+    assert "<details" not in first and "<code>alpha</code>" in first
+    assert first.count("assumption: no empirical source") >= 5
+    # How to cite, limitations and the glossary are on the page itself, not in a folder the reader lacks.
+    assert "<b>How to cite:</b>" in page and f"version {oj.__version__} (commit " in page and "seed 5" in page
+    assert 'id="limitations"' in page and "no empirical source" in page.split('id="limitations"')[1]
+    glossary = page.split('id="glossary"')[1]
+    assert all(f"<b>{word}</b>" in glossary for word in ("backfire", "danger band", "overhang", "TAI"))
+    assert "docs/ folder" not in page and "<code>docs/</code>" not in page
+
+
+def test_citation_file_names_this_version():
+    from pathlib import Path
+
+    text = (Path(__file__).parents[2] / "CITATION.cff").read_text(encoding="utf-8")
+    assert re.search(r"^cff-version: 1\.2\.0$", text, re.MULTILINE)
+    assert re.search(rf"^version: {re.escape(oj.__version__)}$", text, re.MULTILINE)
+    assert re.search(r"^title: ", text, re.MULTILINE) and re.search(r"^authors:", text, re.MULTILINE)
+def test_a_conditioned_run_shows_what_the_data_changed_prior_beside_posterior(tmp_path):
+    conditioned = oj.run("trajectory", draws=2000, seed=4, observe="frontier_compute_2023_2025")
+    page = tmp_path / "report.html"
+    oj.write_report([conditioned], page)
+    text = page.read_text(encoding="utf-8")
+    assert "What the data since 2023 changed" in text and "frontier_compute_2023_2025" in text
+    assert conditioned.attrs["posterior_verdict"].split(":")[0] in text
+    table = oj.prior_posterior(conditioned)
+    median = f"{table.loc['tai_year_default', 'posterior_median']:.1f}"
+    row = re.search(r"<td>tai_year_default</td>(.*?)</tr>", text).group(1)
+    assert median in row and 'alt="prior and posterior"' in text
+    # A run without observations has no such section.
+    oj.write_report([oj.run("takeoff", draws=300, seed=1)], tmp_path / "plain.html")
+    assert "What the data since 2023 changed" not in (tmp_path / "plain.html").read_text(encoding="utf-8")

@@ -166,24 +166,43 @@ def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
     def values(run, name):
         return np.asarray(run[name].values, np.float64).ravel()
 
-    # Backfire: TAI earlier (by more than 0.05 yr), or growth after the cap faster (by more than 0.01 OOM/yr).
+    # Backfire: TAI earlier (by more than 0.05 yr), or less time in the danger band (by more than
+    # 0.05 yr), over the draws where both are defined; faster growth after the cap is not one.
     with np.errstate(invalid="ignore"):
-        earlier = values(b, "tai_year_policy") - values(a, "tai_year_policy") < -0.05
+        tai = np.where(values(b, "tai_year_policy") == values(a, "tai_year_policy"), 0,
+                       values(b, "tai_year_policy") - values(a, "tai_year_policy"))
+        band = np.where(values(b, "danger_band_years_policy") == values(a, "danger_band_years_policy"), 0,
+                        values(b, "danger_band_years_policy") - values(a, "danger_band_years_policy"))
         faster = values(b, "max_growth_after_end") - values(a, "max_growth_after_end") > 0.01
+    compared = ~np.isnan(tai) & ~np.isnan(band)
+    earlier, shorter = (tai < -0.05) & compared, (band < -0.05) & compared
     findings = oj.comparison_findings(comparison)
-    (backfire,) = [s for s in findings if s.startswith("Backfire:")]
-    either = np.mean(earlier | faster)
-    assert 0.5 < either < 1  # the catch-up after the cap speeds growth in most draws
-    assert f"one or more of these in {100 * either:.1f}% of all 3,000 draws" in backfire
-    growth = np.isfinite(values(b, "max_growth_after_end") - values(a, "max_growth_after_end"))
-    assert f"faster in {100 * np.sum(faster) / np.sum(growth):.1f}% of draws" in backfire
+    assert findings[0].startswith("Policy compared: B = hard_cap_sudden_end: a cap at the largest run already "
+                                  "trained plus 0-1 OOM (a freeze in 50% of draws), starting 2026-2030, lasting "
+                                  "2-15 years (90% of draws), repealed at once; against A = no_policy: no cap.")
+    (backfire,) = [s for s in findings if s.startswith("Backfire")]
+    either = np.sum(earlier | shorter) / np.sum(compared)
+    assert 0.05 < either < 0.5
+    of = "of all 3,000 draws" if compared.all() else f"of the {np.sum(compared):,} draws compared"
+    assert f"in {100 * either:.1f}% {of}, B does one or more of these" in backfire
+    assert f"brings TAI earlier in {100 * np.sum(earlier) / np.sum(compared):.2g}%" in backfire
+    assert f"shortens the time spent in the danger band in {100 * np.sum(shorter) / np.sum(compared):.1f}%" in backfire
+    assert "Not counted as a backfire" in backfire and "faster" in backfire.split("Not counted")[1]
+    (growth,) = [s for s in findings if s.startswith("B makes growth in the five years after the cap faster")]
+    assert f"faster in {100 * np.mean(faster):.1f}% of all 3,000 draws" in growth
+    # The number to quote: the median change over every draw, zeros included, as in the table.
+    (delay,) = [s for s in findings if s.startswith("B delays TAI")]
+    median = np.median(tai[~np.isnan(tai)])
+    assert f"The median change in tai_year_policy over all 3,000 draws is +{median:.2g} years" in delay
+    assert oj.compare_summary(comparison).loc["tai_year_policy", "q50"] == pytest.approx(median)
     # The overhang line counts only the draws where the cap ends before TAI, in A and B.
     ends = (values(a, "cap_ends_before_tai") == 1) & (values(b, "cap_ends_before_tai") == 1)
-    (overhang,) = [s for s in findings if "overhang" in s]
+    (overhang,) = [s for s in findings if s.startswith("Where the cap ends")]
     assert overhang.startswith(f"Where the cap ends before TAI in the world without it in both A and B "
-                               f"({100 * np.mean(ends):.1f}% of draws)")
+                               f"({100 * np.mean(ends):.1f}% of all draws)")
     bigger = (values(b, "overhang_at_end") - values(a, "overhang_at_end") > 0.01)[ends]
-    assert f"bigger overhang when the cap ends in {100 * np.mean(bigger):.1f}% of them" in overhang
+    assert (f"bigger overhang when the cap ends in {100 * np.mean(bigger):.1f}% of the {np.sum(ends):,} draws "
+            "compared") in overhang
     # The report prints the same sentences: one function.
     from overhang_jax.present._report import _comparison
 
@@ -216,7 +235,7 @@ def test_a_takeoff_comparison_scores_every_row_it_shows():
     assert np.allclose(shown["p_b_worse"] + shown["p_equal"] + shown["p_b_better"], 1)
     # The pause delays takeoff and makes it faster: the backfire the overhang worry is about.
     assert table.loc["takeoff_year", "p_b_better"] == 1 and table.loc["max_speed", "p_b_worse"] > 0.9
-    (backfire,) = [s for s in oj.comparison_findings(comparison) if s.startswith("Backfire:")]
+    (backfire,) = [s for s in oj.comparison_findings(comparison) if s.startswith("Backfire")]
     assert "never brings takeoff earlier" in backfire and "makes the takeoff faster" in backfire
 
 

@@ -134,23 +134,37 @@ def test_nonfinite_draws_of_each_value_are_kept(swept):
 
 
 def test_policy_shares_count_draws_by_hand():
-    delay = np.array([-1.0, -0.04, 0.0, np.nan, -np.inf, 2.0, -3.0, 0.5])
-    after = np.array([1.0, 0.5, 0.5, 0.5, 0.3, 0.5, 0.5, 0.5])
-    default = np.array([0.5, 0.5, 0.495, 0.5, 0.5, 0.2, 0.5, 0.5])
-    ones = np.array([1.0, 1, 0, 1, 1, 0, 1, 1])
-    columns = {"tai_delay": delay, "max_growth_after_end": after, "max_growth_default": default,
+    inf = np.inf
+    # TAI years: draw 3 reaches TAI in neither world (no change), draw 4 only with the cap (earlier).
+    default_year = np.array([2040.0, 2040, 2040, inf, inf, 2040, 2040, 2040, 2040])
+    policy_year = np.array([2039.0, 2039.96, 2040, inf, 2050, 2042, 2037, 2040.5, 2041])
+    # Danger band years: shorter with the cap in draw 7 (by 1) and draw 4 (-inf); NaN in draw 8
+    # leaves that draw out of the backfire and both its parts.
+    default_band = np.array([4.0, 4, 4, inf, inf, 4, 4, 4, np.nan])
+    policy_band = np.array([4.0, 4, 4, inf, 5, 4.02, 4, 3, 4])
+    after = np.array([1.0, 0.5, 0.5, 0.5, 0.3, 0.5, 0.5, 0.5, 0.5])
+    default = np.array([0.5, 0.5, 0.495, 0.5, 0.5, 0.2, 0.5, 0.5, 0.5])
+    ones = np.array([1.0, 1, 0, 1, 1, 0, 1, 1, 1])
+    columns = {"tai_year_default": default_year, "tai_year_policy": policy_year,
+               "danger_band_years_default": default_band, "danger_band_years_policy": policy_band,
+               "max_growth_after_end": after, "max_growth_default": default,
                "cap_binds": ones, "cap_ends_before_tai": 1 - ones}
     tree = xr.DataTree.from_dict({
         "/": xr.Dataset(attrs={"model": "trajectory", "kind": "run"}),
-        "prior_predictive": xr.Dataset({k: (("chain", "draw"), v[None].astype(np.float32)) for k, v in columns.items()}),
+        "prior_predictive": xr.Dataset({k: (("chain", "draw"), v[None].astype(np.float64)) for k, v in columns.items()}),
     })
     shares = oj.policy_shares(tree)
-    # Backfires: -1, -inf and -3 (-0.04 is within the tolerance); their sizes, finite ones: 1 and 3.
-    assert shares["backfire"] == 3 / 8
-    assert shares["backfire_median_years"] == 2 and shares["backfire_q95_years"] == pytest.approx(2.9)
-    # Faster: 1.0 vs 0.5 and 0.5 vs 0.2 (0.5 vs 0.495 is within the tolerance).
-    assert shares["faster_growth_after"] == 2 / 8 and shares["faster_growth_median_oom_per_year"] == pytest.approx(0.4)
-    assert shares["cap_binds"] == 6 / 8 and shares["cap_ends_before_tai"] == 2 / 8
+    # Compared: the 8 draws where both differences are defined (draw 8's band is NaN).
+    assert shares["draws_compared"] == 8 and shares["draws"] == 9
+    # TAI earlier: draws 0 (1 yr), 4 (-inf) and 6 (3 yr); -0.04 is within the tolerance.
+    assert shares["tai_earlier"] == 3 / 8 and shares["tai_earlier_median_years"] == 2
+    # Less time in the danger band: draws 4 (-inf) and 7 (1 yr); +0.02 is within the tolerance.
+    assert shares["danger_band_shorter"] == 2 / 8 and shares["danger_band_shorter_median_years"] == 1
+    # One or more: draws 0, 4, 6, 7, of the same 8; never smaller than a part.
+    assert shares["backfire"] == 4 / 8 >= max(shares["tai_earlier"], shares["danger_band_shorter"])
+    # The mechanism, not a backfire: faster growth 1.0 vs 0.5 and 0.5 vs 0.2 (0.5 vs 0.495 is within).
+    assert shares["faster_growth_after"] == 2 / 9 and shares["faster_growth_median_oom_per_year"] == pytest.approx(0.4)
+    assert shares["cap_binds"] == 7 / 9 and shares["cap_ends_before_tai"] == 2 / 9
 
 
 def test_policy_shares_say_what_a_boost_to_algorithms_does():
@@ -159,8 +173,9 @@ def test_policy_shares_say_what_a_boost_to_algorithms_does():
     with np.errstate(invalid="ignore"):
         swept = oj.sweep("trajectory", HARD_CAP, param="beta", values=[1, 3], draws=DRAWS, seed=1)
     without, boosted = (oj.policy_shares(oj.sweep_run(swept, value)) for value in (1, 3))
-    assert without["backfire"] == 0 and np.isnan(without["backfire_median_years"])
-    assert boosted["backfire"] > 0.1 and boosted["backfire_median_years"] > 0.05
+    assert without["tai_earlier"] == 0 and np.isnan(without["tai_earlier_median_years"])
+    assert boosted["tai_earlier"] > 0.1 and boosted["tai_earlier_median_years"] > 0.05
+    assert boosted["backfire"] >= boosted["tai_earlier"]
     assert without["cap_binds"] == boosted["cap_binds"] > 0.8  # the boost acts after the cap binds
 
 
@@ -173,7 +188,9 @@ def test_shares_and_table_of_a_sweep(swept):
     assert shares["cap_binds"].is_monotonic_increasing
     assert shares["cap_ends_before_tai"].is_monotonic_decreasing
     text = oj.format_sweep(swept)
-    assert "at D (yr) =" in text and "backfire: TAI earlier than without the cap" in text
+    assert "at D (yr) =" in text and "backfire: TAI earlier or less time in the danger band" in text
+    assert "mechanism, not a backfire: growth after the cap faster" in text
+    assert f"of the same {int(shares['draws_compared'].iloc[0]):,} draws" in text
     row = next(line for line in text.splitlines() if line.startswith("overhang_at_end (OOM)"))
     q5, q50, q95 = oj.sweep_summary(swept).loc[("overhang_at_end", 6.0), ["q5", "q50", "q95"]]
     assert f"{q50:.3g} [{q5:.3g}, {q95:.3g}]" in row
@@ -207,10 +224,13 @@ def test_sweep_figure(swept, tmp_path):
     assert np.allclose(median, oj.sweep_summary(swept).loc["overhang_at_end", "q50"].values)
     shares, backfire = panels[4], panels[5]
     expected = oj.sweep_shares(swept)
-    assert shares.get_ylabel() == "share of draws (%)"
+    assert shares.get_ylabel() == "share of all draws (%)"
     assert np.allclose(shares.lines[0].get_ydata(), 100 * expected["faster_growth_after"].values)
-    assert backfire.get_title().startswith("backfire: TAI earlier than without the cap")
+    assert backfire.get_title().startswith("backfire: the cap makes TAI earlier or the danger band shorter")
     assert np.allclose(backfire.lines[0].get_ydata(), 100 * expected["backfire"].values)
+    assert np.allclose(backfire.lines[1].get_ydata(), 100 * expected["tai_earlier"].values)
+    # A small share is drawn small: the axis runs to at least 5%, with the no-cap line at 0.
+    assert backfire.get_ylim()[1] >= 5 and any(list(line.get_ydata()) == [0, 0] for line in backfire.lines)
     assert (tmp_path / "sweep.png").read_bytes()[:4] == b"\x89PNG"
     plt.close(fig)
 

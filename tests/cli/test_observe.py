@@ -1,0 +1,85 @@
+"""`--observe` on the command line: what a conditioned run prints and writes, what ArviZ makes of the
+file with its defaults, and bad observations refused before any compute."""
+
+import arviz as az
+import numpy as np
+import pytest
+
+import overhang_jax as oj
+from overhang_jax.cli import main
+
+
+def run_cli(capsys, *args):
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_run_with_observations_prints_prior_and_posterior_khat_and_ess(tmp_path, capsys):
+    out = tmp_path / "t.nc"
+    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--draws", "3000", "--out", str(out), "--no-plots",
+                                   "--observe", "frontier_compute_2023_2025")
+    assert code == 0, stderr
+    results = oj.load(out)
+    ess, khat = results.attrs["posterior_ess"], results.attrs["posterior_pareto_khat"]
+    assert f"Pareto k-hat {khat:.2f}, effective sample size {ess:,.0f} of 3,000 draws" in stdout
+    assert "largest_run_2025: largest_training_run in 2025.2 (log10 FLOP) = 26.66 ± 0.3" in stdout
+    after = stdout.split("Prior (every draw) and posterior")[1]
+    row = next(line for line in after.splitlines() if line.startswith("tai_year_default"))
+    table = oj.prior_posterior(results)
+    # The printed medians are the table's, to a tenth of a year.
+    assert f"{table.loc['tai_year_default', 'prior_median']:.1f}" in row
+    assert f"{table.loc['tai_year_default', 'posterior_median']:.1f}" in row
+    # ArviZ's defaults read the posterior: the resampled parameters.
+    summary = az.summary(results)
+    assert "compute_start" not in summary.index and "alpha" in summary.index
+    assert set(summary.index) == set(oj.parameters(results).data_vars) - set(results["constant_data"].data_vars)
+    assert np.isfinite(az.hdi(results)["alpha"].values).all()
+    az.plot_dist(results)
+
+
+def test_compare_with_observations_weights_both_worlds_alike(tmp_path, capsys):
+    out = tmp_path / "c.nc"
+    code, stdout, stderr = run_cli(capsys, "compare", "no_policy", "hard_cap_sudden_end", "--draws", "2000",
+                                   "--out", str(out), "--no-plots", "--observe", "frontier_compute_2023_2025")
+    assert code == 0, stderr
+    assert "Both scenarios' draws carry A's weights" in stdout
+    assert "Paired differences B - A under the prior" in stdout
+    comparison = oj.load(out)
+    summary = az.summary(comparison, kind="stats")  # the posterior of the paired differences
+    assert "tai_year_policy" in summary.index
+
+
+def test_observations_lists_the_shipped_sets(capsys):
+    code, stdout, _ = run_cli(capsys, "observations")
+    assert code == 0
+    rows = {line.split()[0] for line in stdout.splitlines()[1:-1]}
+    assert rows == set(oj.observation_sets().index)
+    code, stdout, _ = run_cli(capsys, "observations", "takeoff")
+    assert "no_takeoff_yet" in stdout and "frontier_compute_2023_2025" not in stdout
+
+
+@pytest.mark.parametrize("text, words", [
+    ('models = ["trajectory"]\n[[observation]]\nname = "x"\nquantity = "gdp"\nyear = 2025\nvalue = 1\nsd = 1\n',
+     "has no observable quantity 'gdp'"),
+    ('models = ["trajectory"]\n[[observation]]\nname = "x"\nquantity = "largest_training_run"\nyear = 2200\n'
+     'value = 26\nsd = 0.3\n', "year 2200 is outside"),
+    ('models = ["ftm"]\n[[observation]]\nname = "x"\nquantity = "largest_training_run"\nyear = 2025\n'
+     'value = 26\nsd = 0.3\n', "not for model 'trajectory'"),
+])
+def test_bad_observations_exit_2_with_one_line_before_compute(tmp_path, capsys, monkeypatch, text, words):
+    from overhang_jax.engine import _run
+
+    monkeypatch.setattr(_run, "compute_draws", lambda *a, **k: pytest.fail("computed"))
+    observations = tmp_path / "obs.toml"
+    observations.write_text(text)
+    out = tmp_path / "t.nc"
+    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--draws", "100", "--out", str(out), "--no-plots",
+                                   "--observe", str(observations))
+    assert code == 2 and stderr.count("\n") == 1 and words in stderr and not out.exists()
+
+
+def test_sweep_refuses_observations_before_compute(tmp_path, capsys):
+    code, _, stderr = run_cli(capsys, "sweep", "trajectory", "--param", "alpha", "--values", "0,1", "--draws", "100",
+                              "--out", str(tmp_path / "s.nc"), "--observe", "frontier_compute_2023_2025")
+    assert code == 2 and "--observe is not available for sweep" in stderr
