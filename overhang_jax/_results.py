@@ -85,8 +85,8 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
     counts = {name: outputs[name].attrs["nonfinite_count"] for name in model.output_names}
     # A parameter neither per draw nor fixed was left out: the run keeps outputs only.
     outputs_only = any(p.name not in columns and p.name not in constants for p in model.parameters)
-    root_attrs = {**software_versions(), **attrs, "kind": "run", "layout_version": LAYOUT_VERSION, "nonfinite_counts": json.dumps(counts),
-                  "outputs_only": int(outputs_only)}
+    root_attrs = {**software_versions(), **attrs, "kind": "run", "layout_version": LAYOUT_VERSION,
+                  "nonfinite_counts": json.dumps(counts), "outputs_only": int(outputs_only)}
     groups = {"/": xr.Dataset(attrs=root_attrs)}
     if varying:
         groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying}, coords=coords)
@@ -140,6 +140,8 @@ def written_with(attrs: Mapping[str, Any]) -> str:
     where = f" on {attrs['cpu']}" if "cpu" in attrs else ""
     return f"written by overhang_jax {attrs.get('version', '(unknown)')}" + (f" with {libraries}" if libraries
                                                                              else "") + where
+
+
 POSTERIOR_GROUP = "posterior"
 POSTERIOR_OUTPUTS_GROUP = "posterior_predictive"
 LOG_LIKELIHOOD_GROUP = "log_likelihood"
@@ -403,10 +405,13 @@ def save(results: xr.DataTree, path: str | os.PathLike, compress: bool = True) -
     """Write results to netCDF atomically (a temporary file renamed into place).
 
     Per-draw columns and histograms are compressed losslessly unless
-    ``compress`` is False.
+    ``compress`` is False. Any result of the API: a run, comparison, sweep or evaluation
+    (DataTree), or Sobol indices (Dataset).
     """
     from ._io import write_netcdf
 
+    if isinstance(results, xr.Dataset):  # Sobol indices: one group
+        results = xr.DataTree(results)
     path = Path(path)
     encoding = _encoding(results) if compress else None
     write_netcdf(path, results, encoding=encoding)

@@ -14,9 +14,9 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use(os.environ.get("MPLBACKEND", "Agg"))  # no display needed; a user's choice wins
+# No matplotlib.use() here: importing the package must not switch an interactive user's backend
+# (matplotlib picks a non-interactive one by itself where there is no display; the command line
+# sets Agg for its own process).
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
