@@ -185,7 +185,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
     from ..studies._comparison import percent
     from ..studies._sweep import sweep_headline
 
-    words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (years)"),
+    words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (yr)"),
              "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up", "alpha")}
     parts = []
     for param, (phrase, heading, column) in words.items():
@@ -208,7 +208,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
             f"{tree.attrs['seed']}, everything else as in {scenario}. The median delay is over all draws, zeros "
             "included; backfire: TAI earlier or less time in the danger band, of the draws where the cap starts "
             "before TAI without it and both can be compared.</p>"
-            f"<table><thead><tr><th>{column}</th><th>median TAI delay (years)</th><th>no change</th>"
+            f"<table><thead><tr><th>{column}</th><th>median TAI delay (yr)</th><th>no change</th>"
             f"<th>backfire</th></tr></thead><tbody>{rows}</tbody></table>")
     return "".join(parts)
 

@@ -504,9 +504,9 @@ faster (the tolerance the model declares for growth rates)."""
 SHARE_LABELS = {
     "backfire": "backfire: TAI earlier or less time in the danger band (one or more)",
     "tai_earlier": "  TAI earlier than without the cap",
-    "tai_earlier_median_years": "    by a median of (years)",
+    "tai_earlier_median_years": "    by a median of (yr)",
     "danger_band_shorter": "  less time in the danger band than without the cap",
-    "danger_band_shorter_median_years": "    by a median of (years)",
+    "danger_band_shorter_median_years": "    by a median of (yr)",
     "faster_growth_after": "mechanism, not a backfire: growth after the cap faster than without it",
     "faster_growth_median_oom_per_year": "    by a median of (OOM/yr)",
     "cap_binds": "the cap binds (withholds growth at some step)",
