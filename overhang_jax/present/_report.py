@@ -267,11 +267,11 @@ def _scenario(source: str) -> str:
 
 
 def _run(tree: xr.DataTree) -> str:
-    from ..studies._summaries import summary
+    from ..studies._summaries import outputs_left_out, summary
 
     attrs = tree.attrs
     table = summary(tree)
-    left_out = _uninformative(tree, list(table.index))
+    left_out = outputs_left_out(tree, list(table.index))
     notes = "".join(f"<li>{html.escape(name)}: {html.escape(why)}</li>" for name, why in left_out.items())
     parts = [_provenance(attrs), _conditioning(tree), "<h3>Summary</h3>",
              '<p class="note">Over the finite draws of each output (ArviZ statistics); <i>nonfinite</i> counts '
@@ -280,30 +280,6 @@ def _run(tree: xr.DataTree) -> str:
              f'<p class="note">Not in the table:</p><ul class="note">{notes}</ul>' if notes else "",
              "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
     return "".join(parts)
-
-
-def _uninformative(tree: xr.DataTree, names: list[str]) -> dict[str, str]:
-    """The outputs a run's table leaves out, and why: the same value in every draw, or equal in every
-    draw to an output already shown (the model's headline outputs are kept first)."""
-    from .._results import outputs
-    from ..models._registry import MODEL_MODULES, get_model
-
-    data = outputs(tree)
-    model = tree.attrs.get("model")
-    headline = [h.output for h in get_model(model).headlines] if model in MODEL_MODULES else []
-    order = [n for n in headline if n in names] + [n for n in names if n not in headline]
-    values = {n: np.asarray(data[n].values, np.float64).ravel() for n in order if n in data}
-    kept, left_out = [], {}
-    for name in (n for n in order if n in values):
-        v = values[name]
-        twin = next((k for k in kept if np.array_equal(v, values[k], equal_nan=True)), None)
-        if v.size > 1 and np.all(v == v[0]):
-            left_out[name] = f"{v[0]:g} in every draw"
-        elif twin is not None:
-            left_out[name] = f"equal to {twin} in every draw"
-        else:
-            kept.append(name)
-    return {n: left_out[n] for n in names if n in left_out}  # in the table's order
 
 
 def _comparison(tree: xr.DataTree) -> str:

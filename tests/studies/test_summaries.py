@@ -41,3 +41,30 @@ def test_the_cli_summary_and_the_report_print_the_same_figures():
         assert shown in text and f"<td>{shown}</td>" in html
     for unrounded in ("89.758", "2038.43", "0.6123"):
         assert unrounded not in text and unrounded not in html
+
+
+def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
+    from overhang_jax.cli import main
+    from overhang_jax.studies._summaries import CAP_OUTPUTS, NO_CAP, outputs_left_out
+
+    none = oj.run("trajectory", "no_policy", draws=256, seed=1, progress=False)
+    capped = oj.run("trajectory", "hard_cap_sudden_end", draws=256, seed=1, progress=False)
+    left_out = outputs_left_out(none)
+    assert {n for n, why in left_out.items() if why == NO_CAP} == set(CAP_OUTPUTS["trajectory"])
+    assert NO_CAP not in outputs_left_out(capped).values()
+    # Without the reason these outputs would be shown: some vary from draw to draw in the no-cap run.
+    varying = [n for n in CAP_OUTPUTS["trajectory"] if np.unique(oj.outputs(none)[n].values).size > 1]
+    assert varying
+    # The command line's summary and the report leave them out, saying why.
+    out = tmp_path / "none.nc"
+    assert main(["run", "trajectory", "--priors", "no_policy", "--draws", "256", "--seed", "1", "--out", str(out),
+                 "--no-plots"]) == 0
+    printed = capsys.readouterr().out
+    table_rows = printed.split("not in the table")[0].splitlines()[1:]
+    assert not {line.split()[0] for line in table_rows if line.split()} & set(CAP_OUTPUTS["trajectory"])
+    reason = next(line for line in printed.splitlines() if line.strip().startswith(NO_CAP))
+    assert set(reason.split(": ", 1)[1].split(", ")) == set(CAP_OUTPUTS["trajectory"])
+    report = tmp_path / "report.html"
+    assert main(["report", str(out), "--out", str(report)]) == 0
+    page = report.read_text(encoding="utf-8")
+    assert f"<td>{varying[0]}</td>" not in page and f"<li>{varying[0]}: {NO_CAP}</li>" in page
