@@ -165,10 +165,11 @@ def comparison_section(comparison, directory: Path) -> list[str]:
     for name, row in shown.iterrows():
         scored = bool(row["worse"])
         lines.append(f"| `{name}` | {row['units']} | {row['worse'] or 'n/a'} | {row['tolerance']:g} | "
-                     f"{number(row['q50'])} | {number(row['q5'])} | {number(row['q95'])} | "
+                     f"{number(row['q50'], row['units'])} | {number(row['q5'], row['units'])} | "
+                     f"{number(row['q95'], row['units'])} | "
                      f"{row['p_b_worse']:.3f} | {row['p_equal']:.3f} | {row['p_b_better']:.3f} |" if scored else
-                     f"| `{name}` | {row['units']} | n/a | {row['tolerance']:g} | {number(row['q50'])} | "
-                     f"{number(row['q5'])} | {number(row['q95'])} | n/a | {row['p_equal']:.3f} | n/a |")
+                     f"| `{name}` | {row['units']} | n/a | {row['tolerance']:g} | {number(row['q50'], row['units'])} | "
+                     f"{number(row['q5'], row['units'])} | {number(row['q95'], row['units'])} | n/a | {row['p_equal']:.3f} | n/a |")
     lines += ["", "Not in the table: " + "; ".join(f"`{note.split(':', 1)[0]}` ({note.split(': ', 1)[1]})"
                                                     for note in oj.comparison_notes(table)) + ".", ""]
     return lines

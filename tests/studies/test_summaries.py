@@ -68,3 +68,13 @@ def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
     assert main(["report", str(out), "--out", str(report)]) == 0
     page = report.read_text(encoding="utf-8")
     assert f"<td>{varying[0]}</td>" not in page and f"<li>{varying[0]}: {NO_CAP}</li>" in page
+
+
+def test_the_comparison_table_prints_by_the_same_rule():
+    comparison = oj.compare("no_policy", "hard_cap_sudden_end", draws=512, seed=2, progress=False)
+    table = oj.compare_summary(comparison)
+    from overhang_jax.studies._comparison import comparison_display
+
+    display = comparison_display(table)
+    for name, row in display.iterrows():
+        assert row["median"] == oj.format_number(table.loc[name, "q50"], table.loc[name, "units"]), name
