@@ -600,8 +600,12 @@ def _cmd_explore(args) -> None:
     port = args.port or free_port(args.address)
     configure()  # one CPU device per core, the compilation cache
     print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
-    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
-                 open_browser=args.open)
+    try:
+        start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                     open_browser=args.open)
+    except KeyboardInterrupt:  # Ctrl-C is how it stops: not an interrupted run
+        pass
+    print("overhang-jax explore: stopped")
 
 
 def _port(text: str) -> int:
@@ -796,8 +800,9 @@ def build_parser() -> argparse.ArgumentParser:
     explore_ = commands.add_parser(
         "explore", help="an interactive page: move a policy lever, see the paired comparison change",
         description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
-                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
-                    "prints its address, and opens a browser only with --open.")
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 "
+                    "(this machine only) unless --address says otherwise, prints its address, and opens a "
+                    "browser only with --open.")
     explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
                           help="model to explore (default: trajectory)")
     explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")

@@ -49,6 +49,9 @@ of draws sorted by work take similar numbers of steps (measured best at 64-128
 on a 2-core x86 CPU). An accelerator wants wide groups to fill its cores
 (the default below; not measured, as no GPU was at hand)."""
 ACCELERATOR_LOOP_GROUP_SIZE = 2**14
+DRAW_BLOCK = 64
+"""Draws per device in a compiled chunk are a multiple of this: four AVX-512 vectors of float32, so no
+draw falls in the scalar code XLA emits for a batch's remainder, whatever the chunk size or device count."""
 
 
 PRIORS_TEXT_LIMIT = 2**16
@@ -466,7 +469,10 @@ def compute_draws(model: Model, method: str, source, draws: int, chunk_size: int
     observed = np.zeros((0, len(TABLE_COLUMNS))) if observed is None else np.asarray(observed, np.float64)
     # Chunks start every chunk_size draws; each is padded to an equal share per device, and the
     # padding is never kept, so neither the chunk size nor the devices change the draws.
-    padded = math.ceil(compiled_chunk(draws, chunk_size) / len(devices)) * len(devices)
+    # Each device's share is also a whole number of DRAW_BLOCKs, so every draw is computed by the vector
+    # code of a full block: XLA's code for a short remainder rounds otherwise (AVX-512: in the last bits).
+    share = len(devices) * DRAW_BLOCK
+    padded = math.ceil(compiled_chunk(draws, chunk_size) / share) * share
     if draws + padded > 2**31:  # draw indices, padding included, are int32 on every device
         raise RunError(f"draws plus one chunk must stay within 2**31 = {2**31:,} per run, got {draws:,} "
                        f"+ {padded:,}")

@@ -144,7 +144,8 @@ def test_fuzzed_copies_are_refused_with_one_line_or_read_unchanged(saved, tmp_pa
     outcomes = {"refused": 0, "unchanged": 0}
     for what, data in damaged_copies(saved.read_bytes(), FUZZ_CASES, seed=24):
         path.write_bytes(data)
-        faulthandler.dump_traceback_later(CASE_SECONDS, exit=True, file=sys.__stderr__)  # a hang fails the run, naming where
+        # A hang fails the run, naming where.
+        faulthandler.dump_traceback_later(CASE_SECONDS, exit=True, file=sys.__stderr__)
         try:
             code, out, err = summary_of(path, capsys)
         finally:
