@@ -3,6 +3,7 @@ world's shares, all from one set of computed shares per output."""
 
 from __future__ import annotations
 
+import functools
 from typing import NamedTuple
 
 import numpy as np
@@ -638,18 +639,25 @@ ASSUMPTIONS = {
 assumption in the priors file, docs/trajectory.md and the report."""
 
 
+@functools.lru_cache(maxsize=32)
+def _parsed_priors(model: str, text: str):
+    """A run's priors parsed once: every headline of a comparison (and every change on the explore
+    page) names the same two worlds' policies, and parsing freezes a few hundred distributions."""
+    from ..priors._priors import load_priors
+
+    return load_priors(model, text=text)
+
+
 def policy_in_words(attrs) -> str:
     """The policy a run or scenario models, in words and numbers from its priors: "a cap at the largest
     run already trained plus 0-1 OOM (a freeze in 50% of draws), starting 2026-2030, lasting 2-15 years
     (90% of draws), repealed at once". ``attrs`` are a run's attributes (its model and ``priors_toml``);
     ranges marked "(90% of draws)" are central 90% ranges, the others the prior's whole range. Every
     comparison headline opens with it, so a figure is never quoted without the cap it averages over."""
-    from ..priors._priors import load_priors
-
     model, text = attrs.get("model"), attrs.get("priors_toml")
     if model not in ("trajectory", "ftm") or not text:
         return str(attrs.get("description", "")) or "the policy of its priors (see the priors below)"
-    priors = load_priors(model, text=str(text))
+    priors = _parsed_priors(model, str(text))
     d = priors.distributions
 
     def words(name: str, units: str = "", form: str = "{:g}") -> str:
