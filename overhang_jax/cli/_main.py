@@ -149,7 +149,7 @@ def _nonfinite_check(runs, args, model) -> None:
     from ..engine._guards import nonfinite_excess, nonfinite_gate, nonfinite_limit
 
     limit = nonfinite_limit(model, args.max_nonfinite_share)
-    nonfinite_gate([nonfinite_excess(results, limit, label) for label, results in runs], "raise")
+    nonfinite_gate([nonfinite_excess(results, limit, label, model) for label, results in runs], "raise")
 
 
 def _quietly(compute):

@@ -81,7 +81,7 @@ def evaluate(model: str | Model, table, *, method: str | None = None, float64: b
     if out is not None and jax.process_index() == 0:
         # The sets are the user's: re-running recomputes them, there are no draws to rescue.
         write_or_fail(f"'{out}'", lambda: save(results, out), f"run the same call again once '{out}' can be written")
-    nonfinite_gate([nonfinite_excess(results, nonfinite_limit(model, max_nonfinite_share))], nonfinite)
+    nonfinite_gate([nonfinite_excess(results, nonfinite_limit(model, max_nonfinite_share), model=model)], nonfinite)
     return results
 
 

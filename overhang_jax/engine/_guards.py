@@ -120,14 +120,16 @@ def nonfinite_limit(model, limit: float | None) -> float:
     return model.nonfinite_share_limit if limit is None else float(limit)
 
 
-def nonfinite_excess(results, limit: float, label: str = "") -> str | None:
+def nonfinite_excess(results, limit: float, label: str = "", model=None) -> str | None:
     """A sentence if more than ``limit`` of a run's draws of an output are NaN or infinite (outputs
-    undefined by definition in some draws excepted), else None."""
+    undefined by definition in some draws excepted), else None. ``model``: the run's :class:`Model`
+    (default: the registered model of its name; a model defined elsewhere is given)."""
     from .._results import NONFINITE_GROUP, nonfinite_counts
     from ..models._registry import get_model
 
     draws = int(results.attrs["draws"])
-    by_definition = {o.name for o in get_model(results.attrs["model"]).outputs if o.undefined}
+    model = model if model is not None else get_model(results.attrs["model"])
+    by_definition = {o.name for o in model.outputs if o.undefined}
     over = {name: count for name, count in nonfinite_counts(results).items()
             if count > limit * draws and name not in by_definition}
     if not over:

@@ -341,7 +341,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     if out is not None and jax.process_index() == 0:
         save_or_rescue(results, out, {".": (results, priors)}, checkpoint)
     limit = nonfinite_limit(model, max_nonfinite_share)
-    nonfinite_gate([nonfinite_excess(results, limit)], nonfinite)
+    nonfinite_gate([nonfinite_excess(results, limit, model=model)], nonfinite)
     return results
 
 
@@ -730,7 +730,7 @@ def compare(*scenarios: Priors | str | os.PathLike | None, model: str | Model | 
         save_or_rescue(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", loaded)},
                        checkpoint)
     limit = nonfinite_limit(model, max_nonfinite_share)
-    nonfinite_gate([nonfinite_excess(comparison[label], limit, f"scenario {label.upper()}: ") for label in "ab"],
+    nonfinite_gate([nonfinite_excess(comparison[label], limit, f"scenario {label.upper()}: ", model) for label in "ab"],
                    nonfinite)
     return comparison
 

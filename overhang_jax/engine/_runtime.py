@@ -23,8 +23,13 @@ CACHE_ENV = "OVERHANG_JAX_CACHE_DIR"
 """Environment variable: the compilation cache's directory, or ``off`` for none."""
 DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
 """Seconds a process of a distributed run waits for the others (JAX's own default)."""
-CACHE_MIN_COMPILE_SECONDS = 0.5
-"""Programs that compile faster are not cached (reading one back costs about as much)."""
+CACHE_MIN_COMPILE_SECONDS = 0.0
+"""Programs cached whatever their compile time (JAX's default keeps only those over 1 s): besides
+its chunk program, a run compiles dozens of small ones (the priors' range checks, the summaries),
+each well under a second but together several seconds of every process (measured: a second
+trajectory run of 10^5 draws compiled 5.4 s of them with the default, 0.8 s with 0; the cache
+held 41 entries, 348 kB)."""
+JAX_DEFAULT_MIN_COMPILE_SECONDS = 1.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +159,7 @@ def _set_compilation_cache(compilation_cache: bool | str | os.PathLike) -> Path 
         return None
     jax.config.update("jax_enable_compilation_cache", True)
     jax.config.update("jax_compilation_cache_dir", str(directory))
-    if jax.config.jax_persistent_cache_min_compile_time_secs > CACHE_MIN_COMPILE_SECONDS:
+    if jax.config.jax_persistent_cache_min_compile_time_secs == JAX_DEFAULT_MIN_COMPILE_SECONDS:  # not the user's
         jax.config.update("jax_persistent_cache_min_compile_time_secs", CACHE_MIN_COMPILE_SECONDS)
     from jax.experimental.compilation_cache import compilation_cache as cache
 

@@ -120,7 +120,8 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     if out is not None and jax.process_index() == 0:
         save_or_rescue(results, out, {checkpoint_name(param, v): (sweep_run(results, v), p)
                                       for v, p in zip(values, fixed)}, checkpoint)
-    nonfinite_gate([nonfinite_excess(sweep_run(results, v), limit, f"{param} = {v:g}: ") for v in values], nonfinite)
+    nonfinite_gate([nonfinite_excess(sweep_run(results, v), limit, f"{param} = {v:g}: ", model) for v in values],
+                   nonfinite)
     return results
 
 

@@ -352,7 +352,8 @@ def test_draws_kept_after_a_failed_write_give_the_same_file_without_computing(tm
     from overhang_jax import _results
 
     out = tmp_path / "r.nc"
-    args = [*command, "--seed", "3", "--out", str(out), "--no-plots"]
+    # (the limit raised: the trajectory defaults leave about 1.2% of tai_year_policy not finite)
+    args = [*command, "--seed", "3", "--out", str(out), "--no-plots", "--max-nonfinite-share", "0.1"]
 
     def disk_full(results, path):
         raise OSError(errno.ENOSPC, "No space left on device")

@@ -193,3 +193,12 @@ def test_compilation_cache_is_shared_by_processes_compiling_at_once(tmp_path):
     assert later["hits"] >= 1 and later["max_speed"] == results[0]["max_speed"]
     off = finished(python(RUN_AND_REPORT, fresh_env(None)))
     assert off["hits"] == 0
+
+
+def test_run_needs_only_the_model():
+    # As the command line: 100,000 draws on every device (here the session's eight), seed 0.
+    import jax
+
+    results = oj.run("takeoff")
+    assert results.attrs["draws"] == 100_000 and results.attrs["seed"] == 0
+    assert len(results.attrs["devices"].split(", ")) == len(jax.devices())
