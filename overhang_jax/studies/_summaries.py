@@ -53,7 +53,8 @@ def _summary_row(values: np.ndarray) -> dict[str, float]:
 
 
 TIME_UNITS = ("yr", "year")
-"""How outputs spell a time in years (calendar years and durations alike)."""
+"""How outputs spell a time in years, calendar years and durations alike ("year": files written before
+the models spelled it one way)."""
 
 
 def format_number(x: float, units: str = "") -> str:
