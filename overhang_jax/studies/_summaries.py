@@ -87,10 +87,10 @@ def format_summary(table: pd.DataFrame) -> str:
 CAP_OUTPUTS = {
     "trajectory": ("overhang_at_end", "catchable_overhang_at_end", "cap_ends_before_tai", "cap_starts_before_tai",
                    "cap_binds", "cap_withheld", "max_growth_after_end", "max_growth_regulated",
-                   "max_run_growth_after_end", "max_growth_default"),
+                   "max_run_growth_after_end", "max_growth_default", "tai_delay"),
 }
-"""Per model, the outputs defined by a cap (its start, its end, the five years after it ends): in a
-scenario with no cap they are numbers about a cap that does not exist."""
+"""Per model, the outputs defined by a cap (its start, its end, the five years after it ends, the delay
+it causes): in a scenario with no cap they are numbers about a cap that does not exist."""
 NO_CAP = "no cap in this scenario"
 
 
@@ -108,6 +108,8 @@ def outputs_left_out(results: xr.DataTree, names: list[str] | None = None) -> di
     order = [n for n in headline if n in names] + [n for n in names if n not in headline]
     values = {n: np.asarray(data[n].values, np.float64).ravel() for n in order if n in data}
     no_cap = model in CAP_OUTPUTS and policy_in_words(results.attrs) == "no cap"
+    if no_cap:  # with no policy, its twins are the world without one: name that world's outputs
+        order = sorted(order, key=lambda n: not n.endswith("_default"))
     kept, left_out = [], {}
     for name in (n for n in order if n in values):
         v = values[name]

@@ -52,6 +52,8 @@ def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
     left_out = outputs_left_out(none)
     assert {n for n, why in left_out.items() if why == NO_CAP} == set(CAP_OUTPUTS["trajectory"])
     assert NO_CAP not in outputs_left_out(capped).values()
+    # With no cap the policy world is the world without one: the table names the latter.
+    assert left_out["tai_year_policy"] == "equal to tai_year_default in every draw"
     # Without the reason these outputs would be shown: some vary from draw to draw in the no-cap run.
     varying = [n for n in CAP_OUTPUTS["trajectory"] if np.unique(oj.outputs(none)[n].values).size > 1]
     assert varying
