@@ -790,7 +790,11 @@ def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Fi
         if "fan_chart_b" in comparison_figure_names(results.attrs.get("model")):  # both worlds of scenario B
             figures.append(("fan_chart_b", functools.partial(plot_fan_chart, results["b"])))
         return figures
-    figures = _figures(results.attrs.get("model"), bool(results.attrs.get("outputs_only")))
+    from ..studies._summaries import outputs_without_a_cap
+
+    no_cap = outputs_without_a_cap(results.attrs)  # no figure of a cap the scenario does not have
+    figures = [f for f in _figures(results.attrs.get("model"), bool(results.attrs.get("outputs_only")))
+               if f[2].get("name") not in no_cap]
     names = list(outputs(results).data_vars)
     return _bound(results, [(name, plot, {"names": names} if kwargs.get("names", ()) is None else kwargs)
                             for name, plot, kwargs in figures])

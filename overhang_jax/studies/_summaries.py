@@ -94,12 +94,20 @@ it causes): in a scenario with no cap they are numbers about a cap that does not
 NO_CAP = "no cap in this scenario"
 
 
+def outputs_without_a_cap(attrs) -> tuple[str, ...]:
+    """The outputs of a cap that a run's scenario does not have (``attrs``: the run's attributes): its
+    model's :data:`CAP_OUTPUTS` when its priors set no cap, else none."""
+    from ._comparison import policy_in_words
+
+    model = attrs.get("model")
+    return CAP_OUTPUTS[model] if model in CAP_OUTPUTS and policy_in_words(attrs) == "no cap" else ()
+
+
 def outputs_left_out(results: xr.DataTree, names: list[str] | None = None) -> dict[str, str]:
     """The outputs a run's summary leaves out, each with why: about a cap the scenario does not have,
     the same value in every draw, or equal in every draw to an output already shown (the model's
     headline outputs are kept first). In the order of ``names`` (all outputs by default)."""
     from ..models._registry import MODEL_MODULES, get_model
-    from ._comparison import policy_in_words
 
     data = outputs(results)
     names = list(data.data_vars) if names is None else names
@@ -107,14 +115,14 @@ def outputs_left_out(results: xr.DataTree, names: list[str] | None = None) -> di
     headline = [h.output for h in get_model(model).headlines] if model in MODEL_MODULES else []
     order = [n for n in headline if n in names] + [n for n in names if n not in headline]
     values = {n: np.asarray(data[n].values, np.float64).ravel() for n in order if n in data}
-    no_cap = model in CAP_OUTPUTS and policy_in_words(results.attrs) == "no cap"
+    no_cap = outputs_without_a_cap(results.attrs)
     if no_cap:  # with no policy, its twins are the world without one: name that world's outputs
         order = sorted(order, key=lambda n: not n.endswith("_default"))
     kept, left_out = [], {}
     for name in (n for n in order if n in values):
         v = values[name]
         twin = next((k for k in kept if np.array_equal(v, values[k], equal_nan=True)), None)
-        if no_cap and name in CAP_OUTPUTS[model]:
+        if name in no_cap:
             left_out[name] = NO_CAP
         elif v.size > 1 and np.all(v == v[0]):
             left_out[name] = f"{v[0]:g} in every draw"

@@ -45,6 +45,7 @@ def test_the_cli_summary_and_the_report_print_the_same_figures():
 
 def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
     from overhang_jax.cli import main
+    from overhang_jax.present._figures import default_figures as _default_figures
     from overhang_jax.studies._summaries import CAP_OUTPUTS, NO_CAP, outputs_left_out
 
     none = oj.run("trajectory", "no_policy", draws=256, seed=1, progress=False)
@@ -69,6 +70,9 @@ def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
     report = tmp_path / "report.html"
     assert main(["report", str(out), "--out", str(report)]) == 0
     page = report.read_text(encoding="utf-8")
+    # Nor does a figure of a cap that does not exist: the capped run draws them, the no-cap run does not.
+    assert not {name for name, _ in _default_figures(none)} & set(CAP_OUTPUTS["trajectory"])
+    assert {"overhang_at_end", "tai_delay"} <= {name for name, _ in _default_figures(capped)}
     assert f"<td>{varying[0]}</td>" not in page and f"<li>{varying[0]}: {NO_CAP}</li>" in page
 
 
