@@ -35,6 +35,10 @@ _EXPORTS = {
     "evaluate": ".engine._evaluate",
     "scenarios": ".priors._scenarios",
     "RunError": "._errors",
+    "StorageError": "._errors",
+    "NonfiniteError": "._errors",
+    "NonfiniteWarning": "._errors",
+    "configure": ".engine._runtime",
     "compare": ".engine._run",
     "get_model": ".models._registry",
     "run": ".engine._run",
@@ -84,7 +88,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .present._report import write_report
     from .present._explore import explore
     from ._results import (ResultsError, load, nonfinite_counts, nonfinite_draws, outputs, parameters, save)
-    from ._errors import RunError
+    from ._errors import NonfiniteError, NonfiniteWarning, RunError, StorageError
+    from .engine._runtime import configure
     from .engine._run import compare, run
     from .models._registry import get_model
     from .priors._scenarios import scenarios

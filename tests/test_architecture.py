@@ -97,7 +97,8 @@ def test_the_architecture_map_names_every_module_and_no_other():
 
 PUBLIC_API = {
     "FTM", "INFERENCE", "TAKEOFF", "TRAJECTORY", "Model", "Output", "Parameter", "Priors", "PriorsError",
-    "PriorsWarning", "ResultsError", "RunError", "__version__", "compare", "compare_summary",
+    "PriorsWarning", "ResultsError", "RunError", "__version__", "compare", "compare_summary", "configure",
+    "StorageError", "NonfiniteError", "NonfiniteWarning",
     "comparison_findings", "comparison_notes", "copies_multiplier", "evaluate", "format_comparison",
     "format_summary", "format_sweep", "get_model", "load", "load_priors", "nonfinite_counts", "nonfinite_draws",
     "outputs", "parameters", "plots", "policy_in_words", "policy_outcomes", "policy_shares", "rank_correlations",

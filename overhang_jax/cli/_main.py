@@ -20,6 +20,8 @@ from ..priors._scenarios import shipped_scenarios  # noqa: F401
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
+EXIT_STORAGE = 4
+"""A file could not be written for want of space or a failing disk (not bad input)."""
 DEFAULT_DISTRIBUTED_TIMEOUT = 300.0
 """Seconds a process of a distributed run waits for the others (JAX's own default)."""
 
@@ -71,130 +73,34 @@ def _resolve_priors(value: str | None) -> Path | None:
         raise CliError(str(err)) from None
 
 
-def _check_paths(files: list[tuple[str, Path]], checkpoint: Path | None = None,
-                 inputs: tuple[Path | None, ...] = ()) -> None:
-    """Refuse now, not after the run, every path a command would write that cannot be written.
+def _check_paths(files: list[tuple[str, Path]], inputs: tuple[Path | None, ...] = (),
+                 checkpoint: str | None = None) -> None:
+    """Refuse now, before any compute, files the command would write that cannot be written or are
+    one of its inputs (the engine's checks, which the API repeats, with the options' names)."""
+    from ..engine._guards import check_writable
 
-    ``files`` are (option or kind, path) of each file; ``checkpoint`` a
-    directory; ``inputs`` the files read (the priors), which are never
-    overwritten.
-    """
-    for label, path in files:
-        if path.exists():
-            if not path.is_file():
-                raise CliError(f"{label} '{path}' exists and is not a regular file (a directory, device or FIFO); "
-                               "choose another path")
-            for source in inputs:
-                if source is not None and source.exists() and os.path.samefile(path, source):
-                    raise CliError(f"{label} '{path}' is the priors file, which would be overwritten; choose "
-                                   "another path")
-        _check_parent(label, path)
-    if checkpoint is not None:
-        if checkpoint.exists():
-            if not checkpoint.is_dir():
-                raise CliError(f"--checkpoint '{checkpoint}' exists and is not a directory")
-            if not os.access(checkpoint, os.W_OK | os.X_OK):
-                raise CliError(f"--checkpoint '{checkpoint}' is not writable")
-        else:
-            _check_parent("--checkpoint", checkpoint)
+    check_writable(files, None if checkpoint is None else Path(checkpoint), inputs, "--checkpoint")
 
 
-def _check_parent(label: str, path: Path) -> None:
-    parent = path.parent
-    if not parent.is_dir():
-        problem = "is not a directory" if parent.exists() else "does not exist"
-        raise CliError(f"{label} '{path}': directory '{parent}' {problem}")
-    if not os.access(parent, os.W_OK | os.X_OK):  # also false on a read-only mount, even for root
-        raise CliError(f"{label} '{path}': directory '{parent}' is not writable")
+def _check_plots(plots: list[Path], inputs: tuple[Path | None, ...] = ()) -> list[tuple[Path, int]]:
+    """The figures a command writes beside its results: writable and not an input; returns the room
+    they need, which the run reserves with the results' own (``reserve=``)."""
+    from ..engine._guards import PLOT_BYTES
+
+    _check_paths([("plot", path) for path in plots], inputs)
+    return [(path, PLOT_BYTES) for path in plots]
 
 
-def _existing_ancestor(path: Path) -> Path:
-    """The nearest directory at or above ``path`` that exists: where its bytes would go."""
-    path = path.absolute()
-    while not path.is_dir():
-        path = path.parent
-    return path
+def _configure(args) -> bool:
+    """One CPU device per core, the compilation cache and, if asked, the distributed start
+    (:func:`overhang_jax.configure`); True in every process of a distributed run but the first."""
+    from ..engine._runtime import configure
 
-
-PLOT_BYTES = 400_000
-"""Room left for each figure (the default PNGs measure 60-200 kB)."""
-
-
-def _check_space(needs: list[tuple[Path, int]]) -> None:
-    """Fail now if a file system cannot hold what a command writes there: ``needs`` are (path, bytes)."""
-    import shutil
-
-    by_device: dict[int, tuple[Path, int, list[str]]] = {}  # file system -> (a directory, bytes, paths)
-    for path, size in needs:
-        where = _existing_ancestor(path)
-        directory, needed, named = by_device.get(where.stat().st_dev, (where, 0, []))
-        by_device[where.stat().st_dev] = (directory, needed + size, [*named, f"'{path}'"])
-    for directory, needed, named in by_device.values():
-        free = shutil.disk_usage(directory).free
-        if free < needed:
-            raise CliError(f"not enough space in '{directory}' for {', '.join(named)}: about {_size(needed)} "
-                           f"needed, {_size(free)} free")
-
-
-def _size(count: int) -> str:
-    for unit, scale in (("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
-        if count >= scale:
-            return f"{count / scale:.3g} {unit}"
-    return f"{count} bytes"
-
-
-def _checkpoint_bytes(model, priors, args, directory: Path) -> int:
-    """Room a checkpoint still needs: the whole of it less the chunks already saved there."""
-    from ..engine._run import estimated_checkpoint_bytes
-    from ..models._registry import DEFAULT_CHUNK_SIZE
-
-    whole = estimated_checkpoint_bytes(model, priors, args.draws, args.chunk_size or DEFAULT_CHUNK_SIZE,
-                                       args.float64)
-    saved = sum(p.stat().st_size for p in directory.rglob("chunk_*.npz")) if directory.is_dir() else 0
-    return max(whole - saved, 0)
-
-
-def _start_distributed(args) -> bool:
-    """Join a jax.distributed run if asked to; True in every process but the first.
-
-    With --distributed alone JAX finds the cluster itself (SLURM, Open MPI,
-    Kubernetes, Cloud TPU); --coordinator, --num-processes and --process-id
-    set it by hand. Every process computes its share of each chunk; process
-    0 gathers the results and writes them.
-    """
-    import threading
-
-    import jax
-
-    if not (args.distributed or args.coordinator or args.num_processes or args.process_id is not None):
-        return False
-    # CPU processes need a collectives backend to exchange results (GPUs and TPUs have their own).
-    jax.config.update("jax_cpu_collectives_implementation", "gloo")
-    timeout = args.distributed_timeout
-    who = (f"process {args.process_id} of {args.num_processes}" if args.process_id is not None
-           and args.num_processes else "this process")
-    where = f"coordinator {args.coordinator}" if args.coordinator else "the coordinator found from the environment"
-
-    def give_up():
-        # JAX would abort the process with a C++ stack trace after its own timeout: say why, and leave first.
-        print(f"overhang-jax: error: {who}: the other processes of the distributed run did not join within "
-              f"{timeout:g} s ({where}); start every process, or allow more time with --distributed-timeout",
-              file=sys.stderr, flush=True)
-        os._exit(EXIT_BAD_INPUT)
-
-    print(f"{who}: joining the distributed run ({where}); waiting up to {timeout:g} s for the others",
-          file=sys.stderr, flush=True)
-    watchdog = threading.Timer(timeout, give_up)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        jax.distributed.initialize(coordinator_address=args.coordinator, num_processes=args.num_processes,
-                                   process_id=args.process_id, initialization_timeout=math.ceil(timeout) + 60)
-    except (ValueError, RuntimeError) as err:
-        raise CliError(f"cannot start the distributed run: {err}") from None
-    finally:
-        watchdog.cancel()
-    return jax.process_index() > 0
+    runtime = configure(cpu_devices="per_core", compilation_cache=not args.no_compilation_cache,
+                        distributed=args.distributed, coordinator=args.coordinator,
+                        num_processes=args.num_processes, process_id=args.process_id,
+                        distributed_timeout=args.distributed_timeout)
+    return runtime.process_index > 0
 
 
 def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
@@ -207,15 +113,10 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--distributed-timeout", type=_seconds, default=DEFAULT_DISTRIBUTED_TIMEOUT, metavar="SECONDS",
                        help="give up if the other processes have not joined within this time (default "
                             f"{DEFAULT_DISTRIBUTED_TIMEOUT:g})")
-
-
-def _use_all_cpu_cores() -> None:
-    # XLA runs one CPU device on one thread; one device per core uses them all.
-    # A device count set by the user through XLA_FLAGS wins.
-    import jax
-
-    if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-        jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
+    parser.add_argument("--no-compilation-cache", action="store_true",
+                        help="compile every program again instead of reading JAX's persistent cache (default "
+                             "place: $XDG_CACHE_HOME/overhang_jax or ~/.cache/overhang_jax; "
+                             "OVERHANG_JAX_CACHE_DIR names another, or 'off')")
 
 
 def _print_summary(results) -> None:
@@ -237,23 +138,23 @@ def _print_summary(results) -> None:
             print(f"  {name}: {count:,} of {attrs['draws']:,} ({100 * count / attrs['draws']:.3g}%)")
 
 
-class TooManyNonfinite(Exception):
-    """More draws than allowed came out NaN or infinite (the results are still written)."""
+def _nonfinite_check(runs, args, model) -> None:
+    """Exit with status 3 (the results are written) if a run has more non-finite draws than allowed."""
+    from ..engine._guards import nonfinite_excess, nonfinite_gate, nonfinite_limit
+
+    limit = nonfinite_limit(model, args.max_nonfinite_share)
+    nonfinite_gate([nonfinite_excess(results, limit, label) for label, results in runs], "raise")
 
 
-def _check_nonfinite(results, limit: float, label: str = "") -> None:
-    from .._results import NONFINITE_GROUP, nonfinite_counts
-    from ..models._registry import get_model
+def _quietly(compute):
+    """``compute()`` with the non-finite warnings held back: the command says it last, as an error."""
+    import warnings
 
-    draws = int(results.attrs["draws"])
-    by_definition = {o.name for o in get_model(results.attrs["model"]).outputs if o.undefined}
-    over = {name: count for name, count in nonfinite_counts(results).items()
-            if count > limit * draws and name not in by_definition}
-    if over:
-        listed = ", ".join(f"{name} {count:,} ({100 * count / draws:.3g}%)" for name, count in over.items())
-        raise TooManyNonfinite(f"{label}more than {100 * limit:g}% of the {draws:,} draws are not finite: {listed}; "
-                               f"their draw indices are in the results' '{NONFINITE_GROUP}' group "
-                               "(--max-nonfinite-share sets the limit)")
+    from .._errors import NonfiniteWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NonfiniteWarning)
+        return compute()
 
 
 def _share(text: str) -> float:
@@ -266,71 +167,12 @@ def _share(text: str) -> float:
     return value
 
 
-def _nonfinite_limit(args, model) -> float:
-    """--max-nonfinite-share, or the model's own default."""
-    return args.max_nonfinite_share if args.max_nonfinite_share is not None else model.nonfinite_share_limit
-
-
 def _out_path(value: str | None, default: str) -> Path:
     if value is not None:
         return Path(value)
     path = Path(default)
     path.parent.mkdir(exist_ok=True)  # the default place; a directory the user names must exist
     return path
-
-
-def _save_results(results, out: Path, runs: dict, checkpoint: Path | None) -> None:
-    """Save results (a run or a comparison) to ``out``; if that fails, keep the computed draws.
-
-    ``runs`` maps each run's checkpoint directory, relative to a checkpoint
-    (``.`` for a run, ``a`` and ``b`` for a comparison), to its results and
-    priors. With a checkpoint the draws are in it already; without one they
-    are saved as a checkpoint beside ``out`` when there is room, from which
-    the same command writes the results without computing them again.
-    """
-    from .._results import save
-
-    try:
-        save(results, out)
-        return
-    except OSError as err:
-        failure = f"cannot write '{out}': {err.strerror or err}"
-    if checkpoint is not None:
-        raise CliError(f"{failure}; the computed draws are kept in the checkpoint '{checkpoint}': free some space, "
-                       "then re-run the same command to write the results without computing them again")
-    rescue = out.with_name(out.name + ".checkpoint")
-    if _rescue(rescue, runs):
-        raise CliError(f"{failure}; the computed draws are saved in '{rescue}': free some space, then re-run the "
-                       f"same command with --checkpoint {rescue} to write the results without computing them again")
-    raise CliError(f"{failure}, and there is no room to keep the computed draws beside it; free some space, or "
-                   "re-run with --checkpoint DIR (on a disk with room) to keep each chunk as it is computed")
-
-
-def _rescue(directory: Path, runs: dict) -> bool:
-    """Save finished runs as a checkpoint in ``directory`` (a new one); False, leaving nothing, if they
-    do not fit."""
-    import shutil
-
-    from ..engine._run import save_checkpoint
-
-    if directory.exists() or not directory.parent.is_dir():
-        return False
-    try:
-        directory.mkdir()
-        for relative, (results, priors) in runs.items():
-            save_checkpoint(results, priors, directory / relative)
-    except (OSError, ValueError):
-        shutil.rmtree(directory, ignore_errors=True)
-        return False
-    return True
-
-
-def _write_or_fail(what: str, write, kept: str) -> None:
-    """Write ``what`` through ``write()``; a failure is one line saying what is kept."""
-    try:
-        write()
-    except OSError as err:
-        raise CliError(f"cannot write {what}: {err.strerror or err}; {kept}") from None
 
 
 def _report_speed(draws: int, resumed: int, elapsed: float, out: Path, noun: str = "draws") -> None:
@@ -346,61 +188,43 @@ def _report_speed(draws: int, resumed: int, elapsed: float, out: Path, noun: str
 
 def _cmd_run(args) -> None:
     from ..present._figures import default_plot_paths, default_plots
-    from ..priors._priors import load_priors
-    from .._results import estimated_bytes, planned_results
+    from ..engine._guards import write_or_fail
     from ..engine._run import run
-    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+    from ..models._registry import get_model
+    from ..priors._priors import load_priors
 
     model = get_model(args.model)
     out = _out_path(args.out, f"results/{model.name}.nc")
     priors_path = _resolve_priors(args.priors)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else default_plot_paths(model.name, out.with_suffix(""), args.outputs_only)
     conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
                         if args.observe is not None and not args.no_plots else None)
-    _check_paths([("--out", out), *(("plot", path) for path in [*plots, *filter(None, [conditioned_plot])])],
-                 checkpoint, (priors_path,))
-    priors = load_priors(model, args.priors)  # validated here, before any compute
+    _check_paths([("--out", out)], (priors_path,), args.checkpoint)
+    reserve = _check_plots([*plots, *filter(None, [conditioned_plot])], (priors_path,))
+    priors = load_priors(model, args.priors)  # validated here, before any compute or distributed start
     observations = _observations(args, model)
-    planned = planned_results(model, priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
-    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
-                  *((path, PLOT_BYTES) for path in plots),
-                  *([(checkpoint, _checkpoint_bytes(model, priors, args, checkpoint))] if checkpoint else [])])
-    _use_all_cpu_cores()
-    helper = _start_distributed(args)
+    helper = _configure(args)
     started = time.perf_counter()
-    results = run(model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                  chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=checkpoint,
-                  float64=args.float64, method=args.method, outputs_only=args.outputs_only, observe=observations)
+    results = _quietly(lambda: run(
+        model, priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+        chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, checkpoint=args.checkpoint, float64=args.float64,
+        method=args.method, outputs_only=args.outputs_only, observe=observations, out=out,
+        max_nonfinite_share=args.max_nonfinite_share, reserve=reserve))
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {results.attrs['process']}: done; process 0 writes {out}")
         return
-    _save_results(results, out, {".": (results, priors)}, checkpoint)
     _print_summary(results)
     _print_conditioning(results)
     _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
-        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
-                       f"the results are in '{out}'")
+        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                      f"the results are in '{out}'")
         for path in plots:
             print(f"wrote {path}")
     if conditioned_plot is not None:
         _write_prior_posterior(results, conditioned_plot, out)
-    _check_nonfinite(results, _nonfinite_limit(args, model))
-
-
-def _scenario_model(path: Path) -> str:
-    """The model a priors file declares (``model = "..."``)."""
-    import tomllib
-
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError) as err:
-        raise CliError(f"{path}: cannot read a priors file: {err}") from None
-    if not isinstance(document.get("model"), str):
-        raise CliError(f'{path}: a scenario file for compare must say which model it is for (model = "...")')
-    return document["model"]
+    _nonfinite_check([("", results)], args, model)
 
 
 def _print_comparison(comparison) -> None:
@@ -425,80 +249,72 @@ def _print_comparison(comparison) -> None:
 
 def _cmd_compare(args) -> None:
     from ..present._figures import comparison_figure_names, default_plots
-    from ..priors._priors import load_priors
-    from .._results import estimated_bytes, planned_comparison
+    from ..engine._guards import write_or_fail
     from ..engine._run import compare
-    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
+    from ..models._registry import get_model
+    from ..priors._priors import load_priors
+    from ..priors._scenarios import scenario_model
 
     paths = [_resolve_priors(value) for value in (args.scenario_a, args.scenario_b)]
-    names = {_scenario_model(path) for path in paths}
+    names = {scenario_model(path) for path in paths}
     if len(names) != 1:
         raise CliError(f"the two scenarios are for different models ({', '.join(sorted(names))})")
     model = get_model(names.pop())
     out = _out_path(args.out, f"results/compare_{paths[0].stem}_vs_{paths[1].stem}.nc")
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
                                       for name in comparison_figure_names(model.name)]
     conditioned_plot = (Path(f"{out.with_suffix('')}_prior_posterior.png")
                         if args.observe is not None and not args.no_plots else None)
-    plots_checked = [*plots, *filter(None, [conditioned_plot])]
-    _check_paths([("--out", out), *(("plot", path) for path in plots_checked)], checkpoint, tuple(paths))
+    _check_paths([("--out", out)], tuple(paths), args.checkpoint)
+    reserve = _check_plots([*plots, *filter(None, [conditioned_plot])], tuple(paths))
     priors = [load_priors(model, value) for value in (args.scenario_a, args.scenario_b)]  # before any compute
     observations = _observations(args, model)
-    planned = planned_comparison(model, *priors, args.draws, float64=args.float64, outputs_only=args.outputs_only)
-    _check_space([(out, estimated_bytes(planned, _nonfinite_limit(args, model))),
-                  *((path, PLOT_BYTES) for path in plots),
-                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / label)
-                                      for label, p in zip("ab", priors)))] if checkpoint else [])])
-    _use_all_cpu_cores()
-    helper = _start_distributed(args)
+    helper = _configure(args)
     started = time.perf_counter()
-    comparison = compare(model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
-                         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
-                         checkpoint=checkpoint, outputs_only=args.outputs_only, observe=observations)
+    comparison = _quietly(lambda: compare(
+        model, *priors, draws=args.draws, seed=args.seed, sampler=args.sampler,
+        chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64, checkpoint=args.checkpoint,
+        outputs_only=args.outputs_only, observe=observations, out=out,
+        max_nonfinite_share=args.max_nonfinite_share, reserve=reserve))
     elapsed = time.perf_counter() - started
     if helper:
         print(f"process {comparison['a'].attrs['process']}: done; process 0 writes {out}")
         return
-    _save_results(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", priors)}, checkpoint)
     _print_comparison(comparison)
     _print_conditioning(comparison)
     resumed = sum(int(comparison[label].attrs["draws_from_checkpoint"]) for label in "ab")
     _report_speed(2 * args.draws, resumed, elapsed, out)
     if plots:
-        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(comparison, out.with_suffix("")),
-                       f"the comparison is in '{out}'")
+        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(comparison, out.with_suffix("")),
+                      f"the comparison is in '{out}'")
         for path in plots:
             print(f"wrote {path}")
     if conditioned_plot is not None:
         _write_prior_posterior(comparison, conditioned_plot, out)
-    for label in ("a", "b"):
-        _check_nonfinite(comparison[label], _nonfinite_limit(args, model), f"scenario {label.upper()}: ")
+    _nonfinite_check([(f"scenario {label.upper()}: ", comparison[label]) for label in "ab"], args, model)
 
 
 def _cmd_eval(args) -> None:
-    from ..engine._evaluate import evaluate, given_draws, read_parameter_sets
-    from .._results import estimated_bytes, planned_evaluation, save
+    from ..engine._evaluate import evaluate, read_parameter_sets
     from ..models._registry import get_model
 
     model = get_model(args.model)
     params = Path(args.params)
     out = _out_path(args.out, f"results/{model.name}_{params.stem}.nc")
-    _check_paths([("--out", out)], None, (params,))
+    _check_paths([("--out", out)], (params,))
     table = read_parameter_sets(params)
-    label = params.name
-    sets = given_draws(model, table, "float64" if args.float64 or model.requires_float64 else "float32", label)
-    _check_space([(out, estimated_bytes(planned_evaluation(model, sets, float64=args.float64),
-                                        _nonfinite_limit(args, model)))])
-    _use_all_cpu_cores()
+    helper = _configure(args)
     started = time.perf_counter()
-    results = evaluate(model, table, method=args.method, float64=args.float64,
-                       chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, label=label)
+    results = _quietly(lambda: evaluate(
+        model, table, method=args.method, float64=args.float64, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE,
+        label=params.name, out=out, max_nonfinite_share=args.max_nonfinite_share))
     elapsed = time.perf_counter() - started
-    _write_or_fail(f"'{out}'", lambda: save(results, out), f"re-run the same command once '{out}' can be written")
+    if helper:
+        print(f"process {results.attrs['process']}: done; process 0 writes {out}")
+        return
     _print_summary(results)
-    _report_speed(len(sets.table), 0, elapsed, out, "parameter sets")
-    _check_nonfinite(results, _nonfinite_limit(args, model))
+    _report_speed(int(results.attrs["draws"]), 0, elapsed, out, "parameter sets")
+    _nonfinite_check([("", results)], args, model)
 
 
 def _values(text: str) -> list[float]:
@@ -515,10 +331,10 @@ def _values(text: str) -> list[float]:
 
 def _cmd_sweep(args) -> None:
     from ..present._figures import SWEEP_FIGURES, default_plots
+    from ..engine._guards import write_or_fail
+    from ..models._registry import get_model
     from ..priors._priors import load_priors
-    from .._results import estimated_bytes, planned_results
-    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
-    from ..studies._sweep import checkpoint_name, format_sweep, sweep, sweep_priors, sweep_run
+    from ..studies._sweep import format_sweep, sweep, sweep_priors, sweep_run
 
     if args.observe is not None:
         raise CliError("--observe is not available for sweep yet: condition the run at each value with "
@@ -526,34 +342,36 @@ def _cmd_sweep(args) -> None:
     model = get_model(args.model)
     out = _out_path(args.out, f"results/sweep_{model.name}_{args.param}.nc")
     priors_path = _resolve_priors(args.priors)
-    checkpoint = Path(args.checkpoint) if args.checkpoint else None
     plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png") for name in SWEEP_FIGURES]
-    _check_paths([("--out", out), *(("plot", path) for path in plots)], checkpoint, (priors_path,))
+    _check_paths([("--out", out)], (priors_path,), args.checkpoint)
+    reserve = _check_plots(plots, (priors_path,))
     priors = load_priors(model, priors_path)
-    values, fixed = sweep_priors(model, priors, args.param, _values(args.values))  # every check, before compute
-    # Every value's run is a file of its own size (the parameters it shares are counted each time: an upper bound).
-    planned = planned_results(model, fixed[0], args.draws, float64=args.float64, outputs_only=args.outputs_only)
-    _check_space([(out, len(values) * estimated_bytes(planned, _nonfinite_limit(args, model))),
-                  *((path, PLOT_BYTES) for path in plots),
-                  *([(checkpoint, sum(_checkpoint_bytes(model, p, args, checkpoint / checkpoint_name(args.param, v))
-                                      for v, p in zip(values, fixed)))] if checkpoint else [])])
-    _use_all_cpu_cores()
+    values, _ = sweep_priors(model, priors, args.param, _values(args.values))  # every check, before compute
+    helper = _configure(args)
     started = time.perf_counter()
-    results = sweep(model, priors, param=args.param, values=values, draws=args.draws, seed=args.seed,
-                    sampler=args.sampler, chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64,
-                    checkpoint=checkpoint, outputs_only=args.outputs_only)
+    results = _quietly(lambda: sweep(
+        model, priors, param=args.param, values=values, draws=args.draws, seed=args.seed, sampler=args.sampler,
+        chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64, checkpoint=args.checkpoint,
+        outputs_only=args.outputs_only, out=out, max_nonfinite_share=args.max_nonfinite_share,
+        reserve=reserve))
     elapsed = time.perf_counter() - started
-    _save_results(results, out, {checkpoint_name(args.param, v): (sweep_run(results, v), p)
-                                 for v, p in zip(values, fixed)}, checkpoint)
+    if helper:
+        print(f"process {jax_process_index()}: done; process 0 writes {out}")
+        return
     print(format_sweep(results))
     _report_speed(len(values) * args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
-        _write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
-                       f"the sweep is in '{out}'")
+        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+                      f"the sweep is in '{out}'")
         for path in plots:
             print(f"wrote {path}")
-    for value in values:
-        _check_nonfinite(sweep_run(results, value), _nonfinite_limit(args, model), f"{args.param} = {value:g}: ")
+    _nonfinite_check([(f"{args.param} = {value:g}: ", sweep_run(results, value)) for value in values], args, model)
+
+
+def jax_process_index() -> int:
+    import jax
+
+    return jax.process_index()
 
 
 def _print_indices(indices) -> None:
@@ -576,8 +394,9 @@ def _cmd_sensitivity(args) -> None:
 
     from .._io import write_netcdf
     from ..present._figures import plot_sobol
-    from ..priors._priors import load_priors
+    from ..engine._guards import PLOT_BYTES, check_space, write_or_fail
     from ..models._registry import get_model
+    from ..priors._priors import load_priors
     from ..studies._sensitivity import estimated_indices_bytes, sobol_indices
 
     model = get_model(args.model)
@@ -587,31 +406,37 @@ def _cmd_sensitivity(args) -> None:
     out = _out_path(args.out, f"results/sensitivity_{model.name}_{args.output}.nc")
     plot = None if args.no_plots else out.with_suffix(".png")
     priors_path = _resolve_priors(args.priors)
-    _check_paths([("--out", out), *([("plot", plot)] if plot else [])], None, (priors_path,))
+    _check_paths([("--out", out), *([("plot", plot)] if plot else [])], (priors_path,))
     priors = load_priors(model, args.priors)
     parameters = [p.strip() for p in args.parameters.split(",")] if args.parameters else None
-    _check_space([(out, estimated_indices_bytes(priors, [args.output], parameters or priors.random_names)),
-                  *([(plot, PLOT_BYTES)] if plot else [])])
-    _use_all_cpu_cores()
+    check_space([(out, estimated_indices_bytes(priors, [args.output], parameters or priors.random_names)),
+                 *([(plot, PLOT_BYTES)] if plot else [])])
+    helper = _configure(args)
     started = time.perf_counter()
-    indices = sobol_indices(model, priors, outputs=[args.output], parameters=parameters,
-                            base_samples=args.base_samples, seed=args.seed, bootstrap=args.bootstrap,
-                            chunk_size=args.chunk_size)
+    indices = _quietly(lambda: sobol_indices(
+        model, priors, outputs=[args.output], parameters=parameters, base_samples=args.base_samples,
+        seed=args.seed, bootstrap=args.bootstrap, chunk_size=args.chunk_size,
+        max_nonfinite_share=args.max_nonfinite_share))
     elapsed = time.perf_counter() - started
+    if helper:
+        print(f"process {jax_process_index()}: done; process 0 writes {out}")
+        return
     _print_indices(indices)  # first: a failed write below loses nothing
-    _write_or_fail(f"'{out}'", lambda: write_netcdf(out, indices), "the indices are printed above")
+    write_or_fail(f"'{out}'", lambda: write_netcdf(out, indices), "the indices are printed above")
     print(f"in {elapsed:.2f} s, including JIT compilation; wrote {out}")
     if plot:
-        _write_or_fail(f"the plot '{plot}'", lambda: plt.close(plot_sobol(indices, args.output, plot)),
-                       f"the indices are in '{out}'")
+        write_or_fail(f"the plot '{plot}'", lambda: plt.close(plot_sobol(indices, args.output, plot)),
+                      f"the indices are in '{out}'")
         print(f"wrote {plot}")
     dropped = int(indices["dropped_base_samples"].values[0])
-    limit = _nonfinite_limit(args, model)
+    limit = model.nonfinite_share_limit if args.max_nonfinite_share is None else args.max_nonfinite_share
     if dropped > limit * args.base_samples:
+        from .._errors import NonfiniteError
+
         share = dropped / args.base_samples
-        raise TooManyNonfinite(f"{dropped:,} of the {args.base_samples:,} base samples ({100 * share:.3g}%) gave a "
-                               f"non-finite {args.output} and were left out of the indices, more than "
-                               f"--max-nonfinite-share {limit:g} allows")
+        raise NonfiniteError(f"{dropped:,} of the {args.base_samples:,} base samples ({100 * share:.3g}%) gave a "
+                             f"non-finite {args.output} and were left out of the indices, more than "
+                             f"--max-nonfinite-share {limit:g} allows")
 
 
 RESULTS_LAYOUT = {
@@ -678,7 +503,7 @@ def _cmd_summary(args) -> None:
     from .._io import write_atomic
 
     out = Path(args.csv)
-    _check_paths([("--csv", out)])
+    _check_paths([("--csv", out)], (Path(args.results),))
     write_atomic(out, lambda temp: table.to_csv(temp, index_label=index))
     print(f"wrote {out}")
 
@@ -706,9 +531,9 @@ def _summary_table(results, kind: str):
 def _cmd_report(args) -> None:
     from ..present._report import write_report
 
-    runs = [_load_results(path) for path in args.results]
     out = Path(args.out)
-    _check_paths([("--out", out)])
+    _check_paths([("--out", out)], tuple(Path(path) for path in args.results))
+    runs = [_load_results(path) for path in args.results]
     write_report(runs, out, sources=args.results)
     print(f"wrote {out.resolve()}")
 
@@ -745,10 +570,11 @@ def _print_conditioning(results) -> None:
 def _write_prior_posterior(results, path: Path, out: Path) -> None:
     import matplotlib.pyplot as plt
 
+    from ..engine._guards import write_or_fail
     from ..present._figures import plot_prior_posterior
 
-    _write_or_fail(f"the plot '{path}'", lambda: plt.close(plot_prior_posterior(results, path=path)),
-                   f"the results are in '{out}'")
+    write_or_fail(f"the plot '{path}'", lambda: plt.close(plot_prior_posterior(results, path=path)),
+                  f"the results are in '{out}'")
     print(f"wrote {path}")
 
 
@@ -769,11 +595,17 @@ def _cmd_observations(args) -> None:
 def _cmd_explore(args) -> None:
     from ..present._explore import free_port, start_server
 
+    from ..engine._runtime import configure
+
     port = args.port or free_port(args.address)
-    _use_all_cpu_cores()
+    configure()  # one CPU device per core, the compilation cache
     print(f"overhang-jax explore: http://{args.address}:{port}/ (Ctrl-C to stop)", flush=True)
-    start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
-                 open_browser=args.open)
+    try:
+        start_server(args.model, port=port, address=args.address, draws=args.draws, seed=args.seed,
+                     open_browser=args.open)
+    except KeyboardInterrupt:  # Ctrl-C is how it stops: not an interrupted run
+        pass
+    print("overhang-jax explore: stopped")
 
 
 def _port(text: str) -> int:
@@ -883,6 +715,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"sets per chunk (default {DEFAULT_CHUNK_SIZE}); does not change the results")
     eval_.add_argument("--float64", action="store_true", help="compute in double precision")
     _add_nonfinite_option(eval_, "any output's draws")
+    _add_cluster_options(eval_)
     eval_.set_defaults(func=_cmd_eval)
 
     sweep_ = commands.add_parser(
@@ -903,6 +736,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep_options(sweep_, "sweep file (default results/sweep_MODEL_PARAM.nc)",
                        "any output's draws at any value")
     sweep_.add_argument("--no-plots", action="store_true", help="do not write the plot")
+    _add_cluster_options(sweep_)
     sweep_.set_defaults(func=_cmd_sweep)
 
     sensitivity_ = commands.add_parser(
@@ -924,6 +758,7 @@ def build_parser() -> argparse.ArgumentParser:
                               help=f"model runs per chunk (default {DEFAULT_CHUNK_SIZE})")
     _add_nonfinite_option(sensitivity_, "the base samples (any of whose model runs is NaN or infinite)")
     sensitivity_.add_argument("--no-plots", action="store_true", help="do not write the bar chart")
+    _add_cluster_options(sensitivity_)
     sensitivity_.set_defaults(func=_cmd_sensitivity)
 
     summary_ = commands.add_parser("summary", help="print the summary of a results file",
@@ -965,8 +800,9 @@ def build_parser() -> argparse.ArgumentParser:
     explore_ = commands.add_parser(
         "explore", help="an interactive page: move a policy lever, see the paired comparison change",
         description="Serve a local web page (docs/explore.md) where the policy levers and the main uncertain "
-                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 only, "
-                    "prints its address, and opens a browser only with --open.")
+                    "parameters re-run a paired comparison as they move. It listens on 127.0.0.1 "
+                    "(this machine only) unless --address says otherwise, prints its address, and opens a "
+                    "browser only with --open.")
     explore_.add_argument("model", nargs="?", default="trajectory", choices=["trajectory", "ftm", "takeoff"],
                           help="model to explore (default: trajectory)")
     explore_.add_argument("--port", type=_port, help="port to listen on (default: a free one)")
@@ -997,12 +833,30 @@ def _negative_values_joined(argv: list[str]) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    # --help and argument errors exit here, before JAX is imported
+    # --help and argument errors exit here, before JAX is imported.
     args = parser.parse_args(_negative_values_joined(sys.argv[1:] if argv is None else argv))
+    # Figures are files here, never windows: a backend without a display (a user's MPLBACKEND wins).
+    os.environ.setdefault("MPLBACKEND", "Agg")
     from ..priors._priors import PriorsError
     from .._results import ResultsError
-    from .._errors import RunError
+    from .._errors import NonfiniteError, RunError, StorageError
+    from ..engine._guards import STORAGE_ERRNOS
+    from ..engine._runtime import distributed_start_abandoned
 
+    try:
+        code = _run_command(args, (CliError, PriorsError, ResultsError, RunError), StorageError, NonfiniteError,
+                            STORAGE_ERRNOS)
+    finally:
+        if distributed_start_abandoned():
+            # JAX's exit handler would wait on the connection that never came: leave now, from this
+            # thread, once every finally block above has run and the streams are flushed.
+            sys.stdout.flush()
+            sys.stderr.flush()
+            os._exit(EXIT_BAD_INPUT)
+    return code
+
+
+def _run_command(args, bad_input: tuple, storage: type, nonfinite: type, storage_errnos) -> int:
     try:
         args.func(args)
     except BrokenPipeError:
@@ -1010,14 +864,17 @@ def main(argv: list[str] | None = None) -> int:
         # devnull so the interpreter's last flush does not fail again, and exit as a piped tool does.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
-    except (CliError, PriorsError, ResultsError, RunError) as err:
+    except bad_input as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except OSError as err:  # a file that cannot be read or written, a full disk
+    except storage as err:  # a full disk: not bad input; the message names the path and what is kept
+        print(f"overhang-jax: error: {err}", file=sys.stderr)
+        return EXIT_STORAGE
+    except OSError as err:  # a file that cannot be read or written
         where = f"'{err.filename}': " if err.filename else ""
         print(f"overhang-jax: error: {where}{err.strerror or err}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except TooManyNonfinite as err:
+        return EXIT_STORAGE if err.errno in storage_errnos else EXIT_BAD_INPUT
+    except nonfinite as err:
         print(f"overhang-jax: error: {err}", file=sys.stderr)
         return EXIT_NONFINITE
     except KeyboardInterrupt:

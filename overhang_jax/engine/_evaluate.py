@@ -31,7 +31,8 @@ GIVEN = "given"
 
 def evaluate(model: str | Model, table, *, method: str | None = None, float64: bool = False,
              chunk_size: int = DEFAULT_CHUNK_SIZE, devices: Sequence[jax.Device] | None = None,
-             progress: bool | None = None, label: str = "table"):
+             progress: bool | None = None, label: str = "table", out: str | os.PathLike | None = None,
+             nonfinite: str = "warn", max_nonfinite_share: float | None = None):
     """The model's outputs for given parameter sets: set (row) i of ``table`` is draw i.
 
     ``table`` is a mapping of parameter names to equal-length sequences (one
@@ -47,17 +48,28 @@ def evaluate(model: str | Model, table, *, method: str | None = None, float64: b
     in ``constant_data``; the outputs in ``prior_predictive``. ``label``
     names the table in the results and error messages (a DataFrame whose
     index is named ``line``, as :func:`read_parameter_sets` makes, has its
-    sets named by line in them).
+    sets named by line in them). ``out``, ``nonfinite`` and ``max_nonfinite_share`` are
+    :func:`overhang_jax.run`'s: a results file written with the same checks and guarantees.
     """
-    from .._results import to_datatree
+    from .._results import estimated_bytes, planned_evaluation, save, to_datatree
+    from ._guards import (as_path, check_nonfinite_mode, check_space, check_writable, nonfinite_excess,
+                          nonfinite_gate, nonfinite_limit, write_or_fail)
     from ._run import compute_draws, method_of, positive_int
+    from ._runtime import ensure_configured
 
     model = get_model(model)
     method = method_of(model, method)
+    check_nonfinite_mode(nonfinite, max_nonfinite_share)
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
     source = given_draws(model, table, dtype, label)
     count = len(source.table)
     chunk_size = min(positive_int("chunk_size", chunk_size), count)
+    out = as_path(out)
+    if out is not None:
+        check_writable([("out", out)])
+        check_space([(out, estimated_bytes(planned_evaluation(model, source, float64=float64),
+                                           nonfinite_limit(model, max_nonfinite_share)))])
+    ensure_configured()
     devices = list(devices) if devices is not None else jax.devices()
     computed, series, _ = compute_draws(model, method, source, count, chunk_size, dtype, devices, None, progress, False)
     attrs = {"model": model.name, "method": method, "version": __version__, "draws": count, "sampler": GIVEN,
@@ -65,7 +77,12 @@ def evaluate(model: str | Model, table, *, method: str | None = None, float64: b
              "priors_source": f"parameter sets given ({label})", "parameter_sets": label,
              "jax_version": jax.__version__, "devices": ", ".join(str(d) for d in devices),
              "processes": jax.process_count(), "process": jax.process_index(), "draws_from_checkpoint": 0}
-    return to_datatree(model, computed, source.fixed, attrs, series)
+    results = to_datatree(model, computed, source.fixed, attrs, series)
+    if out is not None and jax.process_index() == 0:
+        # The sets are the user's: re-running recomputes them, there are no draws to rescue.
+        write_or_fail(f"'{out}'", lambda: save(results, out), f"run the same call again once '{out}' can be written")
+    nonfinite_gate([nonfinite_excess(results, nonfinite_limit(model, max_nonfinite_share))], nonfinite)
+    return results
 
 
 def given_draws(model: Model, table, dtype: Any, label: str = "table"):

@@ -38,6 +38,10 @@ from ..priors._sampling import SAMPLERS, Sampler
 from ._conditioning import condition
 from ..priors._observations import TABLE_COLUMNS, load_observations, log_likelihood, observable_series
 from .._version import __version__
+from ..priors._scenarios import scenario_model
+from ._guards import (as_path, check_nonfinite_mode, check_space, check_writable, checkpoint_bytes, nonfinite_excess,
+                      nonfinite_gate, nonfinite_limit, save_or_rescue)
+from ._runtime import ensure_configured
 
 LOOP_GROUP_SIZES = {"cpu": 128}
 """Draws stepped together in a model's loops, by platform. On CPU, small groups
@@ -263,11 +267,17 @@ UNIT_COORDINATES = "one per model parameter, by its index in the model's list"
 checkpoint of draws made another way is refused)."""
 
 
-def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int, seed: int = 0,
-        sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE, checkpoint: str | os.PathLike | None = None,
-        float64: bool = False, method: str | None = None, devices: Sequence[jax.Device] | None = None,
-        progress: bool | None = None, outputs_only: bool = False, observe=None):
-    """Sweep ``model`` over ``draws`` parameter draws from ``priors``.
+DEFAULT_DRAWS = 100_000
+"""Draws of a run unless asked otherwise (the command line's default too)."""
+
+
+def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, draws: int = DEFAULT_DRAWS,
+        seed: int = 0, sampler: str = "mc", chunk_size: int = DEFAULT_CHUNK_SIZE,
+        checkpoint: str | os.PathLike | None = None, float64: bool = False, method: str | None = None,
+        devices: Sequence[jax.Device] | None = None, progress: bool | None = None, outputs_only: bool = False,
+        observe=None, out: str | os.PathLike | None = None, nonfinite: str = "warn",
+        max_nonfinite_share: float | None = None, reserve: Sequence[tuple[str | os.PathLike, int]] = ()):
+    """Sweep ``model`` over ``draws`` parameter draws from ``priors`` (default 100,000).
 
     Returns an :class:`xarray.DataTree` laid out for ArviZ (docs/results.md):
     the parameters that vary (group ``prior``) and the outputs (group
@@ -296,14 +306,78 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
     file, a shipped set's name, or :class:`Observations`) conditions the run on data: each draw's log
     likelihood is computed with it, and the results gain ``log_likelihood``, ``sample_stats``
     (importance weights) and a resampled ``posterior`` (docs/observations.md).
-    """
-    from .._results import to_datatree
 
+    ``out`` names a results file to write (netCDF, atomically; :func:`overhang_jax.load` reads it)
+    with the command line's guarantees: before any compute, the path (and the checkpoint's) must be
+    writable, must not be the priors file, and its disk must have room; if the write fails after
+    the compute (a full disk), the computed draws are kept as a checkpoint beside it
+    (``OUT.checkpoint``, or in ``checkpoint``) and :class:`StorageError` says how to resume. In a
+    ``jax.distributed`` run only process 0 writes. ``nonfinite``: if more than
+    ``max_nonfinite_share`` (default: the model's ``nonfinite_share_limit``) of the draws of an
+    output are NaN or infinite, ``"warn"`` (default) warns with :class:`NonfiniteWarning` and
+    ``"raise"`` raises :class:`NonfiniteError`, after the results are written. ``reserve`` lists
+    (path, bytes) of other files the caller writes after the run (the command line's figures),
+    counted with the results in the space check.
+
+    Runs use every CPU core (one XLA CPU device per core) and the persistent compilation cache:
+    :func:`overhang_jax.configure` sets both, and is called with its defaults if it was not.
+    """
     model = get_model(model)
     if not isinstance(priors, Priors):
         priors = load_priors(model, priors)
     elif priors.model.name != model.name:
         raise PriorsError(f"priors are for model '{priors.model.name}', not '{model.name}'")
+    from .._results import planned_results
+
+    check_nonfinite_mode(nonfinite, max_nonfinite_share)
+    out, checkpoint = as_path(out), as_path(checkpoint)
+    draws_ = positive_int("draws", draws)
+    _check_destination(model, [priors], draws_, chunk_size, float64, outputs_only, out, checkpoint,
+                       max_nonfinite_share, reserve=reserve, planned=lambda: planned_results(
+                           model, priors, draws_, float64=float64, outputs_only=outputs_only))
+    results = _draws(model, priors, draws=draws, seed=seed, sampler=sampler, chunk_size=chunk_size,
+                     checkpoint=checkpoint, float64=float64, method=method, devices=devices, progress=progress,
+                     outputs_only=outputs_only, observe=observe)
+    if out is not None and jax.process_index() == 0:
+        save_or_rescue(results, out, {".": (results, priors)}, checkpoint)
+    limit = nonfinite_limit(model, max_nonfinite_share)
+    nonfinite_gate([nonfinite_excess(results, limit)], nonfinite)
+    return results
+
+
+def priors_path(priors: Priors) -> Path | None:
+    """The file priors were read from, if any (never to be overwritten)."""
+    path = Path(priors.source)
+    return path if priors.source not in ("defaults", "<priors text>") and path.is_file() else None
+
+
+def _check_destination(model: Model, priors: Sequence[Priors], draws: int, chunk_size: int, float64: bool,
+                       outputs_only: bool, out: Path | None, checkpoint: Path | None,
+                       max_nonfinite_share: float | None, planned: Callable[[], Any],
+                       checkpoint_parts: Sequence[str] = (".",),
+                       reserve: Sequence[tuple[str | os.PathLike, int]] = ()) -> None:
+    """Every check of the files a run writes, before any compute: paths, inputs, space."""
+    from .._results import estimated_bytes
+
+    if out is None and checkpoint is None and not reserve:
+        return
+    check_writable([("out", out)] if out is not None else [], checkpoint, [priors_path(p) for p in priors])
+    needs = [(Path(path), int(size)) for path, size in reserve]
+    if out is not None:
+        needs.append((out, estimated_bytes(planned(), nonfinite_limit(model, max_nonfinite_share))))
+    if checkpoint is not None:
+        chunk = positive_int("chunk_size", chunk_size)
+        needs.append((checkpoint, sum(checkpoint_bytes(model, p, draws, chunk, float64, checkpoint / part)
+                                      for p, part in zip(priors, checkpoint_parts))))
+    check_space(needs)
+
+
+def _draws(model: Model, priors: Priors, *, draws: int, seed: int, sampler, chunk_size: int,
+           checkpoint: Path | None, float64: bool, method: str | None, devices, progress: bool | None,
+           outputs_only: bool, observe=None):
+    """The draws of a run, in memory: :func:`run` without its files."""
+    from .._results import to_datatree
+
     draws = positive_int("draws", draws)
     chunk_size = min(positive_int("chunk_size", chunk_size), draws)
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or not 0 <= seed < 2**32:
@@ -325,6 +399,7 @@ def run(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
         sampler = repr(sampler)
         random_names = priors.random_names
     source = SampledDraws(priors, sampler_, random_names)
+    ensure_configured()
     devices = list(devices) if devices is not None else jax.devices()
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
 
@@ -600,37 +675,89 @@ def _run_chunks(model, method, source, dtype, mesh, plan, padded, draws, columns
     return loaded
 
 
-def compare(model: str | Model, priors_a: Priors | str | os.PathLike | None,
-            priors_b: Priors | str | os.PathLike | None, *, draws: int, seed: int = 0,
-            checkpoint: str | os.PathLike | None = None, **run_options):
+def compare(*scenarios: Priors | str | os.PathLike | None, model: str | Model | None = None,
+            draws: int = DEFAULT_DRAWS, seed: int = 0, checkpoint: str | os.PathLike | None = None,
+            out: str | os.PathLike | None = None, nonfinite: str = "warn", max_nonfinite_share: float | None = None,
+            reserve: Sequence[tuple[str | os.PathLike, int]] = (), **run_options):
     """Run two scenarios on the same draws and take their per-draw differences.
 
+    ``compare(A, B)`` infers the model from the scenarios (a shipped scenario's name, a priors
+    file's ``model = "..."``, or :class:`Priors`); ``compare(MODEL, A, B)`` or ``model=`` names it.
     Common random numbers: both runs use the same seed, and a parameter's
     random numbers depend on the seed, the draw and the parameter alone, so
     a parameter both scenarios leave uncertain with the same prior takes the
     same value in draw i of each, and each difference B - A is paired (as it
-    is between any two runs with the same seed). Each of ``priors_a`` and
-    ``priors_b`` is what :func:`run` takes: :class:`Priors`, a path, a
-    shipped scenario's name or None (the defaults). Returns a DataTree with the two runs
-    under ``a`` and ``b`` and the differences B - A in ``prior_predictive``; see
+    is between any two runs with the same seed). Each of A and B is what :func:`run` takes:
+    :class:`Priors`, a path, a shipped scenario's name or None (the defaults). Returns a DataTree
+    with the two runs under ``a`` and ``b`` and the differences B - A in ``prior_predictive``; see
     :func:`overhang_jax.compare_summary`. ``checkpoint`` names a directory
-    holding the checkpoints of both runs (``a`` and ``b`` in it);
-    ``run_options`` go to :func:`run`.
+    holding the checkpoints of both runs (``a`` and ``b`` in it); ``out``, ``nonfinite`` and
+    ``max_nonfinite_share`` and ``reserve`` are :func:`run`'s (the gate reads each scenario); ``run_options`` go
+    to :func:`run`.
     """
+    from .._results import planned_comparison
+
+    if len(scenarios) == 3 and model is None:
+        model, *scenarios = scenarios
+    if len(scenarios) != 2:
+        raise RunError("compare takes two scenarios, A and B (and the model first, or as model=, when "
+                       "neither scenario names it)")
+    model = get_model(model if model is not None else _model_of(scenarios))
+    loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in scenarios]
+    check_nonfinite_mode(nonfinite, max_nonfinite_share)
+    out, checkpoint = as_path(out), as_path(checkpoint)
+    options = {"sampler": "mc", "chunk_size": DEFAULT_CHUNK_SIZE, "float64": False, "method": None, "devices": None,
+               "progress": None, "outputs_only": False, "observe": None}
+    unknown = sorted(set(run_options) - set(options))
+    if unknown:
+        raise TypeError(f"compare() got unexpected keyword argument(s) {', '.join(unknown)}")
+    options.update(run_options)
+    draws_ = positive_int("draws", draws)
+    _check_destination(model, loaded, draws_, options["chunk_size"], options["float64"], options["outputs_only"],
+                       out, checkpoint, max_nonfinite_share, checkpoint_parts=("a", "b"), reserve=reserve,
+                       planned=lambda: planned_comparison(model, *loaded, draws_, float64=options["float64"],
+                                                          outputs_only=options["outputs_only"]))
+    if checkpoint is not None:
+        try:
+            checkpoint.mkdir(exist_ok=True)
+        except OSError as err:
+            raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
+    runs = [_draws(model, p, draws=draws, seed=seed, **options,
+                   checkpoint=None if checkpoint is None else checkpoint / label)
+            for label, p in zip("ab", loaded)]
+    comparison = _paired(model, runs, options["observe"])
+    if out is not None and jax.process_index() == 0:
+        save_or_rescue(comparison, out, {label: (comparison[label], p) for label, p in zip("ab", loaded)},
+                       checkpoint)
+    limit = nonfinite_limit(model, max_nonfinite_share)
+    nonfinite_gate([nonfinite_excess(comparison[label], limit, f"scenario {label.upper()}: ") for label in "ab"],
+                   nonfinite)
+    return comparison
+
+
+def _model_of(scenarios: Sequence[Any]) -> str:
+    """The model the scenarios are for: the one each names (a Priors' model, a file's ``model =``)."""
+    names = set()
+    for scenario in scenarios:
+        if isinstance(scenario, Priors):
+            names.add(scenario.model.name)
+        elif scenario is not None:
+            names.add(scenario_model(scenario))
+    if len(names) > 1:
+        raise RunError(f"the two scenarios are for different models ({', '.join(sorted(names))})")
+    if not names:
+        raise RunError("neither scenario names its model (both are the defaults): give the model, "
+                       "compare(MODEL, A, B)")
+    return names.pop()
+
+
+def _paired(model: Model, runs, observe):
+    """The comparison of runs A and B: their paired differences, and with observations the pair's
+    shared weights and posterior."""
     from .._results import (paired_differences, weights_and_resample, with_observations, with_paired_posterior,
                             without_observations)
 
-    model = get_model(model)
-    loaded = [p if isinstance(p, Priors) else load_priors(model, p) for p in (priors_a, priors_b)]
-    if checkpoint is not None:
-        try:
-            Path(checkpoint).mkdir(exist_ok=True)
-        except OSError as err:
-            raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
-    runs = [run(model, p, draws=draws, seed=seed, **run_options,
-                checkpoint=None if checkpoint is None else Path(checkpoint) / label)
-            for label, p in zip("ab", loaded)]
-    if run_options.get("observe") is None:
+    if observe is None:
         return paired_differences(model, *runs)
     # The observations are of the past, before any policy: a pair of draws is one world with one
     # weight, A's (B's own log likelihoods are kept; they differ only if B changes the past).

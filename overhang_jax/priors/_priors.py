@@ -23,8 +23,9 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from ._distributions import (DISTRIBUTIONS, quantile, SKEW_TRANSFORMS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal,
-                             LogUniform, Mixture, Normal, Point, SkewedLogUniform, Truncated, Uniform, unit_margin)
+from ._distributions import (DISTRIBUTIONS, SKEW_TRANSFORMS, TAIL_TOLERANCE, Z_90, Beta, Distribution, LogNormal,
+                             LogUniform, Mixture, Normal, Point, SkewedLogUniform, Truncated, Uniform, quantile,
+                             unit_margin)
 from ..models._registry import SHIPPED_PRIORS_DIR
 from ..models._schema import Model, Parameter
 

@@ -74,3 +74,21 @@ def resolve(value: str | os.PathLike) -> tuple[Path, str, bool]:
     raise FileNotFoundError(f"priors file '{value}' not found, nor a shipped scenario"
                             + (f" (did you mean '{hint[0]}'?)" if hint else "")
                             + "; `overhang-jax scenarios` lists them")
+
+
+def scenario_model(value: str | os.PathLike) -> str:
+    """The model a scenario is for: the ``model = "..."`` of the priors file ``value`` names (a path or
+    a shipped scenario's name)."""
+    from ._priors import PriorsError
+
+    try:
+        path = resolve(value)[0]
+    except FileNotFoundError as err:
+        raise PriorsError(str(err)) from None
+    try:
+        document = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise PriorsError(f"{path}: cannot read a priors file: {err}") from None
+    if not isinstance(document.get("model"), str):
+        raise PriorsError(f'{path}: the scenario file does not say which model it is for (model = "...")')
+    return document["model"]

@@ -173,7 +173,8 @@ def _bootstrap(key: jax.Array, values: jax.Array, resamples: int, batch: int = 5
 def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None = None, *,
                   outputs: Sequence[str] | None = None, parameters: Sequence[str] | None = None,
                   base_samples: int = 2**14, seed: int = 0, bootstrap: int = DEFAULT_BOOTSTRAP,
-                  confidence: float = DEFAULT_CONFIDENCE, **run_options: Any) -> xr.Dataset:
+                  confidence: float = DEFAULT_CONFIDENCE, out: str | os.PathLike | None = None,
+                  nonfinite: str = "warn", max_nonfinite_share: float | None = None, **run_options: Any) -> xr.Dataset:
     """Sobol first-order (S1) and total-order (ST) indices of ``outputs`` for ``parameters``.
 
     Runs the Saltelli design of ``base_samples`` base samples on the runner
@@ -183,10 +184,20 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
     ``confidence``). ``parameters`` defaults to every parameter that varies;
     ``outputs`` to every output. ``base_samples`` should be a power of two
     (Sobol points are balanced then).
+
+    ``out`` names a file to write the indices to (netCDF, atomically; checked before any compute as
+    :func:`overhang_jax.run` checks its ``out``). ``nonfinite`` (``"warn"`` or ``"raise"``) acts when
+    more than ``max_nonfinite_share`` (default: the model's) of the base samples had a non-finite
+    output and were left out.
     """
+    from ..engine._guards import (as_path, check_nonfinite_mode, check_space, check_writable, nonfinite_gate,
+                                  nonfinite_limit, write_or_fail)
+    from ..engine._run import priors_path
+
     model = get_model(model)
     if not isinstance(priors, Priors):
         priors = load_priors(model, priors)
+    check_nonfinite_mode(nonfinite, max_nonfinite_share)
     if isinstance(base_samples, bool) or not isinstance(base_samples, (int, np.integer)) or base_samples < 2:
         raise RunError(f"base_samples must be an integer >= 2, got {base_samples!r}")
     if isinstance(bootstrap, bool) or not isinstance(bootstrap, (int, np.integer)) or bootstrap < 1:
@@ -207,13 +218,17 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
                            "(give it a distribution)")
     if len(set(parameters)) != len(parameters):
         raise RunError("parameters must not repeat")
+    out = as_path(out)
+    if out is not None:
+        check_writable([("out", out)], None, [priors_path(priors)])
+        check_space([(out, estimated_indices_bytes(priors, outputs, parameters))])
     ignored = [f"{c.first}~{c.second} ({c.rank:g})" for c in priors.correlations]
     independent = dataclasses.replace(priors, correlations=())
     design = SaltelliDesign(int(seed), independent.dimension, tuple(varying.index(n) for n in parameters),
                             int(base_samples))
     # Only the outputs are needed: the design's parameters are known by index.
     results = run(model, independent, draws=design.draws, seed=int(seed), sampler=design, outputs_only=True,
-                  **run_options)
+                  max_nonfinite_share=1.0, **run_options)  # the gate below counts base samples
     evaluated = _results.outputs(results)
 
     rows = design.rows_per_base
@@ -253,7 +268,16 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
         "priors_toml": priors.to_toml(), "priors_source": priors.source, "dtype": results.attrs["dtype"],
         "devices": results.attrs["devices"], "version": results.attrs["version"],
     }
-    return xr.Dataset(variables, coords={"output": outputs, "parameter": parameters}, attrs=attrs)
+    indices = xr.Dataset(variables, coords={"output": outputs, "parameter": parameters}, attrs=attrs)
+    if out is not None and jax.process_index() == 0:
+        from .._io import write_netcdf
+
+        write_or_fail(f"'{out}'", lambda: write_netcdf(out, indices), "the indices are not saved")
+    limit = nonfinite_limit(model, max_nonfinite_share)
+    nonfinite_gate([f"{n:,} of the {int(base_samples):,} base samples ({100 * n / base_samples:.3g}%) gave a "
+                    f"non-finite {o} and were left out of its indices (more than the {100 * limit:g}% allowed)"
+                    if n > limit * base_samples else None for o, n in zip(outputs, dropped)], nonfinite)
+    return indices
 
 
 def estimated_indices_bytes(priors: Priors, outputs: Sequence[str], parameters: Sequence[str]) -> int:

@@ -45,8 +45,9 @@ PER_RUN_ATTRS = ("priors_toml", "priors_sha256", "draws_from_checkpoint", "nonfi
 
 
 def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, *, param: str,
-          values: Sequence[float], draws: int, seed: int = 0, checkpoint: str | os.PathLike | None = None,
-          **run_options) -> xr.DataTree:
+          values: Sequence[float], draws: int = 100_000, seed: int = 0, checkpoint: str | os.PathLike | None = None,
+          out: str | os.PathLike | None = None, nonfinite: str = "warn", max_nonfinite_share: float | None = None,
+          reserve: Sequence[tuple[str | os.PathLike, int]] = (), **run_options) -> xr.DataTree:
     """Run ``model`` with parameter ``param`` fixed to each of ``values`` in turn, on the same draws.
 
     Every other parameter is drawn from ``priors`` (a :class:`Priors`, a priors
@@ -58,14 +59,18 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     one, such as the trajectory model's step) cannot be swept. All of it is
     checked before any compute. ``checkpoint`` names a directory holding one
     checkpoint per value; ``run_options`` (``sampler``, ``chunk_size``,
-    ``float64``, ``method``, ``outputs_only``, ...) go to :func:`run`.
+    ``float64``, ``method``, ``outputs_only``, ...) go to :func:`run`; ``out``, ``nonfinite``,
+    ``max_nonfinite_share`` and ``reserve`` are :func:`run`'s (the gate reads each value's run).
 
     Returns a DataTree with a ``value`` dimension (docs/results.md); see
     :func:`sweep_summary`, :func:`sweep_shares`, :func:`sweep_run` and
     ``oj.plots.plot_sweep``.
     """
-    from ..engine._run import run
-    from ..models._registry import get_model
+    from .._results import estimated_bytes, planned_results
+    from ..engine._guards import (as_path, check_nonfinite_mode, check_space, check_writable, checkpoint_bytes,
+                                  nonfinite_excess, nonfinite_gate, nonfinite_limit, save_or_rescue)
+    from ..engine._run import positive_int, priors_path, run
+    from ..models._registry import DEFAULT_CHUNK_SIZE, get_model
 
     if run_options.get("observe") is not None:
         raise RunError("observe is not available for sweep yet: condition the run at each value with "
@@ -73,6 +78,21 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
     model = get_model(model)
     base = priors if isinstance(priors, Priors) else load_priors(model, priors)
     values, fixed = sweep_priors(model, base, param, values)
+    check_nonfinite_mode(nonfinite, max_nonfinite_share)
+    limit = nonfinite_limit(model, max_nonfinite_share)
+    out, checkpoint = as_path(out), as_path(checkpoint)
+    draws = positive_int("draws", draws)
+    if out is not None or checkpoint is not None or reserve:
+        check_writable([("out", out)] if out is not None else [], checkpoint, [priors_path(base)])
+        float64, chunk_size = bool(run_options.get("float64")), run_options.get("chunk_size", DEFAULT_CHUNK_SIZE)
+        # Each value's run is a file of its own size (the parameters they share counted each time: a bound).
+        planned = planned_results(model, fixed[0], draws, float64=float64,
+                                  outputs_only=bool(run_options.get("outputs_only")))
+        check_space([*((Path(path), int(size)) for path, size in reserve),
+                     *([(out, len(values) * estimated_bytes(planned, limit))] if out is not None else []),
+                     *([(checkpoint, sum(checkpoint_bytes(model, p, draws, positive_int("chunk_size", chunk_size),
+                                                          float64, checkpoint / checkpoint_name(param, v))
+                                         for v, p in zip(values, fixed)))] if checkpoint is not None else [])])
     dtype = jnp.float64 if run_options.get("float64") or model.requires_float64 else jnp.float32
     rounded = np.asarray(values, jnp.dtype(dtype))
     for k in np.flatnonzero(rounded[1:] == rounded[:-1]):  # (values are sorted: equal ones are neighbours)
@@ -90,10 +110,18 @@ def sweep(model: str | Model, priors: Priors | str | os.PathLike | None = None, 
             Path(checkpoint).mkdir(exist_ok=True)
         except OSError as err:
             raise RunError(f"cannot create checkpoint directory '{checkpoint}': {err.strerror}") from None
-    runs = (run(model, p, draws=draws, seed=seed, **run_options,
-                checkpoint=None if checkpoint is None else Path(checkpoint) / checkpoint_name(param, value))
-            for value, p in zip(values, fixed))  # one at a time: sweep_tree keeps only their outputs
-    return sweep_tree(model, base, param, values, runs)
+
+    def runs():  # one at a time: sweep_tree keeps only their outputs
+        for value, p in zip(values, fixed):
+            yield run(model, p, draws=draws, seed=seed, **run_options, max_nonfinite_share=1.0,  # gate below
+                      checkpoint=None if checkpoint is None else checkpoint / checkpoint_name(param, value))
+
+    results = sweep_tree(model, base, param, values, runs())
+    if out is not None and jax.process_index() == 0:
+        save_or_rescue(results, out, {checkpoint_name(param, v): (sweep_run(results, v), p)
+                                      for v, p in zip(values, fixed)}, checkpoint)
+    nonfinite_gate([nonfinite_excess(sweep_run(results, v), limit, f"{param} = {v:g}: ") for v in values], nonfinite)
+    return results
 
 
 def checkpoint_name(param: str, value: float) -> str:
@@ -409,8 +437,9 @@ def share_denominators(shares: pd.DataFrame) -> str:
     draws = int(shares["draws"].iloc[0])
     counted = (f"{int(compared[0]):,}" if np.all(compared == compared[0])
                else f"{int(compared.min()):,} to {int(compared.max()):,}")
-    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where TAI year and time "
-            f"in the danger band can be compared in both worlds (of {draws:,}); the other shares of all {draws:,}.")
+    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where the cap starts "
+            f"before TAI without it and TAI year and time in the danger band can be compared in both worlds (of "
+            f"{draws:,}); the other shares of all {draws:,}.")
 
 
 def share_cell(column: str, row: pd.Series) -> str:

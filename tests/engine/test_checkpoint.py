@@ -182,7 +182,7 @@ def test_resume_keeps_trajectory_histograms_exact(tmp_path, monkeypatch):
 
 def test_checkpoint_paths_that_cannot_work_are_refused_before_compute(tmp_path, capsys, monkeypatch):
     calls = []
-    monkeypatch.setattr(_runner, "_run_chunks", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_runner, "compute_draws", lambda *a, **k: calls.append(1))
     a_file = tmp_path / "a_file"
     a_file.write_text("")
     cases = [(a_file, "not a directory"), (tmp_path / "missing" / "ckpt", "does not exist"),

@@ -95,7 +95,7 @@ def test_unwritable_output_is_reported_before_compute(tmp_path, capsys, monkeypa
     locked.mkdir()
     locked.chmod(0o500)
     calls = []
-    monkeypatch.setattr(_runner, "run", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_runner, "compute_draws", lambda *a, **k: calls.append(1))
     try:
         if os.access(locked, os.W_OK):  # root ignores permissions: a path under a file cannot be written
             target = tmp_path / "a_file"
@@ -114,11 +114,11 @@ def test_too_little_disk_space_is_reported_before_compute(tmp_path, capsys, monk
     import shutil
 
     calls = []
-    monkeypatch.setattr(_runner, "run", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_runner, "compute_draws", lambda *a, **k: calls.append(1))
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**6, 10**6))
     code = main(["run", "trajectory", "--draws", "1e6", "--out", str(tmp_path / "r.nc")])
     err = capsys.readouterr().err
-    assert code == 2 and not calls
+    assert code == 4 and not calls  # a full disk is not bad input (2)
     assert "not enough space" in err and "1 MB free" in err and "r.nc" in err and err.count("\n") == 1
 
 
@@ -128,7 +128,7 @@ def test_too_little_disk_space_is_reported_before_compute(tmp_path, capsys, monk
 
 def forbid_compute(monkeypatch):
     calls = []
-    monkeypatch.setattr(_runner, "_run_chunks", lambda *a, **k: calls.append(1))
+    monkeypatch.setattr(_runner, "compute_draws", lambda *a, **k: calls.append(1))
     return calls
 
 
@@ -229,7 +229,7 @@ def error_lines(proc):
 def test_results_that_cannot_fit_are_refused_before_compute(tmp_path):
     # 20,000 takeoff draws make a 1.1 MB file (1.6 MB uncompressed, the estimate): refused in 1 MiB.
     proc = in_small_fs(tmp_path, "1m", ["$OJ run takeoff --draws 20000 --out small/r.nc", "ls -A small"])
-    assert exit_codes(proc) == [2, 0], proc.stderr[-3000:]
+    assert exit_codes(proc) == [4, 0], proc.stderr[-3000:]
     errors = error_lines(proc)
     assert len(errors) == 1 and "not enough space" in errors[0] and "small" in errors[0], errors
     assert "takeoff_year" not in proc.stdout  # refused before compute
@@ -250,7 +250,7 @@ def test_a_full_disk_during_the_results_write_keeps_the_draws_for_a_rerun(tmp_pa
         "cp small/r.nc r.nc",
     ])
     codes = exit_codes(proc)
-    assert codes[0] == 2, proc.stderr[-3000:]  # not 139 (segfault) and not a traceback
+    assert codes[0] == 4, proc.stderr[-3000:]  # not 139 (segfault), not a traceback, not "bad input" (2)
     errors = error_lines(proc)
     assert len(errors) == 1 and "Traceback" not in proc.stderr
     assert "No space left" in errors[0] and "kept in the checkpoint 'ckpt'" in errors[0], errors[0]
@@ -268,7 +268,7 @@ def test_a_full_disk_during_the_results_write_keeps_the_draws_for_a_rerun(tmp_pa
 def test_no_room_even_for_the_draws_says_how_to_keep_them_next_time(tmp_path):
     proc = in_small_fs(tmp_path, "1m", ["$FOOLED run takeoff --draws 20000 --no-plots --out small/r.nc",
                                         "ls -A small"])
-    assert exit_codes(proc) == [2, 0], proc.stderr[-3000:]
+    assert exit_codes(proc) == [4, 0], proc.stderr[-3000:]
     errors = error_lines(proc)
     assert len(errors) == 1 and "Traceback" not in proc.stderr
     assert "No space left" in errors[0] and "re-run with --checkpoint" in errors[0], errors[0]
@@ -281,7 +281,7 @@ def test_a_checkpoint_chunk_that_does_not_fit_is_one_line_and_the_run_resumes(tm
     proc = in_small_fs(tmp_path, "1m", [f"$FOOLED {run}", "ls small/ckpt", "mount -o remount,size=20m small",
                                         f"$OJ {run}"])
     codes = exit_codes(proc)
-    assert codes[0] == 2 and codes[-1] == 0, proc.stderr[-3000:]
+    assert codes[0] == 4 and codes[-1] == 0, proc.stderr[-3000:]
     errors = error_lines(proc)
     assert len(errors) == 1 and "checkpoint" in errors[0] and "No space left" in errors[0], errors
     assert "re-run" in errors[0]
@@ -297,7 +297,7 @@ def test_a_checkpoint_chunk_that_does_not_fit_is_one_line_and_the_run_resumes(tm
 def test_sensitivity_on_a_full_disk_is_one_line_after_printing_the_indices(tmp_path):
     command = "sensitivity takeoff --output max_speed --base-samples 64 --bootstrap 20 --out small/s.nc"
     proc = in_small_fs(tmp_path, "16k", [f"$OJ {command}", f"$FOOLED {command}"])
-    assert exit_codes(proc) == [2, 2], proc.stderr[-3000:]
+    assert exit_codes(proc) == [4, 4], proc.stderr[-3000:]
     checked, failed = error_lines(proc)
     assert "not enough space" in checked and "Traceback" not in proc.stderr
     assert "No space left" in failed
@@ -358,7 +358,7 @@ def test_draws_kept_after_a_failed_write_give_the_same_file_without_computing(tm
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(_results, "save", disk_full)
-    assert main(args) == 2
+    assert main(args) == 4
     err = capsys.readouterr().err
     rescue = tmp_path / "r.nc.checkpoint"
     assert err.count("\n") == 1 and f"--checkpoint {rescue}" in err, err

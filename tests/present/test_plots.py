@@ -231,3 +231,16 @@ def test_prior_posterior_figure_overlays_both_ecdfs_with_the_tables_medians(tmp_
     plt.close(fig)
     with pytest.raises(ValueError, match="not conditioned"):
         oj.plots.plot_prior_posterior(oj.run("takeoff", draws=300, seed=1))
+
+
+def test_importing_the_figures_keeps_the_users_matplotlib_backend():
+    # An interactive user's backend (here "svg", chosen before the import) must survive the import.
+    import subprocess
+    import sys
+
+    code = ("import matplotlib; matplotlib.use('svg'); import overhang_jax.present._figures; "
+            "print(matplotlib.get_backend())")
+    env = {k: v for k, v in __import__("os").environ.items() if k != "MPLBACKEND"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "svg"
