@@ -26,6 +26,8 @@ run: $(VENV)/.run-installed
 	mkdir -p results
 	$(VENV)/bin/overhang-jax run takeoff --draws $(DRAWS) --seed $(SEED) --out results/takeoff.nc
 	$(VENV)/bin/overhang-jax run trajectory --draws $(DRAWS) --seed $(SEED) --out results/trajectory.nc
+	$(VENV)/bin/overhang-jax run trajectory --observe frontier_compute_2023_2025 --draws $(DRAWS) --seed $(SEED) \
+	  --out results/trajectory_observed.nc
 	$(VENV)/bin/overhang-jax compare no_policy hard_cap_sudden_end --draws $(DRAWS) --seed $(SEED) \
 	  --out results/compare_no_policy_vs_hard_cap_sudden_end.nc
 	$(VENV)/bin/overhang-jax sweep trajectory --priors hard_cap_sudden_end --param D --values 2,5,10,20 \

@@ -5,7 +5,8 @@
 `make run` runs it last, writing results/findings.md (the checkout stays
 clean); `make findings` writes the committed docs/findings.md from the same
 results. It reads results/takeoff.nc, results/trajectory.nc,
-results/compare_no_policy_vs_hard_cap_sudden_end.nc and the sweeps
+results/compare_no_policy_vs_hard_cap_sudden_end.nc, the conditioned run
+results/trajectory_observed.nc and the sweeps
 results/sweep_trajectory_D.nc and results/sweep_trajectory_alpha.nc, and
 writes Markdown; a file that is missing is named on the page, not guessed.
 """
@@ -26,6 +27,7 @@ RUNS = {
     "comparison": "compare_no_policy_vs_hard_cap_sudden_end.nc",
     "takeoff": "takeoff.nc",
     "trajectory": "trajectory.nc",
+    "observed": "trajectory_observed.nc",
 }
 SWEEPS = {"D": "sweep_trajectory_D.nc", "alpha": "sweep_trajectory_alpha.nc"}
 DOCS = Path(__file__).resolve().parent
@@ -33,11 +35,11 @@ LINK = ""
 """The docs folder as a link from the page being written (set by :func:`main`)."""
 
 
-def number(x: float, digits: int = 3) -> str:
-    """A value as a reader quotes it: years to one decimal, the rest to ``digits`` significant figures."""
+def number(x: float, units: str = "yr") -> str:
+    """A value as a reader quotes it: the package's one rule (:func:`overhang_jax.format_number`)."""
     if not np.isfinite(x):
         return "not finite"
-    return f"{x:.1f}" if abs(x) >= 1000 else f"{x:.{digits}g}"
+    return oj.format_number(x, units)
 
 
 def share(count: int, total: int) -> str:
@@ -163,17 +165,52 @@ def comparison_section(comparison, directory: Path) -> list[str]:
     for name, row in shown.iterrows():
         scored = bool(row["worse"])
         lines.append(f"| `{name}` | {row['units']} | {row['worse'] or 'n/a'} | {row['tolerance']:g} | "
-                     f"{number(row['q50'])} | {number(row['q5'])} | {number(row['q95'])} | "
+                     f"{number(row['q50'], row['units'])} | {number(row['q5'], row['units'])} | "
+                     f"{number(row['q95'], row['units'])} | "
                      f"{row['p_b_worse']:.3f} | {row['p_equal']:.3f} | {row['p_b_better']:.3f} |" if scored else
-                     f"| `{name}` | {row['units']} | n/a | {row['tolerance']:g} | {number(row['q50'])} | "
-                     f"{number(row['q5'])} | {number(row['q95'])} | n/a | {row['p_equal']:.3f} | n/a |")
+                     f"| `{name}` | {row['units']} | n/a | {row['tolerance']:g} | {number(row['q50'], row['units'])} | "
+                     f"{number(row['q5'], row['units'])} | {number(row['q95'], row['units'])} | n/a | {row['p_equal']:.3f} | n/a |")
     lines += ["", "Not in the table: " + "; ".join(f"`{note.split(':', 1)[0]}` ({note.split(': ', 1)[1]})"
                                                     for note in oj.comparison_notes(table)) + ".", ""]
     return lines
 
 
+def bound(x: float, units: str) -> str:
+    """A quantile that may be +inf: a year or time not reached by the model's horizon."""
+    return "not reached" if np.isposinf(x) else number(x, units)
+
+
+def observed_section(results) -> list[str]:
+    """Prior against posterior for the headline outputs of a run conditioned on observations."""
+    table = oj.prior_posterior(results)
+    attrs = table.attrs
+    verdict = ("reliable by both limits (k-hat <= 0.7, ESS >= 1,000)" if attrs["reliable"] else
+               "**not reliable** by the limits (k-hat <= 0.7, ESS >= 1,000): read the posterior column as a hint only")
+    lines = [
+        "## What the data since 2023 changed",
+        "",
+        f"The trajectory model's default priors, each draw weighted by how well it matches the observations "
+        f"`{results.attrs.get('posterior_observations')}` (frontier training compute 2023-2025, with their sources in "
+        f"[observations.md]({LINK}observations.md)); {provenance(results)}. Importance weights: effective sample "
+        f"size {float(attrs['ess']):,.0f} of {int(attrs['draws']):,} draws, Pareto k-hat "
+        f"{float(attrs['pareto_khat']):.2f}; {verdict}. Medians over the draws where each output is defined (those not reaching it by 2100 "
+        "included), 90% of them between the "
+        "bracketed values; the posterior is the draws resampled by weight.",
+        "",
+        "| output | units | prior median [90%] | posterior median [90%] | not reached by 2100 (prior -> posterior) |",
+        "|---|---|---|---|---|",
+    ]
+    for name, row in table.iterrows():
+        u = row["units"]
+        cells = [f"{bound(row[f'{k}_median'], u)} [{bound(row[f'{k}_q5'], u)}, {bound(row[f'{k}_q95'], u)}]"
+                 for k in ("prior", "posterior")]
+        lines.append(f"| `{name}` | {u} | {cells[0]} | {cells[1]} | {100 * row['prior_not_reached']:.1f}% -> "
+                     f"{100 * row['posterior_not_reached']:.1f}% |")
+    return [*lines, ""]
+
+
 def findings(directory: Path) -> str:
-    sections = {"takeoff": takeoff_section, "trajectory": trajectory_section,
+    sections = {"takeoff": takeoff_section, "trajectory": trajectory_section, "observed": observed_section,
                 "comparison": lambda tree: comparison_section(tree, directory)}
     lines = [
         "# Findings",

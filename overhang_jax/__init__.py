@@ -55,7 +55,9 @@ _EXPORTS = {
     "comparison_findings": ".studies._comparison",
     "comparison_notes": ".studies._comparison",
     "format_comparison": ".studies._comparison",
+    "format_number": ".studies._summaries",
     "format_summary": ".studies._summaries",
+    "outputs_left_out": ".studies._summaries",
     "policy_shares": ".studies._comparison",
     "policy_outcomes": ".studies._comparison",
     "policy_in_words": ".studies._comparison",
@@ -75,7 +77,7 @@ _EXPORTS = {
 
 if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at once
     from . import plots
-    from .studies._summaries import format_summary, rank_correlations, summary, trajectory_bands
+    from .studies._summaries import format_number, format_summary, outputs_left_out, rank_correlations, summary, trajectory_bands
     from .studies._comparison import compare_summary, comparison_findings, comparison_notes, format_comparison, policy_shares
     from .studies._comparison import policy_in_words, policy_outcomes
     from .engine._evaluate import evaluate

@@ -120,7 +120,7 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_summary(results) -> None:
-    from ..studies._summaries import format_summary, summary
+    from ..studies._summaries import format_summary, outputs_left_out, summary
 
     attrs = results.attrs
     if attrs["sampler"] == "given":  # parameter sets evaluated (overhang-jax eval): nothing sampled
@@ -130,7 +130,13 @@ def _print_summary(results) -> None:
         print(f"model {attrs['model']} ({attrs['method']}), {attrs['draws']:,} draws, seed {attrs['seed']}, "
               f"sampler {attrs['sampler']}, {attrs['dtype']}, priors: {attrs['priors_source']}")
     table = summary(results)
+    left_out = outputs_left_out(results, list(table.index))
+    table = table.drop(index=list(left_out))
     print(format_summary(table))
+    if left_out:
+        print("not in the table (they tell nothing here):")
+        for why in dict.fromkeys(left_out.values()):
+            print(f"  {why}: {', '.join(name for name, w in left_out.items() if w == why)}")
     nonfinite = table["nonfinite"]
     if nonfinite.any():
         print("non-finite draws are excluded from the statistics above and kept in the file:")

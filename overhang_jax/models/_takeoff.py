@@ -102,12 +102,12 @@ PARAMETERS = (
     Parameter("pre_multiplier_investment", 1.0, "1", "pre-takeoff speed-up of investment", lower=0.0),
     Parameter("pre_multiplier_hardware", 1.0, "1", "pre-takeoff speed-up of hardware", lower=0.0),
     Parameter("pre_multiplier_software", 1.0, "1", "pre-takeoff speed-up of software", lower=0.0),
-    Parameter("software_pause_start", 2022.0, "year", "start of the software pause (empty if end = start)"),
-    Parameter("software_pause_end", 2022.0, "year", "end (exclusive) of the software pause"),
+    Parameter("software_pause_start", 2022.0, "yr", "start of the software pause (empty if end = start)"),
+    Parameter("software_pause_end", 2022.0, "yr", "end (exclusive) of the software pause"),
     Parameter("scaffolding_factor", 1.0, "1", "multiplies the asymmetry multiplier", lower=0.0, lower_open=True),
     Parameter("investment_pool_growth", 0.0, "OOM/yr", "growth of the investment pool", lower=0.0),
     Parameter("end_remaining", 0.1, "OOM", "total OOM left when takeoff ends", lower=0.0, lower_open=True),
-    Parameter("start_year", 2022.0, "year", "year of step 0"),
+    Parameter("start_year", 2022.0, "yr", "year of step 0"),
     Parameter("step_years", 0.1, "yr", "time step", lower=0.0, lower_open=True),
     Parameter("horizon_years", 300.0, "yr", "simulated span after start_year", lower=0.0, lower_open=True),
 )
@@ -116,12 +116,12 @@ PARAMETERS = (
 # overhang left to burn when it starts. Differences within a tolerance count as the same.
 _YEARS, _OOM = dict(tolerance=0.05), dict(tolerance=0.01)
 OUTPUTS = (
-    Output("takeoff_year", "year", "first year capability reaches takeoff_threshold", "lower", **_YEARS),
+    Output("takeoff_year", "yr", "first year capability reaches takeoff_threshold", "lower", **_YEARS),
     Output("speed_at_start", "OOM/yr", "takeoff speed when takeoff starts (OOM consumed over the next tenth "
            "of a year at its rates, per year)", "higher", **_OOM),
     Output("max_speed", "OOM/yr", "maximum takeoff speed over the explosive phase (OOM consumed over a tenth "
            "of a year at a step's rates, per year)", "higher", **_OOM),
-    Output("max_speed_year", "year", "first year the maximum speed is reached", "lower", **_YEARS),
+    Output("max_speed_year", "yr", "first year the maximum speed is reached", "lower", **_YEARS),
     Output("takeoff_duration", "yr", "years from takeoff start until less than end_remaining OOM remain", "lower",
            **_YEARS),
     Output("remaining_investment", "OOM", "investment overhang left when takeoff starts", "higher", **_OOM),
@@ -617,7 +617,7 @@ TAKEOFF = Model(
     work_estimates={"closed_form": work_estimate_closed_form, "stepped": work_estimate_stepped},
     headlines=HEADLINES,
     # Whether takeoff had begun by a year is an observation of takeoff_year (a bound on it).
-    observables=(Observable("takeoff_year", "year", "first year capability reaches takeoff_threshold",
+    observables=(Observable("takeoff_year", "yr", "first year capability reaches takeoff_threshold",
                             "takeoff_year", at_year=False),),
     figures=(Figure("distributions", "distributions", {"names": ("takeoff_year", "max_speed")}),
              Figure("remaining_overhang", "remaining_overhang"),

@@ -185,7 +185,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
     from ..studies._comparison import percent
     from ..studies._sweep import sweep_headline
 
-    words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (years)"),
+    words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (yr)"),
              "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up", "alpha")}
     parts = []
     for param, (phrase, heading, column) in words.items():
@@ -208,7 +208,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
             f"{tree.attrs['seed']}, everything else as in {scenario}. The median delay is over all draws, zeros "
             "included; backfire: TAI earlier or less time in the danger band, of the draws where the cap starts "
             "before TAI without it and both can be compared.</p>"
-            f"<table><thead><tr><th>{column}</th><th>median TAI delay (years)</th><th>no change</th>"
+            f"<table><thead><tr><th>{column}</th><th>median TAI delay (yr)</th><th>no change</th>"
             f"<th>backfire</th></tr></thead><tbody>{rows}</tbody></table>")
     return "".join(parts)
 
@@ -267,11 +267,11 @@ def _scenario(source: str) -> str:
 
 
 def _run(tree: xr.DataTree) -> str:
-    from ..studies._summaries import summary
+    from ..studies._summaries import outputs_left_out, summary
 
     attrs = tree.attrs
     table = summary(tree)
-    left_out = _uninformative(tree, list(table.index))
+    left_out = outputs_left_out(tree, list(table.index))
     notes = "".join(f"<li>{html.escape(name)}: {html.escape(why)}</li>" for name, why in left_out.items())
     parts = [_provenance(attrs), _conditioning(tree), "<h3>Summary</h3>",
              '<p class="note">Over the finite draws of each output (ArviZ statistics); <i>nonfinite</i> counts '
@@ -280,30 +280,6 @@ def _run(tree: xr.DataTree) -> str:
              f'<p class="note">Not in the table:</p><ul class="note">{notes}</ul>' if notes else "",
              "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
     return "".join(parts)
-
-
-def _uninformative(tree: xr.DataTree, names: list[str]) -> dict[str, str]:
-    """The outputs a run's table leaves out, and why: the same value in every draw, or equal in every
-    draw to an output already shown (the model's headline outputs are kept first)."""
-    from .._results import outputs
-    from ..models._registry import MODEL_MODULES, get_model
-
-    data = outputs(tree)
-    model = tree.attrs.get("model")
-    headline = [h.output for h in get_model(model).headlines] if model in MODEL_MODULES else []
-    order = [n for n in headline if n in names] + [n for n in names if n not in headline]
-    values = {n: np.asarray(data[n].values, np.float64).ravel() for n in order if n in data}
-    kept, left_out = [], {}
-    for name in (n for n in order if n in values):
-        v = values[name]
-        twin = next((k for k in kept if np.array_equal(v, values[k], equal_nan=True)), None)
-        if v.size > 1 and np.all(v == v[0]):
-            left_out[name] = f"{v[0]:g} in every draw"
-        elif twin is not None:
-            left_out[name] = f"equal to {twin} in every draw"
-        else:
-            kept.append(name)
-    return {n: left_out[n] for n in names if n in left_out}  # in the table's order
 
 
 def _comparison(tree: xr.DataTree) -> str:
@@ -440,19 +416,22 @@ def _priors(attrs) -> str:
     return "".join(parts)
 
 
-def _table(table: pd.DataFrame, draws: int | None = None, digits: int = 5) -> str:
-    """A table as HTML: ``digits`` significant figures, non-finite counts with their share of ``draws``."""
+def _table(table: pd.DataFrame, draws: int | None = None, digits: int | None = None) -> str:
+    """A table as HTML: numbers by the summaries' rule for their row's units (or ``digits`` significant
+    figures), non-finite counts with their share of ``draws``."""
     header = "".join(f"<th>{html.escape(str(c))}</th>" for c in ["", *table.columns])
     rows = []
     for name, row in table.iterrows():
         cells = [f"<td>{html.escape(str(name))}</td>"]
         for column, value in row.items():
-            cells.append(f"<td>{html.escape(_cell(column, value, draws, digits))}</td>")
+            cells.append(f"<td>{html.escape(_cell(column, value, draws, digits, str(row.get('units', ''))))}</td>")
         rows.append(f"<tr>{''.join(cells)}</tr>")
     return f"<table><thead><tr>{header}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
 
 
-def _cell(column: str, value, draws: int | None, digits: int) -> str:
+def _cell(column: str, value, draws: int | None, digits: int, units: str = "") -> str:
+    from ..studies._summaries import format_number
+
     if isinstance(value, str):
         return value
     if column == "nonfinite":
@@ -460,7 +439,7 @@ def _cell(column: str, value, draws: int | None, digits: int) -> str:
         return f"{count:,} ({100 * count / int(draws):.2g}%)" if count and draws else f"{count:,}"
     if value is None or (isinstance(value, float) and np.isnan(value)):
         return "–"
-    return f"{float(value):.{digits}g}"
+    return format_number(value, units) if digits is None else f"{float(value):.{digits}g}"
 
 
 def _figures(tree: xr.DataTree) -> str:

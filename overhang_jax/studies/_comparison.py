@@ -11,7 +11,7 @@ import pandas as pd
 import xarray as xr
 
 from .._results import OUTPUTS_GROUP, outputs
-from ._summaries import summary
+from ._summaries import format_number, summary
 
 SIZE_QUANTILE = 0.95
 """How large a move is, besides its median: this quantile of its size (the maximum can be absurd)."""
@@ -286,7 +286,7 @@ def comparison_display(table: pd.DataFrame) -> pd.DataFrame:
     shown["worse if"] = [w or "n/a" for w in table["worse"]]
     shown["same within"] = [f"{t:g}" if t else "0 (equal)" for t in table["tolerance"]]
     for column, label in (("q50", "median"), ("q5", "5%"), ("q95", "95%")):
-        shown[label] = [f"{x:.4g}" for x in table[column]]
+        shown[label] = [format_number(x, u) for x, u in zip(table[column], table["units"])]
     for column, label in (("p_b_worse", "B worse"), ("p_equal", "same"), ("p_b_better", "B better")):
         shown[label] = ["n/a" if np.isnan(x) else percent(x) for x in table[column]]
     shown["no difference"] = [f"{int(x):,}" for x in table["undefined"]]
@@ -505,9 +505,9 @@ faster (the tolerance the model declares for growth rates)."""
 SHARE_LABELS = {
     "backfire": "backfire: TAI earlier or less time in the danger band (one or more)",
     "tai_earlier": "  TAI earlier than without the cap",
-    "tai_earlier_median_years": "    by a median of (years)",
+    "tai_earlier_median_years": "    by a median of (yr)",
     "danger_band_shorter": "  less time in the danger band than without the cap",
-    "danger_band_shorter_median_years": "    by a median of (years)",
+    "danger_band_shorter_median_years": "    by a median of (yr)",
     "faster_growth_after": "mechanism, not a backfire: growth after the cap faster than without it",
     "faster_growth_median_oom_per_year": "    by a median of (OOM/yr)",
     "cap_binds": "the cap binds (withholds growth at some step)",

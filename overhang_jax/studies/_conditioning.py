@@ -18,6 +18,7 @@ import xarray as xr
 from .._results import (LOG_LIKELIHOOD_GROUP, OUTPUTS_GROUP, POSTERIOR_GROUP, ResultsError, posterior_outputs,
                         refuse_sweep)
 from ..models._registry import get_model
+from ._summaries import format_number
 
 EXTRA_OUTPUTS = ("tai_year_default", "tai_delay")
 """Shown before a model's headline outputs where it has them: the year without a policy and the
@@ -75,7 +76,7 @@ def _value(x: float, units: str) -> str:
         return "not reached"
     if np.isnan(x):
         return "-"
-    return f"{x:.1f}" if units in ("yr", "year") else f"{x:.3g}"
+    return format_number(x, units)  # the summaries' one rule: 2038.4 yr, 2.37 yr, 0.481 OOM/yr
 
 
 def prior_posterior_display(table: pd.DataFrame) -> pd.DataFrame:

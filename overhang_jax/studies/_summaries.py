@@ -52,9 +52,77 @@ def _summary_row(values: np.ndarray) -> dict[str, float]:
     return row
 
 
+TIME_UNITS = ("yr", "year")
+"""How outputs spell a time in years, calendar years and durations alike ("year": files written before
+the models spelled it one way)."""
+
+
+def format_number(x: float, units: str = "") -> str:
+    """A value as a reader quotes it: a calendar year to one decimal (2038.4), anything else to three
+    significant figures (89.8 %/yr, 0.612 OOM/yr, 1.62 yr) -- the one rule every summary, report and
+    findings page uses, so one number reads the same wherever it is printed."""
+    x = float(x)
+    if np.isnan(x):
+        return "nan"
+    if np.isinf(x):
+        return "inf" if x > 0 else "-inf"
+    # A year on the calendar needs its decimal (2038.4); three significant figures would round it to 2.04e+03.
+    if units in TIME_UNITS and abs(x) >= 1000:
+        return f"{x:.1f}"
+    return f"{x:.3g}"
+
+
 def format_summary(table: pd.DataFrame) -> str:
-    """The summary as text, five significant figures (2038.4 stays 2038.4)."""
-    return table.to_string(float_format=lambda x: f"{x:.5g}")
+    """The summary as text, each number by :func:`format_number` for its row's units."""
+    shown = table.astype(object).copy()
+    for name, row in table.iterrows():
+        for column, value in row.items():
+            if column not in ("units", "nonfinite") and isinstance(value, (float, np.floating)):
+                shown.at[name, column] = format_number(value, str(row.get("units", "")))
+    if "nonfinite" in shown:
+        shown["nonfinite"] = [f"{int(v):,}" for v in table["nonfinite"]]
+    return shown.to_string()
+
+
+CAP_OUTPUTS = {
+    "trajectory": ("overhang_at_end", "catchable_overhang_at_end", "cap_ends_before_tai", "cap_starts_before_tai",
+                   "cap_binds", "cap_withheld", "max_growth_after_end", "max_growth_regulated",
+                   "max_run_growth_after_end", "max_growth_default", "tai_delay"),
+}
+"""Per model, the outputs defined by a cap (its start, its end, the five years after it ends, the delay
+it causes): in a scenario with no cap they are numbers about a cap that does not exist."""
+NO_CAP = "no cap in this scenario"
+
+
+def outputs_left_out(results: xr.DataTree, names: list[str] | None = None) -> dict[str, str]:
+    """The outputs a run's summary leaves out, each with why: about a cap the scenario does not have,
+    the same value in every draw, or equal in every draw to an output already shown (the model's
+    headline outputs are kept first). In the order of ``names`` (all outputs by default)."""
+    from ..models._registry import MODEL_MODULES, get_model
+    from ._comparison import policy_in_words
+
+    data = outputs(results)
+    names = list(data.data_vars) if names is None else names
+    model = results.attrs.get("model")
+    headline = [h.output for h in get_model(model).headlines] if model in MODEL_MODULES else []
+    order = [n for n in headline if n in names] + [n for n in names if n not in headline]
+    values = {n: np.asarray(data[n].values, np.float64).ravel() for n in order if n in data}
+    no_cap = model in CAP_OUTPUTS and policy_in_words(results.attrs) == "no cap"
+    if no_cap:  # with no policy, its twins are the world without one: name that world's outputs
+        order = sorted(order, key=lambda n: not n.endswith("_default"))
+    kept, left_out = [], {}
+    for name in (n for n in order if n in values):
+        v = values[name]
+        twin = next((k for k in kept if np.array_equal(v, values[k], equal_nan=True)), None)
+        if no_cap and name in CAP_OUTPUTS[model]:
+            left_out[name] = NO_CAP
+        elif v.size > 1 and np.all(v == v[0]):
+            left_out[name] = f"{v[0]:g} in every draw"
+        elif twin is not None:
+            left_out[name] = f"equal to {twin} in every draw"
+        else:
+            kept.append(name)
+    return {n: left_out[n] for n in names if n in left_out}  # in the table's order
 
 
 def rank_correlations(results: xr.DataTree, output_names: list[str] | None = None,

@@ -16,7 +16,7 @@ def test_distribution_figure_is_labelled_and_saved(results, tmp_path):
     path = tmp_path / "year.png"
     fig = oj.plots.plot_distribution(results, "takeoff_year", path=path)
     hist_ax, ecdf_ax = fig.axes
-    assert "takeoff year (year)" in hist_ax.get_xlabel() and hist_ax.get_ylabel() == "density"
+    assert "takeoff year (yr)" in hist_ax.get_xlabel() and hist_ax.get_ylabel() == "density"
     median = np.median(results["prior_predictive"]["takeoff_year"].values)
     assert f"median {median:.5g}" in hist_ax.get_title()
     # The ECDF runs from 0 to 1 over the finite draws.

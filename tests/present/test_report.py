@@ -57,7 +57,7 @@ def test_report_holds_provenance_priors_tables_and_sentences(files, report):
     # The summary table with units, and each output's median as the summary computes it.
     table = oj.summary(run)
     for name in ("takeoff_year", "max_speed"):
-        assert f"<td>{name}</td><td>{table.loc[name, 'units']}</td><td>{table.loc[name, 'mean']:.5g}</td>" in page
+        assert f"<td>{name}</td><td>{table.loc[name, 'units']}</td><td>{oj.format_number(table.loc[name, 'mean'], table.loc[name, 'units'])}</td>" in page
     # Rows that tell nothing are named, with why, instead of shown: checked against the draws.
     data = oj.outputs(run)
     speed, start = (np.asarray(data[n].values).ravel() for n in ("max_speed", "speed_at_start"))
