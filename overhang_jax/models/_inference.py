@@ -31,7 +31,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from ._schema import Draw, Model, Output, Parameter
+from ._schema import Draw, Figure, Model, Output, Parameter
 
 SECONDS_PER_YEAR = 365.25 * 24 * 3600
 LN10 = math.log(10)
@@ -118,4 +118,7 @@ INFERENCE = Model(
     outputs=OUTPUTS,
     methods={"closed_form": inference},
     default_priors="inference.toml",
+    figures=(Figure("streams_vs_compute", "streams_vs_compute"),
+             Figure("distributions", "distributions", {"names": ("parallel_streams", "params_count")})),
+    sweep_outputs=("parallel_streams", "params_count"),
 )

@@ -119,6 +119,21 @@ class Check(NamedTuple):
     problem: Callable[[Ranges], str | None]
 
 
+class Figure(NamedTuple):
+    """One default figure of a run, as data: the presentation layer (``present/_figures.py``) draws
+    each ``kind``; models never import matplotlib."""
+
+    name: str
+    """The figure's file suffix: ``<stem>_<name>.png``."""
+    kind: str
+    """What is drawn: "distributions", "distribution", "paired_distributions", "remaining_overhang",
+    "tornado", "streams_vs_compute", "fan_chart" or "series_bands"."""
+    options: Mapping[str, object] = {}
+    """The drawing function's options (``names``, ``name``, ``output``)."""
+    needs_parameters: bool = False
+    """Drawn only when the run kept every draw's parameters (not ``--outputs-only``)."""
+
+
 class Model(NamedTuple):
     """A model the runner can sweep.
 
@@ -160,6 +175,14 @@ class Model(NamedTuple):
     observables: tuple[Observable, ...] = ()
     """What data can be compared with: quantities of the past that an observations file may name
     (:mod:`overhang_jax.priors._observations`)."""
+    figures: tuple[Figure, ...] = ()
+    """The default figures of a run (none declared: the distributions of every output)."""
+    figure_outputs: tuple[str, ...] = ()
+    """The outputs a figure of several shows first (a comparison's, a sweep's); none: all of them."""
+    sweep_outputs: tuple[str, ...] = ()
+    """The outputs a sweep's figure shows by default (none: ``figure_outputs``, else the first four)."""
+    comparison_fan_chart: bool = False
+    """A comparison also draws scenario B's two worlds as a fan chart (the policy models)."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -67,7 +67,7 @@ import jax
 import jax.numpy as jnp
 
 from . import _inference
-from ._schema import Check, Draw, Headline, Model, Observable, Ordered, Output, Parameter
+from ._schema import Check, Draw, Figure, Headline, Model, Observable, Ordered, Output, Parameter
 
 MAX_STEPS = 2**24
 """Steps are counted exactly in float32 up to here: a horizon of more steps (horizon_years /
@@ -619,4 +619,9 @@ TAKEOFF = Model(
     # Whether takeoff had begun by a year is an observation of takeoff_year (a bound on it).
     observables=(Observable("takeoff_year", "yr", "first year capability reaches takeoff_threshold",
                             "takeoff_year", at_year=False),),
+    figures=(Figure("distributions", "distributions", {"names": ("takeoff_year", "max_speed")}),
+             Figure("remaining_overhang", "remaining_overhang"),
+             # The tornado chart needs every draw's parameters.
+             Figure("max_speed_drivers", "tornado", {"output": "max_speed"}, needs_parameters=True)),
+    sweep_outputs=("takeoff_year", "max_speed", "takeoff_duration", "remaining_software"),
 )

@@ -117,7 +117,7 @@ from typing import NamedTuple
 import jax
 import jax.numpy as jnp
 
-from ._schema import Check, Draw, Headline, Model, Observable, Output, Parameter, Trajectories
+from ._schema import Check, Draw, Figure, Headline, Model, Observable, Output, Parameter, Trajectories
 
 START_YEAR = 2023
 END_YEAR = 2100
@@ -623,6 +623,13 @@ TRAJECTORY = Model(
     # A long cap (D up to 60 years) keeps the policy world from E_tai by 2100 (+inf) in about 1% of
     # the default draws: an answer, not a failure, so the gate on non-finite draws sits above it.
     nonfinite_share_limit=0.05,
+    figures=(Figure("fan_chart", "fan_chart"),
+             Figure("overhang_at_end", "distribution", {"name": "overhang_at_end"}),
+             Figure("tai_delay", "distribution", {"name": "tai_delay"}),
+             Figure("danger_band", "paired_distributions",
+                    {"names": ("danger_band_years_default", "danger_band_years_policy")})),
+    sweep_outputs=("overhang_at_end", "tai_delay", "max_growth_after_end", "danger_band_years_policy"),
+    comparison_fan_chart=True,
     headlines=HEADLINES,
     observables=OBSERVABLES,
 )

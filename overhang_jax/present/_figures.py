@@ -580,7 +580,8 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
     # has one), among the rows the comparison table shows: not those the same in A and B in every draw
     # (their panel would be one bar at zero), nor a duplicate of another row (tai_delay, tai_year_policy).
     changed = [n for n in table.index if not table.loc[n, "left_out"]]
-    headline = [n for n in HEADLINE_OUTPUTS.get(comparison.attrs.get("model"), ()) if n in changed]
+    declared = _declared(comparison.attrs.get("model"))
+    headline = [n for n in (declared.figure_outputs if declared else ()) if n in changed]
     names = names or headline or [n for n in changed if data[n].attrs.get("worse")] or changed or list(table.index)
     columns = 2
     rows = math.ceil(len(names) / columns)
@@ -613,12 +614,6 @@ def plot_differences(comparison: xr.DataTree, path: str | os.PathLike | None = N
 
 MARKED_VALUES = 24
 """A sweep of up to this many values is drawn with a marker at each; up to half as many get a tick and a label."""
-SWEEP_OUTPUTS = {
-    "trajectory": ("overhang_at_end", "tai_delay", "max_growth_after_end", "danger_band_years_policy"),
-    "takeoff": ("takeoff_year", "max_speed", "takeoff_duration", "remaining_software"),
-    "inference": ("parallel_streams", "params_count"),
-}
-"""Per model, the outputs a sweep's figure shows by default (else its headline outputs, else its first four)."""
 SHARE_COLOURS = {"backfire": "tab:red", "tai_earlier": "darkred", "danger_band_shorter": "salmon",
                  "faster_growth_after": "tab:orange", "cap_binds": "tab:gray", "cap_ends_before_tai": "tab:green"}
 BACKFIRE_AXIS_PERCENT = 5.0
@@ -637,8 +632,9 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
     model = results.attrs.get("model")
     table = sweep_summary(results)
     available = list(dict.fromkeys(table.index.get_level_values(0)))
-    names = list(names or [n for n in SWEEP_OUTPUTS.get(model, HEADLINE_OUTPUTS.get(model, ())) if n in available]
-                 or available[:4])
+    declared = _declared(model)
+    preferred = (declared.sweep_outputs or declared.figure_outputs) if declared else ()
+    names = list(names or [n for n in preferred if n in available] or available[:4])
     shares = sweep_shares(results)
     panels = len(names) + (2 if shares is not None else 0)
     columns = 2 if panels > 1 else 1
@@ -750,35 +746,31 @@ def _stream_speed(results: xr.DataTree) -> str:
     return f"{speeds[0]:g}" if speeds is not None and np.unique(speeds).size == 1 else "varying"
 
 
+FIGURE_KINDS = {
+    "distributions": plot_distributions, "distribution": plot_distribution,
+    "paired_distributions": plot_paired_distributions, "remaining_overhang": plot_remaining_overhang,
+    "tornado": plot_tornado, "streams_vs_compute": plot_streams_vs_compute, "fan_chart": plot_fan_chart,
+    "series_bands": plot_series_bands,
+}
+"""What each kind of figure a model declares (``models._schema.Figure``) is drawn with."""
+
+
+def _declared(model: str | None):
+    """The Model called ``model``, or None (results of a model this version does not know)."""
+    from ..models._registry import MODEL_MODULES, get_model
+
+    return get_model(model) if model in MODEL_MODULES else None
+
+
 def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, Callable[..., plt.Figure], dict]]:
-    """(name, plot function, its options) of each default figure of a run of ``model``."""
-    if model == "takeoff":
-        figures = [
-            ("distributions", plot_distributions, {"names": ["takeoff_year", "max_speed"]}),
-            ("remaining_overhang", plot_remaining_overhang, {}),
-        ]
-        if not outputs_only:  # the tornado chart needs every draw's parameters
-            figures.append(("max_speed_drivers", plot_tornado, {"output": "max_speed"}))
-        return figures
-    if model == "inference":
-        return [
-            ("streams_vs_compute", plot_streams_vs_compute, {}),
-            ("distributions", plot_distributions, {"names": ["parallel_streams", "params_count"]}),
-        ]
-    if model == "ftm":
-        return [
-            ("bands", plot_series_bands, {}),
-            ("distributions", plot_distributions, {"names": list(HEADLINE_OUTPUTS["ftm"])}),
-        ]
-    if model == "trajectory":
-        return [
-            ("fan_chart", plot_fan_chart, {}),
-            ("overhang_at_end", plot_distribution, {"name": "overhang_at_end"}),
-            ("tai_delay", plot_distribution, {"name": "tai_delay"}),
-            ("danger_band", plot_paired_distributions, {"names": ["danger_band_years_default",
-                                                                  "danger_band_years_policy"]}),
-        ]
-    return [("distributions", plot_distributions, {"names": None})]  # None: every output
+    """(name, plot function, its options) of each default figure of a run of ``model``, as the model
+    declares them (``Model.figures``); a model that declares none gets the distributions of every output."""
+    declared = _declared(model)
+    if declared is None or not declared.figures:
+        return [("distributions", plot_distributions, {"names": None})]  # None: every output
+    return [(figure.name, FIGURE_KINDS[figure.kind],
+             {key: list(value) if isinstance(value, tuple) else value for key, value in figure.options.items()})
+            for figure in declared.figures if not (figure.needs_parameters and outputs_only)]
 
 
 def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
@@ -806,7 +798,8 @@ def _bound(results, figures) -> list[tuple[str, Callable[..., plt.Figure]]]:
 
 def comparison_figure_names(model: str | None) -> list[str]:
     """Names of the default figures of a comparison of runs of ``model``."""
-    return ["differences", *(["fan_chart_b"] if model == "trajectory" else [])]
+    declared = _declared(model)
+    return ["differences", *(["fan_chart_b"] if declared is not None and declared.comparison_fan_chart else [])]
 
 
 SWEEP_FIGURES = ("sweep",)
@@ -818,11 +811,6 @@ def default_plot_paths(model: str | None, stem: str | os.PathLike, outputs_only:
     return [Path(f"{stem}_{name}.png") for name, _, _ in _figures(model, outputs_only)]
 
 
-HEADLINE_OUTPUTS = {
-    "ftm": ("automation_goods_20_year", "agi_year", "takeoff_goods_years", "sub_agi_to_agi_years",
-            "rnd_output_2x_to_10x_years", "peak_gwp_growth"),
-}
-"""Per model, the outputs its figures show first (all of them when a model has none here)."""
 
 
 def default_plots(results: xr.DataTree, stem: str | os.PathLike) -> list[Path]:

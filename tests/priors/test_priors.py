@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import math
 import tomllib
+import warnings
 from pathlib import Path
 
 import jax
@@ -1003,7 +1004,11 @@ def test_values_that_vanish_in_float32_are_refused_like_overflow(spec, field):
     priors = load_priors(TAKEOFF, text=f"[params]\nc0 = {spec}\n")
     with pytest.raises(PriorsError, match=rf"parameter 'c0': {field} is below the smallest normal float32.*--float64"):
         overhang_jax.run("takeoff", priors, draws=16, seed=0)
-    overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)  # float64 holds these values
+    # float64 holds these values (the model's outputs at such a c0 are another matter: often not finite).
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", overhang_jax.NonfiniteWarning)
+        results = overhang_jax.run("takeoff", priors, draws=16, seed=0, float64=True)
+    assert np.all(overhang_jax.parameters(results)["c0"].values > 0)
 
 
 def test_the_largest_float32_values_still_run_in_float32():

@@ -7,7 +7,7 @@ import math
 import jax
 import jax.numpy as jnp
 
-from .._schema import Draw, Model
+from .._schema import Draw, Figure, Model
 from ._declaration import (
     HEADLINES, OUTPUTS, PARAMETERS, POLICY_PARAMETERS, SAMPLING_PARAMETERS, STEPS, STEPS_PER_YEAR,
     OBSERVABLES, TRAJECTORIES, TRAJECTORY_YEARS)
@@ -104,6 +104,10 @@ def trace(p: Draw, policy: bool = True) -> dict[str, jax.Array]:
     return out
 
 
+FIGURE_OUTPUTS = ("automation_goods_20_year", "agi_year", "takeoff_goods_years", "sub_agi_to_agi_years",
+                  "rnd_output_2x_to_10x_years", "peak_gwp_growth")
+"""The outputs the figures show: the years of the milestones, the takeoff's lengths, peak growth."""
+
 FTM = Model(
     name="ftm",
     description="the compute-centric takeoff model of Davidson (2023), epoch-research/ftm, with a training cap",
@@ -119,4 +123,6 @@ FTM = Model(
     # finish by 2100 (+inf): answers, not failures.
     nonfinite_share_limit=0.5,
     headlines=HEADLINES,
+    figures=(Figure("bands", "series_bands"), Figure("distributions", "distributions", {"names": FIGURE_OUTPUTS})),
+    figure_outputs=FIGURE_OUTPUTS,
 )
