@@ -224,9 +224,10 @@ def _cmd_run(args) -> None:
     _print_conditioning(results)
     _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
-        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
+        written = []  # a run's own figures: fewer than planned where they tell nothing (no cap, no figure of one)
+        write_or_fail(f"the plots beside '{out}'", lambda: written.extend(default_plots(results, out.with_suffix(""))),
                       f"the results are in '{out}'")
-        for path in plots:
+        for path in written:
             print(f"wrote {path}")
     if conditioned_plot is not None:
         _write_prior_posterior(results, conditioned_plot, out)

@@ -60,9 +60,12 @@ def test_a_scenario_without_a_cap_reports_no_cap_outputs(tmp_path, capsys):
     assert varying
     # The command line's summary and the report leave them out, saying why.
     out = tmp_path / "none.nc"
-    assert main(["run", "trajectory", "--priors", "no_policy", "--draws", "256", "--seed", "1", "--out", str(out),
-                 "--no-plots"]) == 0
+    assert main(["run", "trajectory", "--priors", "no_policy", "--draws", "256", "--seed", "1", "--out", str(out)]) == 0
     printed = capsys.readouterr().out
+    # It says it wrote exactly the figures it wrote, none of them of the cap.
+    said = {line.removeprefix("wrote ") for line in printed.splitlines() if line.endswith(".png")}
+    assert said == {str(p) for p in tmp_path.glob("*.png")} and said
+    assert not any(name in path for path in said for name in CAP_OUTPUTS["trajectory"])
     table_rows = printed.split("not in the table")[0].splitlines()[1:]
     assert not {line.split()[0] for line in table_rows if line.split()} & set(CAP_OUTPUTS["trajectory"])
     reason = next(line for line in printed.splitlines() if line.strip().startswith(NO_CAP))
