@@ -97,9 +97,10 @@ def trajectory_section(results) -> list[str]:
         f"- **TAI year without policy**: {interval(table, 'tai_year_default')}"
         + (f"; {share(no_tai, draws)} draws do not reach TAI by 2100." if no_tai else "."),
         f"- **Overhang when the cap ends**: {interval(table, 'overhang_at_end', 'OOM')}.",
-        f"- **Delay of TAI by the cap**: a median {number(float(np.median(compared)))} years over all "
+        f"- **Delay of TAI by this cap** (the default priors' cap, repealed at once or lifted gradually: not the "
+        f"headline's cap above): a median {number(float(np.median(compared)))} years over all "
         f"{compared.size:,} draws, zeros included (no change, within 0.05 years, in "
-        f"{100 * np.mean(np.abs(compared) <= 0.05):.2g}% of them); 90% of draws between "
+        f"{percent(float(np.mean(np.abs(compared) <= 0.05)))} of them); 90% of draws between "
         f"{number(float(np.quantile(compared, 0.05)))} and {number(float(np.quantile(compared, 0.95)))} years.",
         f"- **Backfire** ([outcomes.md]({LINK}outcomes.md)): the cap brings TAI earlier or shortens the time in the "
         f"danger band in {100 * shares['backfire']:.2g}% of the {int(shares['draws_compared']):,} draws where both "
@@ -132,9 +133,10 @@ def conditional_lines(directory: Path) -> list[str]:
         lines.append("")
         for value, row in table.iterrows():
             lines.append(f"- with {phrase.format(v=value)}, TAI comes a median {row['median_delay_years']:.2g} years "
-                         f"later over the {int(row['delay_draws']):,} draws (no change in "
+                         f"later over all {int(row['delay_draws']):,} draws (no change in "
                          f"{percent(row['no_change'])}); backfire (TAI earlier or less time in the danger band) in "
-                         f"{percent(row['backfire'])} of the {int(row['backfire_draws']):,} draws compared.")
+                         f"{percent(row['backfire'])} of the {int(row['backfire_draws']):,} draws compared (those where the cap "
+                         "starts before TAI without it).")
         lines.append("")
     return lines
 
@@ -193,6 +195,7 @@ def findings(directory: Path) -> str:
         tree = oj.load(path)
         loaded.append(tree)
         lines += sections[key](tree)
+    loaded += [oj.load(directory / name) for name in SWEEPS.values() if (directory / name).is_file()]
     lines += ["## Limitations", "", *[f"- {item}" for item in LIMITATIONS], ""]
     if loaded:
         lines += ["## How to cite", "", how_to_cite(loaded), ""]

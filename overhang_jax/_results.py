@@ -74,8 +74,10 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
             var_attrs["nonfinite_count"] = int(nonfinite[entry.name].size)
         return xr.Variable(SAMPLE_DIMS, values[np.newaxis], var_attrs)
 
-    # No coordinate along chain or draw: a draw's index is its position (8 bytes a draw saved).
-    outputs = xr.Dataset({o.name: per_draw(o, columns[o.name]) for o in model.outputs})
+    # Coordinates along chain and draw, as ArviZ's trace plots need (8 bytes a draw, compressed to
+    # almost nothing); a planned run's is a broadcast zero, so planning 1e10 draws takes no memory.
+    coords = sample_coords(columns[model.outputs[0].name])
+    outputs = xr.Dataset({o.name: per_draw(o, columns[o.name]) for o in model.outputs}, coords=coords)
     varying = [p for p in model.parameters if p.name in columns]
     fixed = {p.name: xr.Variable((), np.asarray(constants[p.name], outputs[model.outputs[0].name].dtype),
                                  {"units": p.units, "long_name": p.doc})
@@ -87,7 +89,7 @@ def to_datatree(model: Model, columns: Mapping[str, np.ndarray], constants: Mapp
                   "outputs_only": int(outputs_only)}
     groups = {"/": xr.Dataset(attrs=root_attrs)}
     if varying:
-        groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying})
+        groups[PARAMETERS_GROUP] = xr.Dataset({p.name: per_draw(p, columns[p.name]) for p in varying}, coords=coords)
     groups[OUTPUTS_GROUP] = outputs
     groups[CONSTANTS_GROUP] = xr.Dataset(fixed)
     if model.trajectories is not None and series:
@@ -236,6 +238,14 @@ def with_paired_posterior(comparison: xr.DataTree, weights: np.ndarray, resample
     return xr.DataTree.from_dict(groups)
 
 
+def sample_coords(column: np.ndarray) -> dict[str, np.ndarray]:
+    """The chain and draw coordinates of per-draw ``column`` (a broadcast one gets a broadcast zero)."""
+    count = len(column)
+    planned = column.ndim == 1 and column.strides == (0,) and count > 1
+    draw = np.broadcast_to(np.int64(0), (count,)) if planned else np.arange(count, dtype=np.int64)
+    return {CHAIN_DIM: np.zeros(1, np.int64), DRAW_DIM: draw}
+
+
 def _nonfinite_index(values: np.ndarray) -> np.ndarray:
     """Indices of the draws where ``values`` is NaN or infinite.
 
@@ -306,7 +316,8 @@ def paired_differences(model: Model, a: xr.DataTree, b: xr.DataTree) -> xr.DataT
                                   "worse": output.worse or "", "tolerance": float(output.tolerance),
                                   "without_policy": int(output.without_policy),
                                   "nonfinite_count": int(np.count_nonzero(~np.isfinite(values)))})
-    return _comparison_tree(model, a, b, xr.Dataset(differences))
+    return _comparison_tree(model, a, b, xr.Dataset(differences, coords=sample_coords(
+        np.asarray(a[OUTPUTS_GROUP][model.outputs[0].name].values[0]))))
 
 
 def _label(attrs: Mapping[str, Any]) -> str:

@@ -60,21 +60,25 @@ class Conditioning(NamedTuple):
     """Draws with log likelihood -inf: weight 0."""
     resample: np.ndarray
     """Indices of the prior draws that make the posterior sample (int64, one per prior draw)."""
+    equal_weights: bool = False
+    """Every draw the observations allow weighs the same: no tail, k-hat not defined."""
 
     @property
     def reliable(self) -> bool:
-        return bool(not self.khat > KHAT_LIMIT and self.ess >= ESS_FLOOR)  # a NaN k-hat: equal weights
+        khat_ok = self.equal_weights or self.khat <= KHAT_LIMIT  # a NaN k-hat of unequal weights is not ok
+        return bool(khat_ok and self.ess >= ESS_FLOOR)
 
     def verdict(self) -> str:
         """One line: whether the posterior can be trusted and, if not, what to do."""
-        khat = ("not defined (every draw the observations allow has the same weight)" if math.isnan(self.khat)
+        khat = ("not defined (every draw the observations allow has the same weight)" if self.equal_weights
+                else "not estimable (a few draws carry all the weight)" if math.isnan(self.khat)
                 else f"{self.khat:.2f}")
         numbers = f"Pareto k-hat {khat}, effective sample size {self.ess:,.0f} of {len(self.weights):,} draws"
         if self.reliable:
             return (f"Posterior reliable: {numbers} (limits: k-hat <= {KHAT_LIMIT}, ESS >= {ESS_FLOOR:,}).")
         problems = []
-        if self.khat > KHAT_LIMIT:
-            problems.append(f"k-hat above {KHAT_LIMIT}")
+        if not self.equal_weights and not self.khat <= KHAT_LIMIT:
+            problems.append(f"k-hat above {KHAT_LIMIT}" if self.khat > KHAT_LIMIT else "k-hat not estimable")
         if self.ess < ESS_FLOOR:
             problems.append(f"ESS below {ESS_FLOOR:,}")
         return (f"POSTERIOR NOT RELIABLE ({' and '.join(problems)}): {numbers}. The observations fall where few "
@@ -113,7 +117,8 @@ def condition(log_likelihoods: Mapping[str, np.ndarray], seed: int) -> Condition
         weights[finite] = np.exp(np.asarray(log_weights.values, np.float64).ravel())
     weights /= weights.sum()
     ess = 1.0 / float(np.sum(weights * weights))
-    return Conditioning(total, weights, float(khat), ess, int((~finite).sum()), resample(weights, seed))
+    return Conditioning(total, weights, float(khat), ess, int((~finite).sum()), resample(weights, seed),
+                        equal_weights=bool(np.ptp(total[finite]) == 0))
 
 
 def resample(weights: np.ndarray, seed: int) -> np.ndarray:

@@ -3,8 +3,8 @@ comparison change.
 
 Two parts. :class:`Exploration` holds the settings (two scenarios, the levers and uncertain parameters fixed
 by hand, the draws and the seed) and computes, with no web code: a comparison is exactly
-:func:`overhang_jax.compare` of :meth:`Exploration.priors` (the world without the policy is computed once and
-reused while only the policy world's levers move, which halves the work of a lever change). The page
+:func:`overhang_jax.compare` of :meth:`Exploration.priors` (world A is computed again only when its priors
+change: a value that sets world B alone costs one run, not two). The page
 (:func:`explore_page`) is Panel (HoloViz) widgets around it; Panel serves its own JavaScript and CSS, so
 the page needs no network.
 """
@@ -45,9 +45,9 @@ class Page:
     policy: str
     """The scenario of world B, the policy world the levers change."""
     levers: tuple[tuple[str, str], ...]
-    """(parameter, what a policy researcher calls it): set in world B only."""
+    """(parameter, what a policy researcher calls it) of the policy's levers."""
     uncertain: tuple[str, ...]
-    """The main uncertain parameters: set in both worlds alike."""
+    """The main uncertain parameters."""
     distributions: tuple[tuple[str, str], ...]
     """(output, title) of the paired differences B - A drawn as histograms."""
     fan: tuple[str, ...]
@@ -116,14 +116,37 @@ def _support(dist) -> tuple[float, float]:
     return low, high
 
 
+_COMPILE_EVENT = "/jax/core/compile/backend_compile_duration"
+_compiling = {"seconds": 0.0, "listening": False}
+
+
+def compile_seconds() -> float:
+    """XLA's compile seconds in this process so far (counted from the first page), to tell the user when a
+    change compiled a program rather than reused one."""
+    if not _compiling["listening"]:
+        import jax
+
+        def record(event, duration, **_):
+            if event == _COMPILE_EVENT:
+                _compiling["seconds"] += duration
+
+        jax.monitoring.register_event_duration_secs_listener(record)
+        _compiling["listening"] = True
+    return _compiling["seconds"]
+
+
 class Exploration:
     """The settings of the page and what they compute, without the page.
 
-    ``fixed`` maps a parameter to the value it is fixed to by hand (levers in
-    world B only, uncertain parameters in both worlds); a parameter not in it
-    keeps its scenario's prior. Every setter checks its value as a priors
-    file would (raising :class:`PriorsError` naming the parameter and the
-    allowed range) and changes nothing when it refuses.
+    ``fixed`` maps a parameter to the value it is fixed to by hand; a
+    parameter not in it keeps its scenario's prior. A value fixed by hand
+    sets both worlds where their scenarios agree on the parameter, so that A
+    and B still differ only where their scenarios do (the cap's length sets
+    the "five years after the cap" in which both worlds' growth is measured),
+    and world B alone where they differ (what makes A the world without the
+    policy: ``no_policy``'s headroom of 1000 OOM). Every setter checks its
+    value as a priors file would (raising :class:`PriorsError` naming the
+    parameter and the allowed range) and changes nothing when it refuses.
     """
 
     def __init__(self, model: str = "trajectory", *, draws: int | None = None, seed: int = 0):
@@ -189,11 +212,19 @@ class Exploration:
         """The scenario's prior of ``name`` in world ``a`` or ``b`` (before any value fixed by hand)."""
         return (self._baseline if world == "a" else self._policy).distributions[name]
 
+    def shared(self, name: str, baseline: Priors | None = None, policy: Priors | None = None) -> bool:
+        """Whether the two scenarios give ``name`` the same prior: a value fixed by hand sets both worlds."""
+        a, b = baseline or self._baseline, policy or self._policy
+        return a.distributions[name].to_toml() == b.distributions[name].to_toml()
+
     def describe(self, name: str) -> str:
-        """The parameter's meaning, units and allowed range, and its prior in world B."""
+        """The parameter's meaning and units, its prior in world B, and which worlds a fixed value sets."""
         param = self.model.parameter(name)
         units = "" if param.units in ("1", "") else f" ({param.units})"
-        return f"{param.doc}{units}. Prior: {_prior_range(self.prior(name))}"
+        worlds = ("Fixing it sets both worlds (their scenarios agree on it)." if self.shared(name) else
+                  f"Fixing it sets world B only (world A, {self.baseline_source}, has "
+                  f"{self.prior(name, 'a').to_toml()}).")
+        return f"{param.doc}{units}. Prior: {_prior_range(self.prior(name))}. {worlds}"
 
     def outside_prior(self) -> list[str]:
         """A note for each value fixed outside its prior's support: allowed, but worth a second look."""
@@ -208,12 +239,12 @@ class Exploration:
     def _check_fixed(self, fixed: Mapping[str, float], policy: Priors | None = None,
                      baseline: Priors | None = None) -> tuple[Priors, Priors]:
         a, b = baseline or self._baseline, policy or self._policy
-        levers = {name for name, _ in self.page.levers}
+        shared = {name for name in fixed if self.shared(name, a, b)}  # before any value is fixed
         for name, value in fixed.items():
             if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise PriorsError(f"{name}: expected a finite number, got {value!r}")
             b = b.with_point(name, float(value))
-            if name not in levers:
+            if name in shared:
                 a = a.with_point(name, float(value))
         return a, b
 
@@ -249,7 +280,10 @@ class Exploration:
     # ---- saving ------------------------------------------------------------------------------------
     def command(self, stem: str | os.PathLike) -> str:
         """The command line that computes the same comparison from the saved priors files."""
-        return (f"overhang-jax compare {stem}_a.toml {stem}_b.toml --draws {self.draws} --seed {self.seed}")
+        import shlex
+
+        a, b = (shlex.quote(f"{stem}_{label}.toml") for label in "ab")
+        return f"overhang-jax compare {a} {b} --draws {self.draws} --seed {self.seed}"
 
     def save_priors(self, stem: str | os.PathLike) -> list[Path]:
         """World A's and world B's priors as ``STEM_a.toml`` and ``STEM_b.toml``: complete priors files
@@ -258,7 +292,7 @@ class Exploration:
         for label, priors in zip("ab", self.priors()):
             path = Path(f"{stem}_{label}.toml")
             fixed = ", ".join(f"{k} = {v:g}" for k, v in self.fixed.items()
-                              if label == "b" or k not in dict(self.page.levers)) or "none"
+                              if label == "b" or self.shared(k)) or "none"
             source = self.baseline_source if label == "a" else self.policy_source
             header = (f"# World {label.upper()} of overhang-jax explore: scenario {source}, fixed by hand: "
                       f"{fixed}.\n# The page's comparison: {self.command(stem)}\n")
@@ -291,9 +325,10 @@ def headline_html(comparison) -> str:
     shares = ""
     if comparison.attrs["model"] == "trajectory":
         s = policy_shares(comparison["b"])
-        shares = (f"<p>In B's own draws: the cap binds in {s['cap_binds']:.1%} of draws and ends before TAI "
-                  f"in {s['cap_ends_before_tai']:.1%}; the policy world reaches TAI earlier than the world "
-                  f"without the cap (a backfire) in {s['backfire']:.1%} of all {int(attrs['draws']):,} draws.</p>")
+        shares = (f"<p>In B's own draws: the cap binds in {s['cap_binds']:.1%} of all draws and ends before TAI "
+                  f"in {s['cap_ends_before_tai']:.1%}; it backfires (TAI earlier, or less time in the danger band, "
+                  f"than the world without it: docs/outcomes.md) in {s['backfire']:.1%} of the "
+                  f"{int(s['draws_compared']):,} draws where it starts before TAI and both can be compared.</p>")
     return (f'<div class="explore-headline"><p>{intro}</p><ul class="findings">{findings}</ul>{shares}'
             f'{shown.to_html(classes="explore-table", border=0)}</div>')
 
@@ -378,10 +413,10 @@ class _Page:
                                    "seconds to a minute)...", css_classes=["explore-status"])
         self.headline = pn.pane.HTML("", css_classes=["explore-headline-pane"], stylesheets=[STYLE], sizing_mode="stretch_width")
 
-        lever_rows = [pn.pane.Markdown("### Policy levers (world B)")]
+        lever_rows = [pn.pane.Markdown("### Policy levers")]
         for name, label in exploration.page.levers:
             lever_rows.append(self._control(name, f"{label} ({name})"))
-        uncertain_rows = [pn.pane.Markdown("### Uncertain parameters (both worlds)")]
+        uncertain_rows = [pn.pane.Markdown("### Uncertain parameters")]
         for name in exploration.page.uncertain:
             uncertain_rows.append(self._control(name, name))
 
@@ -471,7 +506,8 @@ class _Page:
         value = self.x.fixed.get(name, prior.point_value if prior.is_point else _middle(prior, self.x.model.parameter(name)))
         box = pn.widgets.Checkbox(label="fixed", value=fixed, width=60, margin=(28, 5, 5, 5),
                                   css_classes=[f"explore-fix-{name}"])
-        entry = pn.widgets.FloatInput(label=label, value=value, width=320, css_classes=[f"explore-lever-{name}"])
+        entry = pn.widgets.FloatInput(label=label, value=value, step=_step(prior, value), width=320,
+                                      css_classes=[f"explore-lever-{name}"])
         info = pn.pane.HTML(html.escape(self.x.describe(name)), width=390, css_classes=[f"explore-prior-{name}"],
                             styles={"font-size": "11px", "color": "#555"}, margin=(0, 10))
         self.controls[name] = (box, entry, info)
@@ -536,19 +572,24 @@ class _Page:
     def refresh(self, draws: int | None = None) -> None:
         """Compute the comparison of the current settings and show it."""
         self._generation += 1
-        started = time.perf_counter()
+        started, compiled = time.perf_counter(), compile_seconds()
         try:
             comparison = self.x.compare(draws)
         except (PriorsError, RunError, ResultsError) as err:
             return self._error(str(err))
-        self.show(comparison, time.perf_counter() - started)
+        except Exception as err:  # a bug: said on the page (which keeps working), and logged by the server
+            self._error(f"internal error, please report it: {type(err).__name__}: {err}")
+            raise
+        self.show(comparison, time.perf_counter() - started, compile_seconds() - compiled)
 
-    def show(self, comparison, seconds: float) -> None:
+    def show(self, comparison, seconds: float, compiled: float = 0.0) -> None:
         self._clear()
         self.comparison = comparison
         self.headline.object = headline_html(comparison)
+        why = (f", of which {compiled:.1f} s compiling a program not run before (the first run of a model or of "
+               "a kind of scenario; other values reuse it)" if compiled > 0.05 else "")
         self.status.object = (f"{int(comparison.attrs['draws']):,} paired draws, seed {comparison.attrs['seed']}: "
-                              f"computed in {seconds:.2f} s.")
+                              f"computed in {seconds:.2f} s{why}.")
         bands = fan_bands(comparison, self.x.model)[: len(self.fan_sources)]
         for k, (source, item) in enumerate(zip(self.fan_sources, self.fan.legend.items)):
             item.visible = k < len(bands)
@@ -576,19 +617,19 @@ class _Page:
         self.status.object = f"Computing {draws:,} paired draws in the background..."
 
         def work():
-            started = time.perf_counter()
+            started, compiled = time.perf_counter(), compile_seconds()
             try:
                 comparison = self.x.compare(draws)
             except (PriorsError, RunError, ResultsError) as err:
                 self.status.object = f"More draws failed: {html.escape(str(err))}"
                 return
-            seconds = time.perf_counter() - started
+            seconds, compiled = time.perf_counter() - started, compile_seconds() - compiled
             if generation != self._generation:  # a setting changed meanwhile: the result is stale
                 return
             if self._doc is not None:  # Bokeh models change only on the session's own thread
-                self._doc.add_next_tick_callback(lambda: self.show(comparison, seconds))
+                self._doc.add_next_tick_callback(lambda: self.show(comparison, seconds, compiled))
             else:
-                self.show(comparison, seconds)
+                self.show(comparison, seconds, compiled)
 
         threading.Thread(target=work, daemon=True).start()
 
@@ -613,7 +654,8 @@ class _Page:
                 for path in (Path(f"{stem}_a.toml"), Path(f"{stem}_b.toml")):
                     check_writable(path)
                 paths = self.x.save_priors(stem)
-                text = (f"Wrote {', '.join(str(p) for p in paths)}. The same comparison from the command line: "
+                text = (f"Wrote {', '.join(html.escape(str(p.resolve())) for p in paths)}. The same comparison "
+                        "from the command line: "
                         f"<code>{html.escape(self.x.command(stem))}</code>")
             elif self.comparison is None:
                 return self._error("nothing computed yet to save")
@@ -621,12 +663,12 @@ class _Page:
                 path = Path(f"{stem}.nc")
                 check_writable(path)
                 save(self.comparison, path)
-                text = f"Wrote {html.escape(str(path))} (read it with <code>oj.load</code>)."
+                text = f"Wrote {html.escape(str(path.resolve()))} (read it with <code>oj.load</code>)."
             else:
                 path = Path(f"{stem}.html")
                 check_writable(path)
                 write_report([self.comparison], path, sources=["overhang-jax explore"])
-                text = f"Wrote {html.escape(str(path))}."
+                text = f"Wrote {html.escape(str(path.resolve()))}."
         except (OSError, PriorsError) as err:
             return self._error(f"cannot save: {err}")
         self._clear()
@@ -641,6 +683,20 @@ def _middle(dist, param) -> float:
         middle = math.nan
     # Four significant digits: a value to start from, not a statistic.
     return float(f"{middle:.4g}") if math.isfinite(middle) else param.default
+
+
+def _step(dist, value: float) -> float:
+    """The spinner's step: a round tenth of the prior's middle 90% (of the value, for a fixed one)."""
+    if dist.is_point:
+        width = abs(value) or 1.0
+    else:
+        try:
+            low, high = (float(x) for x in dist.scipy().ppf([0.05, 0.95]))
+            width = high - low
+        except (AttributeError, NotImplementedError, TypeError, ValueError):
+            width = 1.0
+    width = width if math.isfinite(width) and width > 0 else 1.0
+    return 10.0 ** math.floor(math.log10(width / 10))
 
 
 def free_port(address: str = "127.0.0.1") -> int:
@@ -682,4 +738,4 @@ def start_server(model: str = "trajectory", *, port: int | None = None, address:
     return pn.serve({"/": lambda: explore_page(model, draws=draws, seed=seed)}, port=port, address=address,
                     websocket_origin=[f"{address}:{port}", f"localhost:{port}", f"127.0.0.1:{port}"],
                     show=open_browser, title=f"overhang-jax explore: {model}", threaded=threaded,
-                    print_url=False)
+                    verbose=False)  # the command line prints the address itself

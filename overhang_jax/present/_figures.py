@@ -670,9 +670,10 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         from ..studies._comparison import SHARE_LABELS
 
         ax, backfire_ax = axes.flat[len(names)], axes.flat[len(names) + 1]
-        for column in ("faster_growth_after", "cap_binds", "cap_ends_before_tai"):
-            ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=SHARE_COLOURS[column],
-                    label=SHARE_LABELS[column].split(" (")[0])
+        short = {"faster_growth_after": "faster growth after the cap (the mechanism)", "cap_binds": "the cap binds",
+                 "cap_ends_before_tai": "the cap ends before TAI in the world without it"}
+        for column, label in short.items():
+            ax.plot(values, 100 * shares[column].to_numpy(np.float64), style, color=SHARE_COLOURS[column], label=label)
         ax.set_ylim(-3, 103)
         ax.set_ylabel("share of all draws (%)")
         ax.set_title("the policy world against the world without the cap, draw by draw", fontsize=8)

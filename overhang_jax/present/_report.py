@@ -27,7 +27,7 @@ body { font-family: system-ui, sans-serif; max-width: 70rem; margin: 2rem auto; 
 h1 { font-size: 1.6rem; } h2 { border-bottom: 1px solid #ccc; padding-bottom: .2rem; margin-top: 2.5rem; }
 table { border-collapse: collapse; margin: .8rem 0; font-size: .9rem; }
 th, td { padding: .25rem .6rem; border-bottom: 1px solid #e4e4e4; text-align: right; }
-th:first-child, td:first-child, table.provenance td { text-align: left; }
+th:first-child, td:first-child, table.provenance td, table.priors td, table.priors th { text-align: left; }
 thead th { border-bottom: 2px solid #999; }
 pre { background: #f6f6f6; padding: .8rem; overflow-x: auto; font-size: .8rem; }
 img { max-width: 100%; display: block; margin: 1rem 0; }
@@ -50,8 +50,8 @@ LIMITATIONS = (
     "TAI is a threshold of effective compute, and the danger band a fixed number of orders of magnitude "
     "below it: both are stylised, and their priors are wide.",
     "Every number is an estimate from a finite number of draws: a share p from N draws has a standard error "
-    "of about sqrt(p(1 - p)/N) (0.05 points for p = 0.1 and N = 1,000,000); a result that changes sign with "
-    "the seed is not a result.",
+    "of about sqrt(p(1 - p)/N) (0.3 percentage points for p = 0.1 and N = 10,000; 0.03 for N = 1,000,000); a "
+    "result that changes sign with the seed is not a result.",
 )
 """What the models leave out, which results rest on assumptions, and sampling error: the report's and
 docs/findings.md's limitations section."""
@@ -84,7 +84,7 @@ GLOSSARY = {
 }
 """The words the report uses, defined on the page itself, so that it reads with nothing else (the same
 words as docs/glossary.md and docs/outcomes.md)."""
-CITATION_AUTHORS = "the overhang_jax contributors"
+CITATION_AUTHORS = "The overhang_jax contributors"
 
 
 def write_report(results: Sequence[xr.DataTree], path: str | os.PathLike,
@@ -180,26 +180,36 @@ def _headline(comparison: xr.DataTree, sweeps: dict[str, xr.DataTree]) -> str:
 
 
 def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
-    """The headline at fixed values of the cap's length D and of alpha, from paired sweeps."""
+    """The headline at fixed values of the cap's length D and of alpha, from paired sweeps: one
+    quotable sentence (the first value against the last) and a table of every value."""
     from ..studies._comparison import percent
     from ..studies._sweep import sweep_headline
 
-    words = {"D": ("a cap lasting {v:g} years", "By the cap's length"),
-             "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up (alpha)")}
+    words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (years)"),
+             "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up", "alpha")}
     parts = []
-    for param, (phrase, heading) in words.items():
+    for param, (phrase, heading, column) in words.items():
         tree = sweeps.get(param)
         table = sweep_headline(tree) if tree is not None else None
         if table is None:
             continue
-        sentences = [f"with {phrase.format(v=v)}, TAI comes a median {row['median_delay_years']:.2g} years later "
-                     f"over the {int(row['delay_draws']):,} draws (no change in {percent(row['no_change'])}); "
-                     f"backfire (TAI earlier or less time in the danger band) in {percent(row['backfire'])} of "
-                     f"the {int(row['backfire_draws']):,} draws compared"
-                     for v, row in table.iterrows()]
-        parts.append(f"<p><b>{heading}</b> (a paired sweep: the same draws at each value, the rest of the "
-                     f"policy as in {html.escape(_scenario(str(tree.attrs['priors_source'])))}): "
-                     + "; ".join(html.escape(x) for x in sentences) + ".</p>")
+        scenario = html.escape(_scenario(str(tree.attrs["priors_source"])))
+        (first, low), (last, high) = next(table.iterrows()), list(table.iterrows())[-1]
+        sentence = (f"With {phrase.format(v=first)}, TAI comes a median {low['median_delay_years']:.2g} years later "
+                    f"than without a cap (over all {int(low['delay_draws']):,} draws, no change in "
+                    f"{percent(low['no_change'])}); with {phrase.format(v=last)}, "
+                    f"{high['median_delay_years']:.2g} years (no change in {percent(high['no_change'])}).")
+        rows = "".join(f"<tr><td>{v:g}</td><td>{row['median_delay_years']:.2g}</td>"
+                       f"<td>{percent(row['no_change'])}</td><td>{percent(row['backfire'])} of "
+                       f"{int(row['backfire_draws']):,}</td></tr>" for v, row in table.iterrows())
+        parts.append(
+            f"<h3>{heading}</h3><p>{html.escape(sentence)}</p>"
+            f'<p class="note">A paired sweep: the same {int(tree.attrs["draws"]):,} draws at each value, seed '
+            f"{tree.attrs['seed']}, everything else as in {scenario}. The median delay is over all draws, zeros "
+            "included; backfire: TAI earlier or less time in the danger band, of the draws where the cap starts "
+            "before TAI without it and both can be compared.</p>"
+            f"<table><thead><tr><th>{column}</th><th>median TAI delay (years)</th><th>no change</th>"
+            f"<th>backfire</th></tr></thead><tbody>{rows}</tbody></table>")
     return "".join(parts)
 
 
@@ -215,7 +225,7 @@ def _policy_priors(model: str, text: str, names) -> str:
                       "sourced in the priors file") + "</td></tr>"
                    for n in names if n in priors.distributions)
     return ("<h3>The policy's priors (every headline averages over them)</h3>"
-            f"<table><thead><tr><th>parameter</th><th>prior</th><th>source</th></tr></thead><tbody>{rows}"
+            f'<table class="priors"><thead><tr><th>parameter</th><th>prior</th><th>source</th></tr></thead><tbody>{rows}'
             "</tbody></table>")
 
 

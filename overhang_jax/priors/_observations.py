@@ -156,10 +156,17 @@ def observation_sets(model=None):
     return table
 
 
-def load_observations(value: str | os.PathLike | Observations, model: Model | None = None) -> Observations:
-    """Read and check an observations file (a path or a shipped set's name); with ``model``, keep
-    the entries that apply to it, checked against its observables."""
-    if isinstance(value, Observations):
+def load_observations(value: str | os.PathLike | Observations | None = None, model: Model | None = None, *,
+                      text: str | None = None) -> Observations:
+    """Read and check an observations file (a path or a shipped set's name), or TOML ``text``; with
+    ``model`` (a Model or its name), keep the entries that apply to it, checked against its observables."""
+    if model is not None and not isinstance(model, Model):
+        from ..models._registry import get_model
+
+        model = get_model(model)
+    if text is not None:
+        observations = parse_observations(text)
+    elif isinstance(value, Observations):
         observations = value
     else:
         path = Path(value)

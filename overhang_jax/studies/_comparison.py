@@ -81,11 +81,13 @@ def moves(differences: np.ndarray, direction: str, tolerance: float) -> Moves:
     return Moves(worse, better, defined & ~higher & ~lower, defined)
 
 
-def backfire_table(differences: dict[str, np.ndarray], outcomes: tuple[Outcome, ...]) -> pd.DataFrame:
+def backfire_table(differences: dict[str, np.ndarray], outcomes: tuple[Outcome, ...],
+                   selected: np.ndarray | None = None) -> pd.DataFrame:
     """The backfire, counted once for every caller: for each backfire outcome and for "one or more"
     of them, the share of draws where the policy makes it worse, all over the **same denominator**
-    (the draws where every backfire outcome is defined), with the count, that denominator, and the
-    median and 95th percentile size of the finite worse moves (in the outcome's units).
+    (the ``selected`` draws, say those where the cap starts before TAI, where every backfire outcome
+    is defined), with the count, that denominator, and the median and 95th percentile size of the
+    finite worse moves (in the outcome's units).
 
     ``differences`` maps each backfire outcome's output to its differences policy - no policy.
     """
@@ -95,6 +97,8 @@ def backfire_table(differences: dict[str, np.ndarray], outcomes: tuple[Outcome, 
     classified = {o.output: (moves(differences[o.output], o.direction, o.tolerance),
                              np.asarray(differences[o.output], np.float64)) for o in backfires}
     common = np.logical_and.reduce([m.defined for m, _ in classified.values()])
+    if selected is not None:
+        common &= np.asarray(selected, bool).ravel()
     draws = int(common.sum())
     rows, any_worse = {}, np.zeros_like(common)
     for output, (move, values) in classified.items():
@@ -339,9 +343,10 @@ def comparison_findings(comparison: xr.DataTree) -> list[str]:
         if sentence:
             sentences.append(sentence)
         if backfires and outcome is backfires[-1]:
+            selected, where = _given(comparison, backfires[0])
             sentences.append(backfire_sentence(
                 {o.output: _Difference(comparison, o.output, differences).values for o in backfires},
-                outcomes, subject="B"))
+                outcomes, subject="B", selected=selected, where=where))
     return sentences
 
 
@@ -367,15 +372,24 @@ def _size(values: np.ndarray, difference: _Difference) -> str:
             f"{difference.text(float(np.quantile(magnitude, SIZE_QUANTILE)))}")
 
 
+def _given(comparison: xr.DataTree, outcome: Outcome) -> tuple[np.ndarray | None, str]:
+    """The draws an outcome is counted over (its ``given`` flag 1 in both A and B; None: every draw),
+    and those draws in words: "where the cap starts before TAI ... in both A and B (62% of all draws)"."""
+    if not (outcome.given and {"a", "b"} <= set(comparison.children)):
+        return None, ""
+    given = [np.asarray(comparison[f"{label}/{OUTPUTS_GROUP}"][outcome.given].values).ravel() == 1
+             for label in ("a", "b")]
+    selected = given[0] & given[1]
+    return selected, (f"where {outcome.given_phrase or outcome.given} in both A and B "
+                      f"({percent(float(np.mean(selected)))} of all draws)")
+
+
 def _headline_sentence(comparison: xr.DataTree, outcome: Outcome) -> str | None:
     difference = _Difference(comparison, outcome.output)
     selected, opening = np.ones(difference.values.size, bool), "B"
-    if outcome.given and {"a", "b"} <= set(comparison.children):
-        given = [np.asarray(comparison[f"{label}/{OUTPUTS_GROUP}"][outcome.given].values).ravel() == 1
-                 for label in ("a", "b")]
-        selected = given[0] & given[1]
-        opening = (f"Where {outcome.given_phrase or outcome.given} in both A and B "
-                   f"({percent(float(np.mean(selected)))} of all draws), B")
+    given, where = _given(comparison, outcome)
+    if given is not None:
+        selected, opening = given, f"{where[0].upper()}{where[1:]}, B"
     move = moves(difference.values, outcome.direction, outcome.tolerance)
     compared = selected & move.defined
     count = int(compared.sum())
@@ -394,20 +408,26 @@ def _headline_sentence(comparison: xr.DataTree, outcome: Outcome) -> str | None:
              f"({_size(difference.values[chosen], difference)})" for k, (share, phrase, chosen) in enumerate(found)]
     same = 1 - sum(share for share, _, _ in found)
     same_part = f"; A and B are {difference.same_text()} in {percent(same)}" if same > 1e-12 else ""
-    # The one number to quote for the quantity: the median change over every draw compared, zeros
-    # included (the table's median); the medians in brackets are of the moves only, and say so.
-    median = float(np.median(difference.values[compared]))
-    quoted = (f" The median change in {outcome.output} over {of.removeprefix('of ')} is "
-              f"{'+' if median > 0 else ''}{difference.text(median)}"
-              f" ({percent(same)} of them within the tolerance, counted as no change).")
+    # The one number to quote for the quantity: the median change over every draw with a difference,
+    # zeros included: the table's median, over all draws even where the shares above are conditional.
+    # The medians in brackets are of the moves only, and say so.
+    every = move.defined
+    median = float(np.median(difference.values[every]))
+    unchanged = np.count_nonzero(move.same) / np.count_nonzero(every)
+    over = (f"all {int(every.sum()):,} draws" if every.all() else
+            f"the {int(every.sum()):,} draws with a difference")
+    quoted = (f" The median change in {outcome.output} over {over} (the table's median) is "
+              f"{'+' if median > 0 else ''}{difference.text(median)}, with no change (within the tolerance) in "
+              f"{percent(unchanged)} of them.")
     return f"{opening} {'; it '.join(parts)}{same_part}.{quoted}{tail}"
 
 
-def backfire_sentence(differences: dict[str, np.ndarray], outcomes, subject: str = "the policy") -> str:
+def backfire_sentence(differences: dict[str, np.ndarray], outcomes, subject: str = "the policy",
+                      selected: np.ndarray | None = None, where: str = "") -> str:
     """The backfire of :func:`backfire_table` in words: the share of draws where ``subject`` makes one or
-    more backfire outcomes worse, then each part, all over the same stated denominator; then the
-    outcomes that are not counted as a backfire."""
-    table = backfire_table(differences, tuple(outcomes))
+    more backfire outcomes worse, then each part, all over the same stated denominator (the
+    ``selected`` draws, ``where`` in words); then the outcomes that are not counted as a backfire."""
+    table = backfire_table(differences, tuple(outcomes), selected)
     backfires = [o for o in outcomes if o.backfire and o.output in differences]
     others = [o.worse for o in outcomes if not o.backfire]
     total = table.loc["backfire"]
@@ -421,14 +441,15 @@ def backfire_sentence(differences: dict[str, np.ndarray], outcomes, subject: str
                 f"{_quantity(row['q95_size'], units)})" if np.isfinite(row["median_size"]) else "")
         parts.append(f"{o.worse} in {percent(row['share'])}{size}" if row["count"] else
                      f"never {o.worse} by more than {_quantity(o.tolerance, units)}")
-    left = len(next(iter(differences.values()))) - draws
-    of = f"of all {draws:,} draws" if not left else f"of the {draws:,} draws compared"
+    considered = len(next(iter(differences.values()))) if selected is None else int(np.count_nonzero(selected))
+    left = considered - draws
+    of = f"of all {draws:,} draws" if not left and selected is None else f"of the {draws:,} draws compared"
     left_out = (f" ({left:,} {'draw' if left == 1 else 'draws'} without a difference to compare in one or more "
                 f"of these outcomes {'is' if left == 1 else 'are'} left out.)" if left else "")
     not_counted = (f" Not counted as a backfire, each on its own line: {subject} {'; '.join(others)}."
                    if others else "")
-    return (f"Backfire (the policy makes the world worse on a headline outcome: {subject} {phrases}): in "
-            f"{percent(total['share'])} {of}, {subject} does one or more of these; "
+    return (f"Backfire (the policy makes the world worse on a headline outcome: {subject} {phrases}): "
+            f"{where + ', ' if where else ''}in {percent(total['share'])} {of}, {subject} does one or more of these; "
             f"it {', and '.join(parts)}.{left_out}{not_counted}")
 
 
@@ -496,8 +517,9 @@ SHARE_DENOMINATORS = {
     "backfire": "draws_compared", "tai_earlier": "draws_compared", "danger_band_shorter": "draws_compared",
     "faster_growth_after": "draws", "cap_binds": "draws", "cap_ends_before_tai": "draws",
 }
-"""Each share's denominator: the backfire and its parts over the same draws (those where both worlds'
-TAI year and danger band can be compared), the others over all draws."""
+"""Each share's denominator: the backfire and its parts over the same draws (those where the cap starts
+before TAI without it and both worlds' TAI year and danger band can be compared), the others over all
+draws."""
 
 
 def _difference(policy: np.ndarray, default: np.ndarray) -> np.ndarray:
@@ -519,7 +541,8 @@ def policy_shares(results: xr.DataTree, faster_tolerance: float = FASTER_TOLERAN
       (:func:`policy_outcomes`: TAI earlier, or less time in the danger band, each by more than the
       tolerance the model declares), with its parts ``tai_earlier`` and ``danger_band_shorter`` and
       their median sizes in years, all over the same denominator ``draws_compared``: the draws where
-      both outcomes can be compared (not NaN; a world reaching TAI by 2100 when the other does not
+      the cap starts before TAI in the default world (the model's ``given`` flag of these outcomes:
+      a cap that starts after TAI cannot move it) and both outcomes can be compared (not NaN; a world reaching TAI by 2100 when the other does not
       is a move). Counted by :func:`backfire_table`, as in every comparison.
     * ``faster_growth_after``: the mechanism, never a backfire: the frontier grows faster in the five
       years after the cap than the default world in the same years, by more than ``faster_tolerance``
@@ -546,7 +569,9 @@ def policy_shares(results: xr.DataTree, faster_tolerance: float = FASTER_TOLERAN
         differences = {o.output: _difference(column(o.output), column(_default_twin(o.output)))
                        for o in outcomes if o.backfire}
         excess = column("max_growth_after_end") - column("max_growth_default")
-    table = backfire_table(differences, outcomes)
+    givens = {o.given for o in outcomes if o.backfire and o.given and o.given in data}
+    selected = np.logical_and.reduce([column(g) == 1 for g in givens]) if givens else None
+    table = backfire_table(differences, outcomes, selected)
     faster = excess > faster_tolerance
     draws = excess.size
 
@@ -658,7 +683,7 @@ def policy_in_words(attrs) -> str:
     if _point_share(d["g_cap"], 0) < 1:
         height += f", rising {words('g_cap', ' OOM/yr')}"
     sudden = d["p_sudden"]
-    lift = f"lifted gradually at {words('g_lift', ' OOM/yr')}"
+    lift = f"lifted gradually, rising at {words('g_lift', form='{:.0%}')} of the uncapped world's pace"
     if sudden.is_point and sudden.point_value == 1:
         ending = "repealed at once"
     elif sudden.is_point and sudden.point_value == 0:

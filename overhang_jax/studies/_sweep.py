@@ -409,8 +409,9 @@ def share_denominators(shares: pd.DataFrame) -> str:
     draws = int(shares["draws"].iloc[0])
     counted = (f"{int(compared[0]):,}" if np.all(compared == compared[0])
                else f"{int(compared.min()):,} to {int(compared.max()):,}")
-    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where TAI year and time "
-            f"in the danger band can be compared in both worlds (of {draws:,}); the other shares of all {draws:,}.")
+    return (f"shares of draws: the backfire and its two parts of the same {counted} draws where the cap starts "
+            f"before TAI without it and TAI year and time in the danger band can be compared in both worlds (of "
+            f"{draws:,}); the other shares of all {draws:,}.")
 
 
 def share_cell(column: str, row: pd.Series) -> str:

@@ -83,3 +83,19 @@ def test_sweep_refuses_observations_before_compute(tmp_path, capsys):
     code, _, stderr = run_cli(capsys, "sweep", "trajectory", "--param", "alpha", "--values", "0,1", "--draws", "100",
                               "--out", str(tmp_path / "s.nc"), "--observe", "frontier_compute_2023_2025")
     assert code == 2 and "--observe is not available for sweep" in stderr
+
+
+def test_takeoff_conditioned_on_no_takeoff_yet_says_the_bound_excludes_nothing_here(tmp_path, capsys):
+    out = tmp_path / "k.nc"
+    code, stdout, stderr = run_cli(capsys, "run", "takeoff", "--draws", "2000", "--out", str(out), "--no-plots",
+                                   "--observe", "no_takeoff_yet")
+    assert code == 0, stderr
+    results = oj.load(out)
+    years = results["prior_predictive"]["takeoff_year"].values
+    excluded = int((years <= 2026.9).sum())
+    assert results.attrs["posterior_excluded_draws"] == excluded
+    assert "no_takeoff_by_2026_9: takeoff_year (year) > 2026.9" in stdout
+    if excluded == 0:  # the default priors put every takeoff after 2026.9: the data change nothing
+        table = oj.prior_posterior(results)
+        assert (table["prior_median"] == table["posterior_median"]).all()
+        assert "k-hat not defined" in stdout

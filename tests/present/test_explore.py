@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 import json
 import math
+import os
 import time
 
 import numpy as np
@@ -14,7 +15,7 @@ import pytest
 
 import overhang_jax as oj
 from overhang_jax.cli import main
-from overhang_jax.present._explore import PAGES, Exploration, _Page, free_port, start_server
+from overhang_jax.present._explore import PAGES, Exploration, _Page, compile_seconds, free_port, start_server
 
 from browser import Session, chromium
 
@@ -36,26 +37,40 @@ def _unnamed(sentence: str) -> str:
     return re.sub(r"\b([AB]) = [^:;,]+", r"\1 = (scenario)", sentence)
 
 
-def test_a_lever_changes_world_b_only_and_the_comparison_is_compare():
+def test_a_value_sets_both_worlds_where_their_scenarios_agree_and_the_comparison_is_compare():
     x = Exploration("trajectory", draws=DRAWS, seed=3)
-    x.set("D", 7.0)
-    x.set("E_tai", 33.0)  # an uncertain parameter: both worlds
+    x.set("D", 7.0)  # no_policy and hard_cap_sudden_end agree on the cap's length: both worlds
+    x.set("cap_headroom", 0.5)  # no_policy's is 1000 OOM (no cap): world B only
+    x.set("E_tai", 33.0)
     a, b = x.priors()
-    assert b.distributions["D"].point_value == 7.0 and not a.distributions["D"].is_point
+    assert a.distributions["D"].point_value == b.distributions["D"].point_value == 7.0
+    assert (a.distributions["cap_headroom"].point_value, b.distributions["cap_headroom"].point_value) == (1000, 0.5)
     assert a.distributions["E_tai"].point_value == b.distributions["E_tai"].point_value == 33.0
     first = x.compare()
     # Built independently of the page: the shipped scenarios with the same values fixed.
-    want_a = oj.load_priors("trajectory", "no_policy").with_point("E_tai", 33.0)
-    want_b = oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("D", 7.0).with_point("E_tai", 33.0)
+    want_a = oj.load_priors("trajectory", "no_policy").with_point("D", 7.0).with_point("E_tai", 33.0)
+    want_b = (oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("D", 7.0)
+              .with_point("cap_headroom", 0.5).with_point("E_tai", 33.0))
     assert_same_comparison(first, oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=3))
-    # A second lever value reuses world A: still exactly compare's answer, and a different one.
-    x.set("D", 12.0)
+    # The worlds differ only in their cap: growth "after the cap" is measured in the same years in both.
+    assert not any(s.startswith("A and B differ in the world without") for s in oj.comparison_findings(first))
+    # Another value, or a control fixed for the first time, compiles nothing: priors are data of the
+    # compiled programs.
+    compiled = compile_seconds()
+    x.set("D", 9.0)
+    x.set("alpha", 0.3)
+    x.compare()
+    assert compile_seconds() == compiled
+    x.set("D", 7.0)
+    x.set("alpha", None)
+    # A value for world B alone reuses world A: still exactly compare's answer, and a different one.
+    x.set("cap_headroom", 0.0)
     second = x.compare()
-    assert_same_comparison(second, oj.compare("trajectory", want_a, want_b.with_point("D", 12.0), draws=DRAWS,
-                                              seed=3))
+    assert_same_comparison(second, oj.compare("trajectory", want_a, want_b.with_point("cap_headroom", 0.0),
+                                              draws=DRAWS, seed=3))
     assert oj.comparison_findings(second) != oj.comparison_findings(first)
-    x.set("D", None)  # back to the scenario's prior
-    assert not x.priors()[1].distributions["D"].is_point
+    x.set("D", None)  # back to the scenarios' prior, in both worlds
+    assert not any(p.distributions["D"].is_point for p in x.priors())
 
 
 @pytest.mark.parametrize("name, value, words", [
@@ -128,7 +143,7 @@ def test_the_page_saves_what_the_command_line_writes_and_sweeps_and_refines(tmp_
     page = _Page(Exploration("trajectory", draws=DRAWS, seed=1))  # no server: the widgets' callbacks alone
     page.controls["D"][1].value = 8.0
     assert page.x.fixed == {"D": 8.0} and page.controls["D"][0].value  # typing a value fixes it
-    want = oj.compare("trajectory", "no_policy",
+    want = oj.compare("trajectory", oj.load_priors("trajectory", "no_policy").with_point("D", 8.0),
                       oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("D", 8.0), draws=DRAWS, seed=1)
     assert_same_comparison(page.comparison, want)
     page.stem.value = str(tmp_path / "run")
@@ -203,7 +218,12 @@ def test_cli_refuses_a_port_in_use_and_a_bad_one(capsys):
 
 
 # ---- in headless Chromium -------------------------------------------------------------------------------
-browser = pytest.mark.skipif(chromium() is None, reason="needs Chromium (Debian package chromium)")
+def need_chromium():
+    """Skip where Chromium is missing, except in CI, which installs it (.ci/run): there, fail."""
+    if chromium() is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("chromium is not installed; .ci/run installs it (apt-get install chromium)")
+        pytest.skip("chromium is not installed (Debian package `chromium`); CI installs it and runs this test")
 
 HEADLINE = "__deep('.explore-headline li').map(e => e.textContent)"
 ERROR = "__deep('.explore-error').map(e => e.textContent).join(' ')"
@@ -245,31 +265,30 @@ def page_url():
     server.stop()
 
 
-@browser
 def test_moving_a_lever_in_the_page_gives_compares_headline(page_url, tmp_path):
+    need_chromium()
     with Session(page_url, tmp_path / "profile") as page:
         first = page.wait_until(f"(() => {{ const h = {HEADLINE}; return h.length ? h : null; }})()", timeout=300)
         want_a = oj.load_priors("trajectory", "no_policy")
         want_b = oj.load_priors("trajectory", "hard_cap_sudden_end")
         assert first == oj.comparison_findings(oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=0))
-        type_into(page, "explore-lever-D", "7")
+        type_into(page, "explore-lever-D", "7")  # the cap's length: both worlds
         second = changed_headline(page, first)
-        assert second == oj.comparison_findings(oj.compare("trajectory", want_a, want_b.with_point("D", 7.0),
-                                                           draws=DRAWS, seed=0))
+        want_a, want_b = want_a.with_point("D", 7.0), want_b.with_point("D", 7.0)
+        assert second == oj.comparison_findings(oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=0))
         assert page.evaluate(ERROR) == ""
         # More draws: computed in the background, then shown.
         page.evaluate("__deep('.explore-more')[0].shadowRoot.querySelector('button').click()")
         more = changed_headline(page, second)
-        assert more == oj.comparison_findings(oj.compare("trajectory", want_a, want_b.with_point("D", 7.0),
-                                                         draws=4 * DRAWS, seed=0))
+        assert more == oj.comparison_findings(oj.compare("trajectory", want_a, want_b, draws=4 * DRAWS, seed=0))
         # Nothing fetched from outside this machine: Panel serves its own scripts and styles.
         outside = [u for u in page.requests if u.startswith(("http:", "https:", "ws:", "wss:"))
                    and not u.startswith("http://127.0.0.1:")]
         assert outside == []
 
 
-@browser
 def test_bad_input_in_the_page_shows_a_message_and_the_page_keeps_working(page_url, tmp_path):
+    need_chromium()
     broken = tmp_path / "broken.toml"
     broken.write_text('model = "trajectory"\n[params]\nalpha = 7\n')
     with Session(page_url, tmp_path / "profile") as page:
@@ -284,5 +303,6 @@ def test_bad_input_in_the_page_shows_a_message_and_the_page_keeps_working(page_u
         type_into(page, "explore-lever-alpha", "0.25")
         second = changed_headline(page, first)
         assert page.evaluate(ERROR) == ""
+        want_a = oj.load_priors("trajectory", "no_policy").with_point("alpha", 0.25)
         want_b = oj.load_priors("trajectory", "hard_cap_sudden_end").with_point("alpha", 0.25)
-        assert second == oj.comparison_findings(oj.compare("trajectory", "no_policy", want_b, draws=DRAWS, seed=0))
+        assert second == oj.comparison_findings(oj.compare("trajectory", want_a, want_b, draws=DRAWS, seed=0))

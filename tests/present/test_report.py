@@ -137,8 +137,8 @@ def test_comparison_sentences_count_and_measure_each_side_beyond_the_tolerance()
     assert sentences[0] == ("B delays TAI in 60.0% of all 20 draws (by a median 6.5 years, 95% of them by at most "
                             "11 years); it brings TAI earlier in 15.0% (by a median 0.5 years, 95% of them by at "
                             "most 1.8 years); A and B are within 0.05 years of each other in 25.0%. The median "
-                            "change in tai_year_policy over all 20 draws is +2.5 years (25.0% of them within the "
-                            "tolerance, counted as no change).")
+                            "change in tai_year_policy over all 20 draws (the table's median) is +2.5 years, with no "
+                            "change (within the tolerance) in 25.0% of them.")
     # Backfire: earlier TAI in draws 0-2; faster growth (draws 0-9) is not a backfire, on its own line.
     assert sentences[1] == ("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
                             "earlier): in 15.0% of all 20 draws, B does one or more of these; it brings TAI earlier "
@@ -159,9 +159,9 @@ def test_comparison_sentences_say_when_the_world_without_policy_differs_and_leav
     # (the 95th percentile of the delays 1 and 2 is 1.95, shown to two figures)
     assert sentences[1] == ("B delays TAI in 66.7% of the 3 draws compared (by a median 1.5 years, 95% of them by at "
                             "most 1.9 years); it brings TAI earlier in 33.3% (by a median 1 year, 95% of them by at "
-                            "most 1 year). The median change in tai_year_policy over the 3 draws compared is +1 year "
-                            "(0% of them within the tolerance, counted as no change). (1 draw without a difference "
-                            "to compare is left out.)")
+                            "most 1 year). The median change in tai_year_policy over the 3 draws with a difference (the "
+                            "table's median) is +1 year, with no change (within the tolerance) in 0% of them. (1 draw "
+                            "without a difference to compare is left out.)")
     assert sentences[2].startswith("Backfire (the policy makes the world worse on a headline outcome: B brings TAI "
                                    "earlier): in 33.3% of the 3 draws compared")
     assert sentences[2].endswith("(1 draw without a difference to compare in one or more of these outcomes is left "
@@ -215,15 +215,20 @@ def test_policy_report_first_screen_names_the_cap_and_gives_conditional_figures(
     assert backfire.replace("'", "&#x27;") in first
     # By the cap's length and by alpha: the median change in the TAI year over all draws, counted here
     # from the sweep's draws, zeros included.
-    for swept, param, value, words in ((by_length, "D", 10.0, "a cap lasting 10 years"),
-                                       (by_alpha, "alpha", 0.0, "catch-up closing 0% of the overhang (alpha = 0)")):
+    medians = {}
+    for swept, value in ((by_length, 2.0), (by_length, 10.0), (by_alpha, 0.0), (by_alpha, 1.0)):
         data = oj.outputs(oj.sweep_run(swept, value))
         with np.errstate(invalid="ignore"):
             delay = np.asarray(data["tai_year_policy"].values, np.float64) - np.asarray(
                 data["tai_year_default"].values, np.float64)
         delay = np.where(np.isnan(delay), 0.0, delay).ravel()  # inf - inf: neither world reaches TAI, no change
-        assert f"with {words}, TAI comes a median {np.median(delay):.2g} years later over the 400 draws" in first
+        medians[swept.attrs["param"], value] = np.median(delay)
         assert oj.sweep_headline(swept).loc[value, "median_delay_years"] == pytest.approx(np.median(delay))
+    assert (f"With a cap lasting 2 years, TAI comes a median {medians['D', 2.0]:.2g} years later than without a cap "
+            "(over all 400 draws, no change in") in first
+    assert f"with a cap lasting 10 years, {medians['D', 10.0]:.2g} years (no change in" in first
+    assert f"<tr><td>1</td><td>{medians['alpha', 1.0]:.2g}</td>" in first
+    assert "With catch-up closing 0% of the overhang (alpha = 0), TAI comes a median" in first
     # The policy's priors are open on the page, the assumptions marked.
     assert "<details" not in first and "<code>alpha</code>" in first
     assert first.count("assumption: no empirical source") >= 5

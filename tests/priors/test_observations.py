@@ -105,3 +105,18 @@ def test_the_shipped_sets_load_for_their_models_and_cite_a_source_for_every_entr
     runs = {e.name: e.numbers[0] for e in load_observations("frontier_compute_2023_2025", oj.TRAJECTORY).entries}
     assert runs["largest_run_2023"] == pytest.approx(math.log10(2.1e25), abs=0.005)
     assert runs["largest_run_2025"] == pytest.approx(math.log10(4.6e26), abs=0.005)
+
+
+@pytest.mark.parametrize("model", [oj.TRAJECTORY, oj.FTM, oj.TAKEOFF], ids=lambda m: m.name)
+def test_every_declared_observable_is_returned_by_the_model_with_its_shape(model):
+    import jax
+
+    static = {name: model.reference_draw()[name] for name in model.static_names}
+    with jax.enable_x64(model.requires_float64):
+        dtype = jax.numpy.float64 if model.requires_float64 else jax.numpy.float32
+        draw = {name: jax.numpy.asarray(value, dtype) for name, value in model.reference_draw().items()}
+        shapes = jax.eval_shape(lambda p: model.methods[model.default_method]({**p, **static}), draw)
+    years = len(model.trajectories.coords) if model.trajectories else 0
+    for observable in model.observables:
+        assert observable.source in shapes, observable.name
+        assert shapes[observable.source].shape == ((years,) if observable.at_year else ()), observable.name

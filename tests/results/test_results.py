@@ -105,8 +105,28 @@ def test_readme_arviz_section_runs_as_written(takeoff_run, tmp_path, monkeypatch
     scenarios = shipped_scenarios()
     oj.save(oj.compare("trajectory", scenarios["no_policy"], scenarios["hard_cap_sudden_end"], draws=300, seed=1,
                        chunk_size=300), "results/compare_no_policy_vs_hard_cap_sudden_end.nc")
-    exec(compile(readme_section("Using ArviZ on results"), "README.md", "exec"), {})
+    oj.save(oj.run("trajectory", draws=1500, seed=1, observe="frontier_compute_2023_2025"),
+            "results/trajectory_observed.nc")
+    import arviz as az
+
+    rounding = az.rcParams["stats.round_to"]
+    names = {}
+    try:
+        exec(compile(readme_section("Using ArviZ on results"), "README.md", "exec"), names)
+    finally:
+        az.rcParams["stats.round_to"] = rounding
     plt.close("all")
+    # What the examples return is readable: years to a tenth of a year, not "2000".
+    years = takeoff_run["prior_predictive"]["takeoff_year"].values.astype(np.float64)
+    assert abs(float(names["stats"].loc["takeoff_year", "mean"]) - years.mean()) < 0.05
+    assert names["interval"][0] < np.median(years) < names["interval"][1]
+    # +inf left out: the mean of the years reached, finite, as ArviZ's skipna gives it.
+    policy = oj.load("results/compare_no_policy_vs_hard_cap_sudden_end.nc")["b"]["prior_predictive"]
+    reached = policy["tai_year_policy"].values[np.isfinite(policy["tai_year_policy"].values)].astype(np.float64)
+    assert abs(float(names["reached"].loc["tai_year_policy", "mean"]) - reached.mean()) < 0.05
+    # The posterior is what ArviZ reads by default: the resampled parameters.
+    assert "spend_doubling_months" in names["posterior"].index
+    assert np.isfinite(names["posterior"]["mean"].astype(float)).all()
 
 
 def test_files_of_the_old_layout_are_refused_naming_their_version(tmp_path, capsys):
@@ -175,11 +195,13 @@ def test_estimated_bytes_of_a_comparison(comparison, tmp_path):
     assert_planned_as_run(planned, comparison)
     raw = oj.save(comparison, tmp_path / "raw.nc", compress=False).stat().st_size
     assert raw <= estimated_bytes(planned, nonfinite_share=0.01) < 1.1 * raw + 200_000
-    # Keeping outputs only leaves the parameters per draw (float32) of both runs out, as of the file.
+    # Keeping outputs only leaves the parameters per draw (float32) of both runs out, as of the file,
+    # and the prior groups' draw coordinates (int64) with them.
     lean = planned_comparison(oj.TAKEOFF, *priors, 10**6, outputs_only=True)
     full = planned_comparison(oj.TAKEOFF, *priors, 10**6)
     columns = sum(len(p.random_names) for p in priors)
-    assert estimated_bytes(full) - estimated_bytes(lean) == pytest.approx(4 * 10**6 * columns, rel=0.01)
+    assert estimated_bytes(full) - estimated_bytes(lean) == pytest.approx(4 * 10**6 * columns + 2 * 8 * 10**6,
+                                                                          rel=0.01)
 
 
 @pytest.mark.parametrize("umask", [0o027, 0o002])

@@ -174,7 +174,9 @@ def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
         band = np.where(values(b, "danger_band_years_policy") == values(a, "danger_band_years_policy"), 0,
                         values(b, "danger_band_years_policy") - values(a, "danger_band_years_policy"))
         faster = values(b, "max_growth_after_end") - values(a, "max_growth_after_end") > 0.01
-    compared = ~np.isnan(tai) & ~np.isnan(band)
+    # Over the draws where the cap starts before TAI (without it) in both A and B: the headlines' condition.
+    starts = (values(a, "cap_starts_before_tai") == 1) & (values(b, "cap_starts_before_tai") == 1)
+    compared = ~np.isnan(tai) & ~np.isnan(band) & starts
     earlier, shorter = (tai < -0.05) & compared, (band < -0.05) & compared
     findings = oj.comparison_findings(comparison)
     assert findings[0].startswith("Policy compared: B = hard_cap_sudden_end: a cap at the largest run already "
@@ -183,17 +185,22 @@ def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
     (backfire,) = [s for s in findings if s.startswith("Backfire")]
     either = np.sum(earlier | shorter) / np.sum(compared)
     assert 0.05 < either < 0.5
-    of = "of all 3,000 draws" if compared.all() else f"of the {np.sum(compared):,} draws compared"
-    assert f"in {100 * either:.1f}% {of}, B does one or more of these" in backfire
+    assert (f"where the cap starts before TAI in the world without it in both A and B ({100 * np.mean(starts):.1f}% "
+            f"of all draws), in {100 * either:.1f}% of the {np.sum(compared):,} draws compared, B does one or more "
+            "of these") in backfire
     assert f"brings TAI earlier in {100 * np.sum(earlier) / np.sum(compared):.2g}%" in backfire
     assert f"shortens the time spent in the danger band in {100 * np.sum(shorter) / np.sum(compared):.1f}%" in backfire
     assert "Not counted as a backfire" in backfire and "faster" in backfire.split("Not counted")[1]
-    (growth,) = [s for s in findings if s.startswith("B makes growth in the five years after the cap faster")]
-    assert f"faster in {100 * np.mean(faster):.1f}% of all 3,000 draws" in growth
-    # The number to quote: the median change over every draw, zeros included, as in the table.
-    (delay,) = [s for s in findings if s.startswith("B delays TAI")]
+    (growth,) = [s for s in findings if "makes growth in the five years after the cap faster in" in s
+                 and not s.startswith("Backfire")]
+    assert (f"faster in {100 * np.sum(faster & starts) / np.sum(starts):.1f}% of the {np.sum(starts):,} draws "
+            "compared") in growth
+    # The number to quote: the median change over every draw, zeros included, as in the table, even
+    # where the shares are of the draws where the cap starts before TAI.
+    (delay,) = [s for s in findings if "delays TAI in" in s and not s.startswith("Backfire")]
     median = np.median(tai[~np.isnan(tai)])
-    assert f"The median change in tai_year_policy over all 3,000 draws is +{median:.2g} years" in delay
+    assert (f"The median change in tai_year_policy over all 3,000 draws (the table's median) is +{median:.2g} "
+            "years") in delay
     assert oj.compare_summary(comparison).loc["tai_year_policy", "q50"] == pytest.approx(median)
     # The overhang line counts only the draws where the cap ends before TAI, in A and B.
     ends = (values(a, "cap_ends_before_tai") == 1) & (values(b, "cap_ends_before_tai") == 1)
@@ -212,7 +219,8 @@ def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
 
 def test_takeoff_and_ftm_outputs_have_directions_and_tolerances():
     # Only flags and what describes the cap itself have no better or worse.
-    undirected = {"trajectory": {"cap_ends_before_tai", "cap_binds", "cap_withheld", "tai_in_rampup_default"},
+    undirected = {"trajectory": {"cap_starts_before_tai", "cap_ends_before_tai", "cap_binds", "cap_withheld",
+                                 "tai_in_rampup_default"},
                   "takeoff": {"rate_clipped"}, "ftm": {"inadmissible"}}
     for model in (oj.TAKEOFF, oj.FTM, oj.TRAJECTORY):
         for output in model.outputs:
@@ -268,3 +276,44 @@ def test_trajectory_run_writes_its_plots(tmp_path, capsys):
     assert np.allclose(q[0], 25.3, atol=0.01) and np.allclose(bands["E_policy"].values[0], 25.3, atol=0.01)
     fig = oj.plots.plot_fan_chart(results, spaghetti=5)
     assert fig.axes[0].get_xlabel() == "year" and "log10 FLOP" in fig.axes[0].get_ylabel()
+
+
+def _differences(length):
+    from hypothesis import strategies as st
+
+    value = st.one_of(st.floats(-5, 5), st.sampled_from([0.0, 0.03, -0.03, np.inf, -np.inf, np.nan]))
+    return st.lists(value, min_size=length, max_size=length).map(np.array)
+
+
+def test_the_backfire_is_one_count_over_one_denominator():
+    from hypothesis import given, settings, strategies as st
+
+    from overhang_jax.studies._comparison import backfire_table, moves, policy_outcomes
+
+    outcomes = policy_outcomes("trajectory")
+    backfires = [o for o in outcomes if o.backfire]
+    assert [o.output for o in backfires] == ["tai_year_policy", "danger_band_years_policy"]
+    assert not any(o.backfire for o in outcomes if o.output in ("max_growth_after_end", "overhang_at_end"))
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.integers(1, 30).flatmap(lambda n: st.tuples(_differences(n), _differences(n),
+                                                           st.lists(st.booleans(), min_size=n, max_size=n))))
+    def check(case):
+        tai, band, chosen = case
+        selected = np.array(chosen)
+        table = backfire_table({"tai_year_policy": tai, "danger_band_years_policy": band}, outcomes, selected)
+        # Counted again by hand: the selected draws where both differences are defined (not NaN).
+        compared = selected & ~np.isnan(tai) & ~np.isnan(band)
+        with np.errstate(invalid="ignore"):
+            earlier, shorter = (tai < -0.05) & compared, (band < -0.05) & compared
+        assert (table["draws"] == compared.sum()).all()  # one denominator for the total and its parts
+        assert table.loc["tai_year_policy", "count"] == earlier.sum()
+        assert table.loc["danger_band_years_policy", "count"] == shorter.sum()
+        assert table.loc["backfire", "count"] == (earlier | shorter).sum()
+        parts = table.loc[["tai_year_policy", "danger_band_years_policy"], "count"]
+        assert parts.max() <= table.loc["backfire", "count"] <= parts.sum()
+        # moves() splits every defined draw into exactly one of worse, better, same.
+        move = moves(tai, "lower", 0.05)
+        assert np.array_equal(move.worse.astype(int) + move.better + move.same, move.defined.astype(int))
+
+    check()
