@@ -727,6 +727,30 @@ def test_takeoff_year_does_not_depend_on_the_step(step_years):
         assert fine[f"remaining_{pool}"] == pytest.approx(coarse[f"remaining_{pool}"], rel=0.02), pool
 
 
+SOURCE_FIGURES = {  # the source post's maximum speeds at the reference values (OOM/yr), as it rounds them
+    "reference": ({}, 25.5, 0.05),
+    "investment consumed 3x faster": ({"pre_multiplier_investment": 3.0}, 28.0, 0.5),
+    "asymmetry": ({"asymmetry": 1.0}, 24.0, 0.5),
+    "both": ({"pre_multiplier_investment": 3.0, "asymmetry": 1.0}, 52.0, 0.5),
+}
+
+
+@pytest.mark.parametrize("step_years", [0.1, 0.0125])
+@pytest.mark.parametrize("case", SOURCE_FIGURES)
+def test_the_source_posts_reference_figures_hold_at_any_step(case, step_years):
+    # Within the source's rounding (half its last digit) at its 0.1-year step, and at one eight
+    # times finer within that plus 0.4%: the speed (T9) is read off the state, and only the takeoff
+    # step moves, by less than a coarse step, in which the pools lose c0 = 0.37% of themselves.
+    changes, figure, rounding = SOURCE_FIGURES[case]
+    if step_years < 0.1:
+        rounding += 0.004 * figure
+    with jax.enable_x64(True):
+        p = {n: jnp.asarray(v, jnp.float64) for n, v in {**oj.TAKEOFF.reference_draw(), **changes,
+                                                         "step_years": step_years}.items()}
+        speed = float(jax.jit(_takeoff.takeoff_closed_form)(p)["max_speed"])
+    assert abs(speed - figure) <= rounding, (case, step_years, speed)
+
+
 def test_clipped_rates_are_flagged_and_their_speed_does_not_depend_on_the_step():
     # r_sw = c1 / d_sw per tenth of a year reaches 1 at d_sw = c1 = 0.37 months: the software pool is
     # then consumed within one step whatever its length. The speed counts what the pools give up
