@@ -193,8 +193,7 @@ def _report_speed(draws: int, resumed: int, elapsed: float, out: Path, noun: str
 
 
 def _cmd_run(args) -> None:
-    from ..present._figures import default_plot_paths, default_plots
-    from ..engine._guards import write_or_fail
+    from ..present._figures import default_plot_paths
     from ..engine._run import run
     from ..models._registry import get_model
     from ..priors._priors import load_priors
@@ -224,14 +223,23 @@ def _cmd_run(args) -> None:
     _print_conditioning(results)
     _report_speed(args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
-        written = []  # a run's own figures: fewer than planned where they tell nothing (no cap, no figure of one)
-        write_or_fail(f"the plots beside '{out}'", lambda: written.extend(default_plots(results, out.with_suffix(""))),
-                      f"the results are in '{out}'")
-        for path in written:
-            print(f"wrote {path}")
+        _write_plots(results, out, "results")
     if conditioned_plot is not None:
         _write_prior_posterior(results, conditioned_plot, out)
     _nonfinite_check([("", results)], args, model)
+
+
+def _write_plots(results, out: Path, what: str) -> None:
+    """The default figures beside ``out``, each path printed as written (a run of a scenario without a cap
+    writes fewer than planned: no figure of a cap); a failed write names ``out``, which holds the ``what``."""
+    from ..engine._guards import write_or_fail
+    from ..present._figures import default_plots
+
+    written = []
+    write_or_fail(f"the plots beside '{out}'", lambda: written.extend(default_plots(results, out.with_suffix(""))),
+                  f"the {what} {'are' if what == 'results' else 'is'} in '{out}'")
+    for path in written:
+        print(f"wrote {path}")
 
 
 def _print_comparison(comparison) -> None:
@@ -255,8 +263,7 @@ def _print_comparison(comparison) -> None:
 
 
 def _cmd_compare(args) -> None:
-    from ..present._figures import comparison_figure_names, default_plots
-    from ..engine._guards import write_or_fail
+    from ..present._figures import comparison_figure_names
     from ..engine._run import compare
     from ..models._registry import get_model
     from ..priors._priors import load_priors
@@ -292,10 +299,7 @@ def _cmd_compare(args) -> None:
     resumed = sum(int(comparison[label].attrs["draws_from_checkpoint"]) for label in "ab")
     _report_speed(2 * args.draws, resumed, elapsed, out)
     if plots:
-        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(comparison, out.with_suffix("")),
-                      f"the comparison is in '{out}'")
-        for path in plots:
-            print(f"wrote {path}")
+        _write_plots(comparison, out, "comparison")
     if conditioned_plot is not None:
         _write_prior_posterior(comparison, conditioned_plot, out)
     _nonfinite_check([(f"scenario {label.upper()}: ", comparison[label]) for label in "ab"], args, model)
@@ -337,8 +341,7 @@ def _values(text: str) -> list[float]:
 
 
 def _cmd_sweep(args) -> None:
-    from ..present._figures import SWEEP_FIGURES, default_plots
-    from ..engine._guards import write_or_fail
+    from ..present._figures import SWEEP_FIGURES
     from ..models._registry import get_model
     from ..priors._priors import load_priors
     from ..studies._sweep import format_sweep, sweep, sweep_priors, sweep_run
@@ -368,10 +371,7 @@ def _cmd_sweep(args) -> None:
     print(format_sweep(results))
     _report_speed(len(values) * args.draws, int(results.attrs["draws_from_checkpoint"]), elapsed, out)
     if plots:
-        write_or_fail(f"the plots beside '{out}'", lambda: default_plots(results, out.with_suffix("")),
-                      f"the sweep is in '{out}'")
-        for path in plots:
-            print(f"wrote {path}")
+        _write_plots(results, out, "sweep")
     _nonfinite_check([(f"{args.param} = {value:g}: ", sweep_run(results, value)) for value in values], args, model)
 
 
