@@ -26,10 +26,11 @@ from _common import OtherLoad, count, cpu_name  # noqa: E402
 
 import jax  # noqa: E402
 
-if "xla_force_host_platform_device_count" not in os.environ.get("XLA_FLAGS", ""):
-    jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)  # as the command line does
-
 import overhang_jax as oj  # noqa: E402
+
+# One XLA CPU device per core, as the command line sets them (oj.configure), before any JAX
+# computation; no persistent compilation cache, so the compile times measured are a cold process's.
+oj.configure(compilation_cache=False)
 from overhang_jax.engine._conditioning import condition  # noqa: E402
 
 OBSERVATIONS = "frontier_compute_2023_2025"

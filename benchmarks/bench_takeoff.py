@@ -37,13 +37,13 @@ from pathlib import Path
 
 import jax
 
-# One XLA CPU device runs on one thread: one device per core uses them all.
-# Must precede any JAX computation (the backend reads it once).
-jax.config.update("jax_num_cpu_devices", os.cpu_count() or 1)
-
 import numpy as np  # noqa: E402
 
 import overhang_jax as oj  # noqa: E402
+
+# One XLA CPU device per core, as the command line sets them (oj.configure), before any JAX
+# computation; no persistent compilation cache, so the compile times measured are a cold process's.
+oj.configure(compilation_cache=False)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _common import CompileClock, add_run_arguments, count, cpu_name  # noqa: E402
