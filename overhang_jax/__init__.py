@@ -71,6 +71,7 @@ _EXPORTS = {
     "sweep_shares": ".studies._sweep",
     "sweep_summary": ".studies._sweep",
     "sweep_headline": ".studies._sweep",
+    "sweep_conditioning": ".studies._sweep",
     "write_report": ".present._report",
     "explore": ".present._explore",
 }
@@ -96,7 +97,8 @@ if TYPE_CHECKING:  # what static tools and IDEs see: the same names, imported at
     from .models._registry import get_model
     from .priors._scenarios import scenarios
     from .studies._sensitivity import sobol_indices
-    from .studies._sweep import format_sweep, sweep, sweep_headline, sweep_run, sweep_shares, sweep_summary
+    from .studies._sweep import (format_sweep, sweep, sweep_conditioning, sweep_headline, sweep_run, sweep_shares,
+                                 sweep_summary)
     from .models._takeoff import TAKEOFF
     from .models._trajectory import TRAJECTORY
 

@@ -102,8 +102,8 @@ PUBLIC_API = {
     "comparison_findings", "comparison_notes", "copies_multiplier", "evaluate", "format_comparison",
     "format_summary", "format_sweep", "get_model", "load", "load_priors", "nonfinite_counts", "nonfinite_draws",
     "outputs", "parameters", "plots", "policy_in_words", "policy_outcomes", "policy_shares", "rank_correlations",
-    "run", "save", "scenarios", "sobol_indices", "summary", "sweep", "sweep_headline", "sweep_run", "sweep_shares",
-    "sweep_summary", "trajectory_bands",
+    "run", "save", "scenarios", "sobol_indices", "summary", "sweep", "sweep_conditioning", "sweep_headline",
+    "sweep_run", "sweep_shares", "sweep_summary", "trajectory_bands",
     "write_report",
 }
 

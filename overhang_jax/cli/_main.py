@@ -341,28 +341,27 @@ def _values(text: str) -> list[float]:
 
 
 def _cmd_sweep(args) -> None:
-    from ..present._figures import SWEEP_FIGURES
+    from ..present._figures import sweep_figure_names
     from ..models._registry import get_model
     from ..priors._priors import load_priors
     from ..studies._sweep import format_sweep, sweep, sweep_priors, sweep_run
 
-    if args.observe is not None:
-        raise CliError("--observe is not available for sweep yet: condition the run at each value with "
-                       "`overhang-jax run MODEL --priors FILE --observe NAME`")
     model = get_model(args.model)
     out = _out_path(args.out, f"results/sweep_{model.name}_{args.param}.nc")
     priors_path = _resolve_priors(args.priors)
-    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png") for name in SWEEP_FIGURES]
+    plots = [] if args.no_plots else [Path(f"{out.with_suffix('')}_{name}.png")
+                                      for name in sweep_figure_names(args.observe is not None)]
     _check_paths([("--out", out)], (priors_path,), args.checkpoint)
     reserve = _check_plots(plots, (priors_path,))
     priors = load_priors(model, priors_path)
     values, _ = sweep_priors(model, priors, args.param, _values(args.values))  # every check, before compute
+    observations = _observations(args, model)
     helper = _configure(args)
     started = time.perf_counter()
     results = _quietly(lambda: sweep(
         model, priors, param=args.param, values=values, draws=args.draws, seed=args.seed, sampler=args.sampler,
         chunk_size=args.chunk_size or DEFAULT_CHUNK_SIZE, float64=args.float64, checkpoint=args.checkpoint,
-        outputs_only=args.outputs_only, out=out, max_nonfinite_share=args.max_nonfinite_share,
+        outputs_only=args.outputs_only, observe=observations, out=out, max_nonfinite_share=args.max_nonfinite_share,
         reserve=reserve))
     elapsed = time.perf_counter() - started
     if helper:
@@ -597,8 +596,8 @@ def _cmd_observations(args) -> None:
     print(f"{'observations':{width}s}  {'models':17s}  description")
     for name, (models, description, _) in headers.items():
         print(f"{name:{width}s}  {', '.join(models):17s}  {description}")
-    print("Pass a name (or a file of your own) to --observe of run or compare; docs/observations.md gives each "
-          "number's source and uncertainty.")
+    print("Pass a name (or a file of your own) to --observe of run, compare or sweep; docs/observations.md gives "
+          "each number's source and uncertainty.")
 def _cmd_explore(args) -> None:
     from ..present._explore import free_port, start_server
 

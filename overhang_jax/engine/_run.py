@@ -558,14 +558,19 @@ def estimated_checkpoint_bytes(model: Model, priors: Priors, draws: int, chunk_s
 def save_checkpoint(results, priors: Priors, directory: str | os.PathLike) -> None:
     """Save a finished run as a checkpoint of one chunk, from which the same run (with this
     checkpoint) gives its results without computing again."""
-    from .._results import TRAJECTORIES_GROUP, outputs, parameters
+    from .._results import LOG_LIKELIHOOD_GROUP, TRAJECTORIES_GROUP, outputs, parameters
 
     if results.attrs.get("outputs_only"):
         raise ValueError("a run that keeps outputs only cannot be saved as a checkpoint: its parameters are gone")
     model = get_model(results.attrs["model"])
     columns = {**parameters(results).data_vars, **outputs(results).data_vars}
+    # A conditioned run's chunks hold each observation's log likelihood too (in the observations' order).
+    observed = list(results[LOG_LIKELIHOOD_GROUP].data_vars) if LOG_LIKELIHOOD_GROUP in results.children else []
+    columns.update({LOG_LIKELIHOOD_COLUMN.format(j): results[LOG_LIKELIHOOD_GROUP][name].isel(chain=0)
+                    for j, name in enumerate(observed)})
     arrays = {}
-    for name, (shape, dtype) in chunk_layout(model, priors.random_names, results.attrs["dtype"]).items():
+    for name, (shape, dtype) in chunk_layout(model, priors.random_names, results.attrs["dtype"],
+                                             len(observed)).items():
         if not shape:
             arrays[name] = np.asarray(columns[name].values, dtype)
         elif name.endswith("/counts"):  # a chunk's counts are int32, as the devices give them

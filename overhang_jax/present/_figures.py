@@ -620,22 +620,25 @@ BACKFIRE_AXIS_PERCENT = 5.0
 """The backfire panel's y axis runs to at least this (%), so that a 0.1-point change does not fill it."""
 
 
-def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str | os.PathLike | None = None
-               ) -> plt.Figure:
+def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str | os.PathLike | None = None,
+               posterior: bool = False) -> plt.Figure:
     """A sweep: each output's median and 90% band of the draws against the swept value, one panel each,
     and for the trajectory model the policy world's headline shares against the value (the backfire,
-    faster growth after the cap, the cap binding). Every value ran the same draws."""
-    from ..studies._sweep import sweep_shares, sweep_summary, sweep_values
+    faster growth after the cap, the cap binding). Every value ran the same draws. A conditioned
+    sweep's figure says it shows the prior (every draw); with ``posterior``, each value's posterior
+    (its draws resampled by weight), a value whose posterior is not reliable marked in the title."""
+    from ..studies._sweep import is_conditioned_sweep, sweep_conditioning, sweep_shares, sweep_summary, sweep_values
 
     values = sweep_values(results)
     param = results.attrs["param"]
     model = results.attrs.get("model")
-    table = sweep_summary(results)
+    table = sweep_summary(results, posterior=posterior)
+    per_draw = posterior_outputs(results) if posterior else results[OUTPUTS_GROUP].to_dataset()
     available = list(dict.fromkeys(table.index.get_level_values(0)))
     declared = _declared(model)
     preferred = (declared.sweep_outputs or declared.figure_outputs) if declared else ()
     names = list(names or [n for n in preferred if n in available] or available[:4])
-    shares = sweep_shares(results)
+    shares = sweep_shares(results, posterior=posterior)
     panels = len(names) + (2 if shares is not None else 0)
     columns = 2 if panels > 1 else 1
     rows = math.ceil(panels / columns)
@@ -653,7 +656,7 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         unit = rows_of["units"].iloc[0]
         ax.set_ylabel(name.replace("_", " ") + (f"\n({unit})" if unit and unit != "1" else ""))
         # A log axis for a positive quantity (every draw at every value) whose band spans two orders of magnitude.
-        draws = np.asarray(results[OUTPUTS_GROUP][name].values, np.float64)
+        draws = np.asarray(per_draw[name].values, np.float64)
         finite = draws[np.isfinite(draws)]
         if finite.size and finite.min() > 0 and np.nanmax(q95) >= 100 * np.nanmin(q5):
             ax.set_yscale("log")
@@ -707,8 +710,17 @@ def plot_sweep(results: xr.DataTree, names: list[str] | None = None, path: str |
         ax.grid(alpha=0.3)
     for ax in list(axes.flat)[panels:]:
         ax.set_visible(False)
-    fig.suptitle(f"{model}: {param} swept over {len(values)} values, the same {int(results.attrs['draws']):,} draws "
-                 f"at each (seed {results.attrs['seed']})", fontsize=10)
+    title = (f"{model}: {param} swept over {len(values)} values, the same {int(results.attrs['draws']):,} draws "
+             f"at each (seed {results.attrs['seed']})")
+    if posterior:
+        verdicts = sweep_conditioning(results)
+        unreliable = [f"{v:g}" for v, row in verdicts.iterrows() if not int(row["reliable"])]
+        title += (f"\nposterior given '{_user_text(str(results.attrs['posterior_observations']))}': each value's "
+                  "draws resampled by weight; " + (f"NOT RELIABLE at {param} = {', '.join(unreliable)} (k-hat or ESS)"
+                                                   if unreliable else "reliable at every value"))
+    elif is_conditioned_sweep(results):
+        title += "\nprior: every draw, not conditioned on the observations (see the _sweep_posterior figure)"
+    fig.suptitle(title, fontsize=10)
     return _finish(fig, path)
 
 
@@ -776,7 +788,10 @@ def _figures(model: str | None, outputs_only: bool = False) -> list[tuple[str, C
 def default_figures(results: xr.DataTree) -> list[tuple[str, Callable[[], plt.Figure]]]:
     """The default figures of the results' model (or of a comparison), each as (name, function drawing it)."""
     if results.attrs.get("kind") == "sweep":
-        return _bound(results, [(name, plot_sweep, {}) for name in SWEEP_FIGURES])
+        from ..studies._sweep import is_conditioned_sweep
+
+        return _bound(results, [(name, plot_sweep, {"posterior": True} if name == "sweep_posterior" else {})
+                                for name in sweep_figure_names(is_conditioned_sweep(results))])
     if results.attrs.get("kind") == "comparison":
         figures = _bound(results, [("differences", plot_differences, {})])
         if "fan_chart_b" in comparison_figure_names(results.attrs.get("model")):  # both worlds of scenario B
@@ -804,6 +819,12 @@ def comparison_figure_names(model: str | None) -> list[str]:
 
 SWEEP_FIGURES = ("sweep",)
 """Names of the default figures of a sweep."""
+
+
+def sweep_figure_names(conditioned: bool = False) -> list[str]:
+    """Names of the default figures of a sweep: a conditioned one (``observe=``) adds ``sweep_posterior``,
+    the same figure over each value's posterior (its ``sweep`` figure is the prior's, and says so)."""
+    return [*SWEEP_FIGURES, *(["sweep_posterior"] if conditioned else [])]
 
 
 def default_plot_paths(model: str | None, stem: str | os.PathLike, outputs_only: bool = False) -> list[Path]:

@@ -183,7 +183,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
     """The headline at fixed values of the cap's length D and of alpha, from paired sweeps: one
     quotable sentence (the first value against the last) and a table of every value."""
     from ..studies._comparison import percent
-    from ..studies._sweep import sweep_headline
+    from ..studies._sweep import is_conditioned_sweep, sweep_headline
 
     words = {"D": ("a cap lasting {v:g} years", "By the cap's length", "D (yr)"),
              "alpha": ("catch-up closing {v:.0%} of the overhang (alpha = {v:g})", "By catch-up", "alpha")}
@@ -193,6 +193,16 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
         table = sweep_headline(tree) if tree is not None else None
         if table is None:
             continue
+        basis = ""
+        if is_conditioned_sweep(tree):  # the posterior where it is reliable at every value; else the prior, said
+            observed = html.escape(str(tree.attrs["posterior_observations"]))
+            if int(tree.attrs["posterior_reliable"]):
+                table = sweep_headline(tree, posterior=True)
+                basis = (f" Posterior given the observations <b>{observed}</b>: at each value, its draws resampled "
+                         "by weight (reliable at every value).")
+            else:
+                basis = (f" <b>Prior figures</b> (every draw): the posterior given <b>{observed}</b> is not reliable "
+                         "at every value (see the sweep's section).")
         scenario = html.escape(_scenario(str(tree.attrs["priors_source"])))
         (first, low), (last, high) = next(table.iterrows()), list(table.iterrows())[-1]
         sentence = (f"With {phrase.format(v=first)}, TAI comes a median {low['median_delay_years']:.2g} years later "
@@ -207,7 +217,7 @@ def _conditional(sweeps: dict[str, xr.DataTree]) -> str:
             f'<p class="note">A paired sweep: the same {int(tree.attrs["draws"]):,} draws at each value, seed '
             f"{tree.attrs['seed']}, everything else as in {scenario}. The median delay is over all draws, zeros "
             "included; backfire: TAI earlier or less time in the danger band, of the draws where the cap starts "
-            "before TAI without it and both can be compared.</p>"
+            f"before TAI without it and both can be compared.{basis}</p>"
             f"<table><thead><tr><th>{column}</th><th>median TAI delay (yr)</th><th>no change</th>"
             f"<th>backfire</th></tr></thead><tbody>{rows}</tbody></table>")
     return "".join(parts)
@@ -351,7 +361,7 @@ def _run_label(attrs) -> str:
 
 def _sweep(tree: xr.DataTree) -> str:
     from ..studies._comparison import SHARE_LABELS
-    from ..studies._sweep import sweep_shares, sweep_summary, sweep_values
+    from ..studies._sweep import is_conditioned_sweep, sweep_shares, sweep_summary, sweep_values
 
     attrs = tree.attrs
     param = attrs["param"]
@@ -360,21 +370,54 @@ def _sweep(tree: xr.DataTree) -> str:
              f"<p>{param} fixed to each of {', '.join(f'{v:g}' for v in values)} in turn, on the same "
              f"{int(attrs['draws']):,} draws (the same seed, every other parameter drawn with the same random "
              f"numbers): the change from one value to the next is the effect of {html.escape(param)} alone.</p>"]
-    shares = sweep_shares(tree)
-    if shares is not None:
-        from ..studies._sweep import share_cell
+    conditioned = is_conditioned_sweep(tree)
+    if conditioned:
+        parts.append(_sweep_conditioning(tree))
+    for posterior in ((True, False) if conditioned else (False,)):
+        which = ("Posterior" if posterior else "Prior") if conditioned else ""
+        basis = ("each value's draws resampled by weight" if posterior else "every draw") if conditioned else ""
+        shares = sweep_shares(tree, posterior=posterior)
+        if shares is not None:
+            from ..studies._sweep import share_cell
 
-        table = pd.DataFrame({f"{param} = {v:g}": [share_cell(column, shares.loc[v]) for column in SHARE_LABELS]
-                              for v in shares.index}, index=list(SHARE_LABELS.values()))
-        parts += ["<h3>The policy world at each value</h3>",
-                  '<p class="note">Shares of all draws, the policy world against the default world draw by '
-                  "draw; sizes in years or OOM/yr.</p>", _table(table, digits=3)]
-    table = sweep_summary(tree)[["units", "q5", "q50", "q95", "mean", "nonfinite"]]
-    table.index = [f"{name}, {param} = {v:g}" for name, v in table.index]
-    parts += ["<h3>Each output at each value</h3>",
-              '<p class="note">Over the finite draws at each value; <i>nonfinite</i> counts the others.</p>',
-              _table(table, attrs["draws"]), "<h3>Figures</h3>", _figures(tree), _priors(attrs)]
+            table = pd.DataFrame({f"{param} = {v:g}": [share_cell(column, shares.loc[v]) for column in SHARE_LABELS]
+                                  for v in shares.index}, index=list(SHARE_LABELS.values()))
+            parts += [f"<h3>{which + ': t' if which else 'T'}he policy world at each value</h3>",
+                      f'<p class="note">Shares of all {basis + " " if basis else ""}draws, the policy world against '
+                      "the default world draw by draw; sizes in years or OOM/yr.</p>", _table(table, digits=3)]
+        table = sweep_summary(tree, posterior=posterior)[["units", "q5", "q50", "q95", "mean", "nonfinite"]]
+        table.index = [f"{name}, {param} = {v:g}" for name, v in table.index]
+        parts += [f"<h3>{which + ': e' if which else 'E'}ach output at each value</h3>",
+                  f'<p class="note">Over the finite draws at each value{" (" + basis + ")" if basis else ""}; '
+                  "<i>nonfinite</i> counts the others.</p>", _table(table, attrs["draws"])]
+    parts += ["<h3>Figures</h3>", _figures(tree), _priors(attrs)]
     return "".join(parts)
+
+
+def _sweep_conditioning(tree: xr.DataTree) -> str:
+    """A conditioned sweep's observations and the verdict on its weights: once when they are the same at
+    every value, else at each value."""
+    from ..studies._conditioning import observation_lines
+    from ..studies._sweep import sweep_conditioning
+
+    attrs = tree.attrs
+    param = html.escape(str(attrs["param"]))
+    observations = "".join(f"<li>{html.escape(line)}</li>" for line in observation_lines(tree))
+    verdicts = sweep_conditioning(tree)
+    if int(attrs["posterior_same_weights"]):
+        verdict = (f"<p>The same weights at every value of {param} (each draw's log likelihood is the same, bit for "
+                   f"bit: {param} does not change what was observed):</p>"
+                   f"<p><b>{html.escape(str(verdicts['verdict'].iloc[0]))}</b></p>")
+    else:
+        verdict = (f"<p>Each value of {param} has its own weights and verdict:</p><ul>"
+                   + "".join(f"<li>{param} = {v:g}: <b>{html.escape(str(row['verdict']))}</b></li>"
+                             for v, row in verdicts.iterrows()) + "</ul>")
+    return (f"<h3>What the data since 2023 changed</h3><p>Each value's run is conditioned on the observations "
+            f"<b>{html.escape(str(attrs['posterior_observations']))}</b> (docs/observations.md gives the method and "
+            f"each number's source):</p><ul>{observations}</ul>{verdict}"
+            '<p class="note">Below, the posterior (each value\'s draws resampled by weight) first, then the prior '
+            "(every draw); a value whose posterior is not reliable is shown for inspection only, not as a "
+            "forecast.</p>")
 
 
 def _sensitivity(tree: xr.DataTree) -> str:

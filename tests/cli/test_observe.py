@@ -79,10 +79,59 @@ def test_bad_observations_exit_2_with_one_line_before_compute(tmp_path, capsys, 
     assert code == 2 and stderr.count("\n") == 1 and words in stderr and not out.exists()
 
 
-def test_sweep_refuses_observations_before_compute(tmp_path, capsys):
-    code, _, stderr = run_cli(capsys, "sweep", "trajectory", "--param", "alpha", "--values", "0,1", "--draws", "100",
-                              "--out", str(tmp_path / "s.nc"), "--observe", "frontier_compute_2023_2025")
-    assert code == 2 and "--observe is not available for sweep" in stderr
+def test_sweep_with_observations_prints_the_posterior_at_each_value(tmp_path, capsys):
+    out = tmp_path / "s.nc"
+    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+                                   "--values", "2,6", "--draws", "2000", "--seed", "3", "--out", str(out),
+                                   "--observe", "frontier_compute_2023_2025")
+    assert code == 0, stderr
+    swept = oj.load(out)
+    verdicts = oj.sweep_conditioning(swept)
+    assert swept.attrs["posterior_same_weights"] == 1  # D acts after the years observed
+    ess, khat = verdicts["ess"].iloc[0], verdicts["pareto_khat"].iloc[0]
+    # One verdict for both values, with k-hat and the ESS out of the draws.
+    assert stdout.count(f"Pareto k-hat {khat:.2f}, effective sample size {ess:,.0f} of 2,000 draws") == 1
+    assert "The same weights at every value of D" in stdout
+    assert "largest_run_2025: largest_training_run in 2025.2 (log10 FLOP) = 26.66 ± 0.3" in stdout
+    assert "Prior (every draw): median [5%, 95%]" in stdout
+    posterior = stdout.split("Posterior (at each value, its 2,000 draws resampled by weight)")[1]
+    row = next(line for line in posterior.splitlines() if line.startswith("tai_delay (yr)"))
+    table = oj.sweep_summary(swept, posterior=True)
+    assert f"{table.loc[('tai_delay', 6.0), 'q50']:.3g} [" in row
+    assert "posterior shares, of each value's draws resampled by weight" in posterior
+    assert (tmp_path / "s_sweep.png").exists() and (tmp_path / "s_sweep_posterior.png").exists()
+    # The run at a value is the conditioned run; `summary` prints the file as the sweep did.
+    assert oj.sweep_run(swept, 6.0).attrs["posterior_verdict"] == verdicts.loc[6.0, "verdict"]
+    code, summary, _ = run_cli(capsys, "summary", str(out))
+    assert code == 0 and summary.strip().startswith(oj.format_sweep(swept).strip())
+
+
+def test_sweep_with_an_extreme_observation_refuses_the_posterior_as_reliable(tmp_path, capsys):
+    observations = tmp_path / "extreme.toml"
+    observations.write_text('models = ["trajectory"]\n[[observation]]\nname = "implausible_2025"\n'
+                            'quantity = "largest_training_run"\nyear = 2025.2\nvalue = 28.5\nsd = 0.02\n')
+    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+                                   "--values", "2,6", "--draws", "1000", "--seed", "1", "--no-plots",
+                                   "--out", str(tmp_path / "s.nc"), "--observe", str(observations))
+    assert code == 0, stderr
+    assert "POSTERIOR NOT RELIABLE (" in stdout and "ESS below 1,000" in stdout
+    assert "* POSTERIOR NOT RELIABLE at D = 2, 6 (the verdict above): its figures are shown for inspection only" \
+        in stdout
+    assert "Posterior reliable" not in stdout
+
+
+def test_sweep_refuses_bad_observations_before_compute(tmp_path, capsys, monkeypatch):
+    from overhang_jax.engine import _run
+
+    monkeypatch.setattr(_run, "compute_draws", lambda *a, **k: pytest.fail("computed"))
+    out = tmp_path / "s.nc"
+    code, _, stderr = run_cli(capsys, "sweep", "trajectory", "--param", "D", "--values", "2,6", "--draws", "100",
+                              "--out", str(out), "--observe", "frontier_compute")
+    assert code == 2 and stderr.count("\n") == 1 and "did you mean 'frontier_compute_2023_2025'" in stderr
+    assert not out.exists()
+    code, _, stderr = run_cli(capsys, "sweep", "takeoff", "--param", "size_software", "--values", "1,2", "--draws",
+                              "100", "--out", str(out), "--observe", "frontier_compute_2023_2025")
+    assert code == 2 and stderr.count("\n") == 1 and "not for model 'takeoff'" in stderr
 
 
 def test_takeoff_conditioned_on_no_takeoff_yet_says_the_bound_excludes_nothing_here(tmp_path, capsys):

@@ -1,5 +1,6 @@
 """Sweeps: one parameter at several values, on the same draws, and what they say."""
 
+import html
 from importlib.resources import files
 
 import arviz as az
@@ -281,3 +282,195 @@ def test_a_sweep_of_many_values_prints_a_table_that_fits_a_screen_and_a_readable
     for ax in (ax for ax in fig.axes if ax.get_visible()):
         assert len(ax.get_xticks()) <= 12 and all(line.get_marker() in ("None", None, "") for line in ax.lines)
     plt.close(fig)
+
+
+# --------------------------------------------------------------------------
+# A sweep conditioned on observations (observe=): each value's run conditioned, as run(observe=...) is.
+
+OBSERVED = "frontier_compute_2023_2025"
+OBSERVED_DRAWS = 2000
+EXTREME = """
+models = ["trajectory"]
+[[observation]]
+name = "implausible_2025"
+quantity = "largest_training_run"
+year = 2025.2
+value = 28.5
+sd = 0.02
+"""
+"""A largest run of 3e28 FLOP in 2025, known to 5%: where almost no prior draw is, so the ESS collapses."""
+
+
+@pytest.fixture(scope="module")
+def conditioned():
+    with np.errstate(invalid="ignore"):
+        return oj.sweep("trajectory", HARD_CAP, param="D", values=[6, 2], draws=OBSERVED_DRAWS, seed=3,
+                        observe=OBSERVED)
+
+
+def assert_same_tree(left, right):
+    """Every group, variable, coordinate and attribute of two runs equal, bit for bit (the root's attributes
+    that say where the priors came from aside)."""
+    assert sorted(node.path for node in left.subtree) == sorted(node.path for node in right.subtree)
+    for node in left.subtree:
+        other = right[node.path].to_dataset(inherit=False)
+        mine = node.to_dataset(inherit=False)
+        assert sorted(mine.data_vars) == sorted(other.data_vars), node.path
+        for name in [*mine.data_vars, *(c for c in mine.coords if c in other.coords)]:
+            assert mine[name].dtype == other[name].dtype, (node.path, name)
+            assert np.array_equal(mine[name].values, other[name].values, equal_nan=True), (node.path, name)
+            assert mine[name].attrs == other[name].attrs, (node.path, name)
+        if node.path != "/":
+            assert mine.attrs == other.attrs, node.path
+    posterior = {k: v for k, v in left.attrs.items() if k.startswith("posterior_")}
+    assert posterior.keys() == {k for k in right.attrs if k.startswith("posterior_")}
+    for key, value in posterior.items():
+        assert value == right.attrs[key] or (value != value and right.attrs[key] != right.attrs[key]), key
+
+
+def test_a_conditioned_sweep_at_a_value_is_the_conditioned_run_there_bit_for_bit(conditioned):
+    for value in (2.0, 6.0):
+        alone = fixed_run(value, draws=OBSERVED_DRAWS, observe=OBSERVED)
+        at_value = oj.sweep_run(conditioned, value)
+        assert_same_tree(at_value, alone)
+        assert at_value.attrs["observations_sha256"] == alone.attrs["observations_sha256"]
+    # Its prior and posterior tables are the run's.
+    assert oj.prior_posterior(at_value).equals(oj.prior_posterior(alone))
+
+
+def test_a_policy_that_starts_after_the_years_observed_leaves_every_value_the_same_weights(conditioned):
+    # Every observation is of 2025.2 or before; the cap starts in 2026 at the earliest (its prior), and the
+    # trajectory model's observables are the world without a cap: D cannot change what was observed.
+    priors = oj.load_priors("trajectory", HARD_CAP)
+    observations = oj.load_observations(OBSERVED, "trajectory")
+    last_observed = max(max(entry.years) for entry in observations.entries)
+    assert priors.distributions["t_cap"].scipy().support()[0] >= 2026 > last_observed
+    assert conditioned.attrs["posterior_same_weights"] == 1
+    for group, name in (("log_likelihood", "largest_run_2023"), ("log_likelihood", "largest_run_2025"),
+                        ("sample_stats", "importance_weight")):
+        columns = conditioned[group][name].values[0]
+        assert columns.shape == (OBSERVED_DRAWS, 2)
+        assert np.array_equal(columns[:, 0], columns[:, 1], equal_nan=True), name
+    resample = conditioned["posterior"]["prior_draw"].values
+    assert np.array_equal(resample[:, 0], resample[:, 1])
+    table = oj.sweep_conditioning(conditioned)
+    assert table["ess"].nunique() == 1 and table["reliable"].tolist() == [1, 1]
+    # The paired differences between values are reweighted, not broken: draw i of the posterior is the
+    # same prior draw at every value, so its D = 6 minus D = 2 is that draw's effect of D.
+    delay = conditioned["posterior_predictive"]["tai_delay"].values[0]
+    prior_delay = conditioned["prior_predictive"]["tai_delay"].values[0]
+    assert np.array_equal(delay[:, 1] - delay[:, 0], (prior_delay[:, 1] - prior_delay[:, 0])[resample[:, 0]],
+                          equal_nan=True)
+
+
+def test_a_parameter_that_changes_the_past_gives_each_value_its_own_weights():
+    # compute_start is the largest run of 2023: each value agrees with the observations differently.
+    swept = oj.sweep("trajectory", HARD_CAP, param="compute_start", values=[24.8, 25.4], draws=1000, seed=3,
+                     observe=OBSERVED)
+    assert swept.attrs["posterior_same_weights"] == 0
+    table = oj.sweep_conditioning(swept)
+    assert table.loc[24.8, "ess"] != table.loc[25.4, "ess"]
+    text = oj.format_sweep(swept)
+    assert "Each value of compute_start has its own weights" in text
+    for value, row in table.iterrows():
+        assert f"compute_start = {value:g}: {row['verdict']}" in text
+        assert_same_tree(oj.sweep_run(swept, value), oj.run(
+            "trajectory", oj.load_priors("trajectory", HARD_CAP).with_point("compute_start", value), draws=1000,
+            seed=3, observe=OBSERVED))
+
+
+def test_posterior_figures_of_a_sweep_are_each_values_resampled_draws(conditioned, tmp_path):
+    posterior = oj.sweep_summary(conditioned, posterior=True)
+    prior = oj.sweep_summary(conditioned)
+    for value in (2.0, 6.0):
+        run = oj.sweep_run(conditioned, value)
+        expected = oj.summary(run, group="posterior_predictive")
+        assert np.allclose(posterior.xs(value, level="D")[["q5", "q50", "q95"]].astype(float),
+                           expected[["q5", "q50", "q95"]].astype(float), equal_nan=True)
+        shares = oj.sweep_shares(conditioned, posterior=True).loc[value]
+        resampled = run["posterior_predictive"]["cap_binds"].values.ravel()
+        assert shares["cap_binds"] == np.count_nonzero(resampled == 1) / OBSERVED_DRAWS
+    assert not posterior.equals(prior)  # the data moved them
+    headline = oj.sweep_headline(conditioned, posterior=True)
+    assert headline.loc[6.0, "median_delay_years"] > headline.loc[2.0, "median_delay_years"]
+    with pytest.raises(oj.ResultsError, match="posterior=True needs a sweep conditioned on observations"):
+        oj.sweep_summary(oj.sweep("trajectory", HARD_CAP, param="D", values=[2, 6], draws=64), posterior=True)
+    # The printout labels the prior, says the verdict once, and shows the posterior.
+    text = oj.format_sweep(conditioned)
+    verdict = oj.sweep_conditioning(conditioned)["verdict"].iloc[0]
+    assert text.count(verdict) == 1 and verdict.startswith("Posterior reliable")
+    assert "Prior (every draw): median [5%, 95%] of each output" in text
+    row = next(line for line in text.split("Posterior (at each value")[1].splitlines() if line.startswith("tai_delay"))
+    assert f"{posterior.loc[('tai_delay', 2.0), 'q50']:.3g}" in row
+    assert "posterior shares, of each value's draws resampled by weight" in text
+    # Figures: the prior's says so; the posterior's is drawn from the posterior.
+    fig = oj.plots.plot_sweep(conditioned)
+    assert "prior: every draw, not conditioned" in fig._suptitle.get_text()
+    plt.close(fig)
+    fig = oj.plots.plot_sweep(conditioned, posterior=True)
+    assert "posterior given 'frontier_compute_2023_2025'" in fig._suptitle.get_text()
+    median = [ax for ax in fig.axes if ax.get_visible()][0].lines[0].get_ydata()
+    assert np.allclose(median, posterior.loc["overhang_at_end", "q50"].values)
+    plt.close(fig)
+    # The report: the verdict, then the posterior's tables before the prior's.
+    page = oj.write_report([conditioned], tmp_path / "r.html").read_text()
+    assert "What the data since 2023 changed" in page and html.escape(verdict) in page
+    assert page.index("Posterior: each output at each value") < page.index("Prior: each output at each value")
+
+
+def test_a_conditioned_sweep_file_round_trips_and_arviz_reads_its_posterior(conditioned, tmp_path):
+    loaded = oj.load(oj.save(conditioned, tmp_path / "c.nc"))
+    assert_same_tree(oj.sweep_run(loaded, 2.0), oj.sweep_run(conditioned, 2.0))
+    assert oj.format_sweep(loaded) == oj.format_sweep(conditioned)
+    stats = az.summary(loaded, var_names=["alpha"], kind="stats")  # ArviZ's default group: the posterior
+    assert len(stats) == 2 and np.isfinite(stats["mean"]).all()
+    assert loaded["log_likelihood"]["largest_run_2025"].dims == ("chain", "draw", "value")
+
+
+def test_an_extreme_observation_is_refused_as_reliable_at_every_value(tmp_path):
+    extreme = tmp_path / "extreme.toml"
+    extreme.write_text(EXTREME)
+    swept = oj.sweep("trajectory", HARD_CAP, param="D", values=[2, 6], draws=1000, seed=1, observe=extreme)
+    table = oj.sweep_conditioning(swept)
+    assert table["reliable"].tolist() == [0, 0] and swept.attrs["posterior_reliable"] == 0
+    assert (table["ess"] < 1000).all()
+    text = oj.format_sweep(swept)
+    assert "POSTERIOR NOT RELIABLE" in text and "ESS below 1,000" in text
+    assert "* POSTERIOR NOT RELIABLE at D = 2, 6" in text and "not as a forecast" in text
+    posterior_heading = text.split("Posterior (at each value")[1].splitlines()[2]
+    assert posterior_heading.split()[-2:] == ["2*", "6*"]
+
+
+def test_a_conditioned_sweep_resumes_from_its_checkpoints_and_from_a_rescue(conditioned, tmp_path, monkeypatch):
+    import errno
+
+    from overhang_jax import _results
+
+    options = dict(param="D", values=[2, 6], draws=OBSERVED_DRAWS, seed=3, observe=OBSERVED)
+    # A failed write keeps the draws, log likelihoods included, beside the file ...
+    monkeypatch.setattr(_results, "save", lambda *a, **k: (_ for _ in ()).throw(OSError(errno.ENOSPC, "full")))
+    out = tmp_path / "s.nc"
+    with pytest.raises(oj.StorageError, match="s.nc.checkpoint"):
+        oj.sweep("trajectory", HARD_CAP, out=out, **options)
+    monkeypatch.undo()
+    # ... from which the same sweep writes the file without computing again.
+    monkeypatch.setattr(_runner, "_chunk_function", lambda *a: pytest.fail("computed again"))
+    resumed = oj.sweep("trajectory", HARD_CAP, out=out, checkpoint=tmp_path / "s.nc.checkpoint", **options)
+    assert resumed.attrs["draws_from_checkpoint"] == 2 * OBSERVED_DRAWS
+    for value in (2.0, 6.0):
+        assert_same_tree(oj.sweep_run(oj.load(out), value), oj.sweep_run(conditioned, value))
+    monkeypatch.undo()
+    # A checkpoint of the sweep without observations belongs to another run: refused, not mixed in.
+    oj.sweep("trajectory", HARD_CAP, param="D", values=[2, 6], draws=OBSERVED_DRAWS, seed=3,
+             checkpoint=tmp_path / "plain")
+    with pytest.raises(oj.RunError, match="belongs to a different run"):
+        oj.sweep("trajectory", HARD_CAP, checkpoint=tmp_path / "plain", **options)
+
+
+def test_unknown_observations_are_refused_before_any_compute(monkeypatch):
+    monkeypatch.setattr(_runner, "compute_draws", lambda *a, **k: pytest.fail("computed before refusing"))
+    with pytest.raises(oj.ObservationsError, match="did you mean 'frontier_compute_2023_2025'") as error:
+        oj.sweep("trajectory", HARD_CAP, param="D", values=[2, 6], draws=100, observe="frontier_compute_2023")
+    assert "\n" not in str(error.value)
+    with pytest.raises(oj.ObservationsError, match="not for model 'takeoff'"):
+        oj.sweep("takeoff", param="size_software", values=[1, 2], draws=100, observe=OBSERVED)
