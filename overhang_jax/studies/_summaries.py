@@ -52,15 +52,16 @@ def _summary_row(values: np.ndarray) -> dict[str, float]:
     return row
 
 
-def redraw_sentence(results: xr.DataTree) -> str | None:
+def redraw_sentence(results: xr.DataTree, model=None) -> str | None:
     """How many draws of a run had their parameter set redrawn (``Model.redraw``), in words; None when
     the run redrew none by design (the model declares no redraw, its switch is off, or the sets were
-    given)."""
+    given). ``model``: the run's Model (default: the shipped model it names)."""
     from ..models._registry import MODEL_MODULES, get_model
 
     attrs = results.attrs
-    model = attrs.get("model")
-    spec = get_model(model).redraw if model in MODEL_MODULES else None
+    if model is None:
+        model = get_model(attrs["model"]) if attrs.get("model") in MODEL_MODULES else None
+    spec = model.redraw if model is not None else None
     data = outputs(results)
     if spec is None or not int(attrs.get("redrawn", 0)) or spec.count_output not in data:
         return None
