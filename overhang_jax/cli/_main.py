@@ -120,7 +120,7 @@ def _add_cluster_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _print_summary(results) -> None:
-    from ..studies._summaries import format_summary, outputs_left_out, summary
+    from ..studies._summaries import format_summary, horizon_note, outputs_left_out, redraw_sentence, summary
 
     attrs = results.attrs
     if attrs["sampler"] == "given":  # parameter sets evaluated (overhang-jax eval): nothing sampled
@@ -142,6 +142,11 @@ def _print_summary(results) -> None:
         print("non-finite draws are excluded from the statistics above and kept in the file:")
         for name, count in nonfinite[nonfinite > 0].items():
             print(f"  {name}: {count:,} of {attrs['draws']:,} ({100 * count / attrs['draws']:.3g}%)")
+        if horizon_note(results):
+            print(f"  {horizon_note(results)}")
+    redrawn = redraw_sentence(results)
+    if redrawn:
+        print(redrawn)
 
 
 def _nonfinite_check(runs, args, model) -> None:
@@ -245,6 +250,7 @@ def _write_plots(results, out: Path, what: str) -> None:
 def _print_comparison(comparison) -> None:
     from .._results import scenario_name
     from ..studies._comparison import compare_summary, comparison_findings, format_comparison
+    from ..studies._summaries import redraw_sentence
 
     attrs = comparison.attrs
     print(f"{attrs['model']}: B = {scenario_name(attrs['scenario_b'])} against A = "
@@ -260,6 +266,13 @@ def _print_comparison(comparison) -> None:
           "of the draws with a difference to compare (an infinite one, a threshold reached in one scenario only, "
           "counts as a move); 'no difference': draws without one, left out.")
     print(format_comparison(compare_summary(comparison)))
+    sentences = {label: redraw_sentence(comparison[label]) for label in "ab"}
+    if sentences["a"] and sentences["a"] == sentences["b"]:
+        print(f"Both scenarios: {sentences['a']}")
+    else:
+        for label, sentence in sentences.items():
+            if sentence:
+                print(f"Scenario {label.upper()}: {sentence}")
 
 
 def _cmd_compare(args) -> None:

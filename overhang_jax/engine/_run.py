@@ -15,6 +15,7 @@ the previous one is copied back, so the host work overlaps the compute.
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import hashlib
 import math
 import os
@@ -41,6 +42,7 @@ from .._version import __version__
 from ..priors._scenarios import scenario_model
 from ._guards import (as_path, check_nonfinite_mode, check_space, check_writable, checkpoint_bytes, nonfinite_excess,
                       nonfinite_gate, nonfinite_limit, save_or_rescue)
+from ._redraw import check_redraw, redrawn_parameters, redraws
 from ._runtime import ensure_configured
 
 LOOP_GROUP_SIZES = {"cpu": 128}
@@ -98,8 +100,28 @@ class SampledDraws:
         return self.sampler.key()
 
     def parameters(self, key, index, host, data, dtype) -> dict[str, jax.Array]:
-        return transform_data(self.priors.model, self.structure, data,
-                              self.sampler.unit_points(key, index, host, dtype))
+        return self.transform(self.unit_points(key, index, host, dtype), data, dtype)
+
+    # What a redraw of rejected parameter sets needs (engine/_redraw.py).
+    @property
+    def can_redraw(self) -> bool:
+        """The sampler makes more points than its draws' own (a Saltelli design does not)."""
+        return hasattr(self.sampler, "redrawn_points")
+
+    def unit_points(self, key, index, host, dtype) -> jax.Array:
+        return self.sampler.unit_points(key, index, host, dtype)
+
+    def redraw_points(self, key, index, attempt, dtype) -> jax.Array:
+        return self.sampler.redrawn_points(key, index, attempt, dtype)
+
+    def transform(self, points, data, dtype) -> dict[str, jax.Array]:
+        return transform_data(self.priors.model, self.structure, data, points)
+
+    def smallest(self, data, dtype) -> dict[str, jax.Array]:
+        """Every parameter at the smallest value the sampler can give it (its own marginal's, without
+        the copula; the fixed value of a fixed one), as a batch of one draw."""
+        independent = dataclasses.replace(self.structure, copula=False)
+        return transform_data(self.priors.model, independent, data, jnp.zeros((1, len(self.returned)), dtype))
 
 
 class GivenDraws:
@@ -175,17 +197,29 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
         outputs.update(_log_likelihood_columns(model, {**outputs, **series, **observable}, observed))
         return varying, outputs, _trajectory_summaries(model.trajectories, series, index, draws)
 
+    redraw = model.redraw if redraws(model, source) else None
+    admissible = with_static(redraw.admissible) if redraw else None
+
     def simulated(key, index, host, data):
+        if redraw is None:
+            params, rejected = source.parameters(key, index, host, data, dtype), None
+        else:
+            params, rejected = redrawn_parameters(model, source, admissible, key, index, host, data, dtype)
         # The barrier makes every parameter an array of the model's own, fixed ones included: XLA
         # would otherwise compute on a broadcast fixed value once, in scalar code that can round
         # differently, and a draw's bits would depend on the chunk and on how it is evaluated.
-        params = jax.lax.optimization_barrier(source.parameters(key, index, host, data, dtype))
-        count = index.shape[0]
-        groups = -(-count // group_size)
+        params = jax.lax.optimization_barrier(params)
         # Only the parameters that vary come back; fixed values are filled in on the host.
         varying = {n: params[n] for n in source.returned}
+        outputs = simulated_outputs(params, index.shape[0])
+        if rejected is not None:
+            outputs[redraw.count_output] = rejected.astype(outputs[redraw.count_output].dtype)
+        return varying, outputs
+
+    def simulated_outputs(params, count):
+        groups = -(-count // group_size)
         if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
-            return varying, jax.vmap(simulate)(params)
+            return jax.vmap(simulate)(params)
 
         def in_groups(params, order):
             # Run the draws in groups, in ``order`` (the last group padded with copies of its
@@ -197,12 +231,12 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
                 a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
 
         if work_estimate is None:  # every draw takes the same steps: groups in draw order
-            return varying, in_groups(params, jnp.arange(count))
+            return in_groups(params, jnp.arange(count))
         # Step draws of similar length together, sorted by the estimated work; with no loop
         # work on this device (say, every draw in closed form), skip the sorting.
         work = jax.vmap(work_estimate)(params)
-        return varying, jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
-                                     lambda params: in_groups(params, jnp.argsort(work)), params)
+        return jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+                            lambda params: in_groups(params, jnp.argsort(work)), params)
 
     draws = PartitionSpec("draws")
     # check_vma=False: point parameters are the same on every device, so loop
@@ -399,6 +433,7 @@ def _draws(model: Model, priors: Priors, *, draws: int, seed: int, sampler, chun
         sampler = repr(sampler)
         random_names = priors.random_names
     source = SampledDraws(priors, sampler_, random_names)
+    check_redraw(model, source)
     ensure_configured()
     devices = list(devices) if devices is not None else jax.devices()
     dtype = jnp.float64 if float64 or model.requires_float64 else jnp.float32
@@ -407,6 +442,7 @@ def _draws(model: Model, priors: Priors, *, draws: int, seed: int, sampler, chun
         "model": model.name, "method": method, "version": __version__, "seed": int(seed), "draws": draws,
         "sampler": sampler, "unit_coordinates": UNIT_COORDINATES, "chunk_size": chunk_size,
         "dtype": jnp.dtype(dtype).name, "priors_sha256": hashlib.sha256(priors.to_toml().encode()).hexdigest(),
+        "redrawn": int(redraws(model, source)),
     }
     observations = None if observe is None else load_observations(observe, model)
     if observations is not None:

@@ -134,6 +134,35 @@ class Figure(NamedTuple):
     """Drawn only when the run kept every draw's parameters (not ``--outputs-only``)."""
 
 
+class Redraw(NamedTuple):
+    """Parameter sets a model's own Monte Carlo rejects, and how a sampled run redraws them.
+
+    When the static parameter ``switch`` is 1, the runner replaces a sampled draw whose set
+    fails ``admissible`` by a redrawn one, inside the compiled chunk, in two stages (as the
+    original ftm's Monte Carlo does): first the ``kept`` parameters alone are redrawn until
+    they pass ``admissible`` with every other parameter at its smallest value under the priors
+    (the most favourable set); then the kept values stay and every other parameter is redrawn
+    (given them, through the priors' copula) until the whole set passes. At most
+    ``max_attempts`` sets are tried per draw (the first included); a draw with none accepted
+    keeps its first set. The number of sets rejected before the accepted one goes to the
+    output ``count_output`` (the model's own function gives 0 there: it never redraws).
+    Given parameter sets (:func:`overhang_jax.evaluate`) are never redrawn.
+    """
+
+    admissible: Callable[[Draw], jax.Array]
+    """Of one draw (every parameter): True when the set is accepted."""
+    kept: tuple[str, ...]
+    """Parameters kept from the first set that passes the first stage."""
+    switch: str
+    """A static switch parameter: 1 redraws; any other value leaves the model's own function to
+    mark or compute the rejected sets."""
+    count_output: str
+    """The output the runner writes each draw's number of rejected sets to."""
+    max_attempts: int = 200
+    reason: str = "the model's admissibility test"
+    """What rejects a set, in words, for a run's summary."""
+
+
 class Model(NamedTuple):
     """A model the runner can sweep.
 
@@ -183,6 +212,11 @@ class Model(NamedTuple):
     """The outputs a sweep's figure shows by default (none: ``figure_outputs``, else the first four)."""
     comparison_fan_chart: bool = False
     """A comparison also draws scenario B's two worlds as a fan chart (the policy models)."""
+    redraw: Redraw | None = None
+    """Parameter sets the model's own Monte Carlo redraws, and how (see :class:`Redraw`)."""
+    horizon_note: str = ""
+    """A sentence a run's summary prints under its non-finite counts: how the model's outputs count
+    what is not reached by the end of its horizon."""
 
     @property
     def parameter_names(self) -> tuple[str, ...]:

@@ -108,23 +108,47 @@ class Sampler:
         :meth:`key`) and their rows ``host`` of the host part."""
         if self.kind == "sobol":
             return host.astype(dtype)
-        if not self.columns:
-            return jnp.zeros((*index.shape, 0), dtype)
-        # Counter-based: the Threefry hash of the pair (draw index, j) gives the coordinates of
-        # parameters 2j and 2j + 1 (one word each). Only the pairs holding a varying parameter are
-        # hashed, in one flat call: ~10x cheaper than fold_in + bits per draw.
-        pairs = sorted({column // 2 for column in self.columns})
-        draw = jnp.broadcast_to(index.astype(jnp.uint32)[..., None], (*index.shape, len(pairs)))
-        pair = jnp.broadcast_to(jnp.asarray(pairs, jnp.uint32), draw.shape)
-        words = jax.extend.random.threefry_2x32(key, jnp.concatenate([draw.ravel(), pair.ravel()]))
-        first, second = words[: draw.size].reshape(draw.shape), words[draw.size:].reshape(draw.shape)
-        bits = jnp.stack([first, second], axis=-1).reshape(*index.shape, 2 * len(pairs))
-        word = [2 * pairs.index(column // 2) + column % 2 for column in self.columns]
-        # (a slice when the columns are the first words, as when every parameter varies)
-        bits = bits[..., : len(word)] if word == list(range(len(word))) else bits[..., np.asarray(word)]
-        # 32 random bits per coordinate in either precision, so a float64 run
-        # uses the same random numbers as a float32 one (to float32 rounding).
-        uniform = (bits.astype(dtype) + 0.5) * 2.0**-32
+        uniform = hashed_unit_points(key, index, self.columns, dtype)
         if self.kind == "lhs":
             return (host.astype(dtype) + uniform) / self.draws
         return uniform
+
+    def redrawn_points(self, key: jax.Array, index: jax.Array, attempt: jax.Array, dtype: Any) -> jax.Array:
+        """Unit points of attempt ``attempt`` (>= 1, one per draw) of draws ``index``: parameter sets
+        that replace rejected ones (``Model.redraw``). Monte Carlo points whatever the sampler, from the
+        hash of (seed, draw, attempt) (see :func:`hashed_unit_points`)."""
+        return hashed_unit_points(key, index, self.columns, dtype, attempt)
+
+
+ATTEMPT_SHIFT = 16
+"""A redrawn set's attempt number enters the hash's second word above its pair index (bits 16 and up)."""
+MAX_ATTEMPTS = 2**15
+"""Attempts per draw the hash can tell apart (the first included)."""
+
+
+def hashed_unit_points(key: jax.Array, index: jax.Array, columns: tuple[int, ...], dtype: Any,
+                       attempt: jax.Array | None = None) -> jax.Array:
+    """Monte Carlo unit points (index.shape + (len(columns),)) of draws ``index`` from the raw Threefry
+    ``key``. Counter-based: the hash of the pair (draw index, j + attempt * 2**16) gives the
+    coordinates of parameters 2j and 2j + 1 (one word each), so a point depends on the seed, the draw,
+    the attempt (0, the default: the draw's first set) and the parameter alone."""
+    if not columns:
+        return jnp.zeros((*index.shape, 0), dtype)
+    # Only the pairs holding a varying parameter are hashed, in one flat call: ~10x cheaper than
+    # fold_in + bits per draw.
+    pairs = sorted({column // 2 for column in columns})
+    if pairs[-1] >= 2**ATTEMPT_SHIFT:
+        raise ValueError(f"at most {2 ** (ATTEMPT_SHIFT + 1)} parameters can be hashed")
+    draw = jnp.broadcast_to(index.astype(jnp.uint32)[..., None], (*index.shape, len(pairs)))
+    pair = jnp.broadcast_to(jnp.asarray(pairs, jnp.uint32), draw.shape)
+    if attempt is not None:
+        pair = pair + (attempt.astype(jnp.uint32) << ATTEMPT_SHIFT)[..., None]
+    words = jax.extend.random.threefry_2x32(key, jnp.concatenate([draw.ravel(), pair.ravel()]))
+    first, second = words[: draw.size].reshape(draw.shape), words[draw.size:].reshape(draw.shape)
+    bits = jnp.stack([first, second], axis=-1).reshape(*index.shape, 2 * len(pairs))
+    word = [2 * pairs.index(column // 2) + column % 2 for column in columns]
+    # (a slice when the columns are the first words, as when every parameter varies)
+    bits = bits[..., : len(word)] if word == list(range(len(word))) else bits[..., np.asarray(word)]
+    # 32 random bits per coordinate in either precision, so a float64 run
+    # uses the same random numbers as a float32 one (to float32 rounding).
+    return (bits.astype(dtype) + 0.5) * 2.0**-32

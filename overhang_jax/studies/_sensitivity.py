@@ -26,6 +26,11 @@ Sobol indices assume independent inputs: they are computed on the
 independent unit inputs, with the priors' rank correlations removed, and
 the results say so. Parameters outside the analysed subset still vary
 (with the A rows); their effect is in no index of the subset.
+
+A model whose own Monte Carlo redraws rejected parameter sets (``Model.redraw``, ftm) is not redrawn
+here: a row must differ from A in one column only, so a rejected row has NaN outputs and its base
+sample is left out and counted, as the original's sensitivity analysis keeps only accepted sets
+(its ``resample_all``); the indices are those of the base samples whose every row is accepted.
 """
 
 from __future__ import annotations
@@ -52,6 +57,11 @@ from ..models._registry import get_model
 
 DEFAULT_BOOTSTRAP = 1000
 DEFAULT_CONFIDENCE = 0.95
+REJECTED_SETS_NOTE = ("no parameter set of the design is redrawn (each row must differ from A in one column "
+                      "only): a row the model rejects has NaN outputs, so its base sample is left out and counted "
+                      "in dropped_base_samples, and the indices are those of the base samples whose every row "
+                      "is accepted")
+"""What a Saltelli design does with the sets a model's own Monte Carlo redraws (``Model.redraw``)."""
 INDEPENDENCE_NOTE = ("Sobol indices assume independent inputs: they were computed with the priors' rank "
                      "correlations removed")
 
@@ -112,6 +122,8 @@ class SaltelliDesign:
 
     def unit_points(self, key, index, host, dtype):
         return host.astype(dtype)
+
+    # No ``redrawn_points``: the runner never redraws a row of the design (REJECTED_SETS_NOTE).
 
 
 def saltelli_estimates(values: jax.Array) -> tuple[jax.Array, jax.Array]:
@@ -266,6 +278,7 @@ def sobol_indices(model: str | Model, priors: Priors | str | os.PathLike | None 
         "confidence": float(confidence), "independence": INDEPENDENCE_NOTE
         + (f" (ignored: {', '.join(ignored)})" if ignored else " (these priors had none)"),
         "priors_toml": priors.to_toml(), "priors_source": priors.source, "dtype": results.attrs["dtype"],
+        **({"rejected_sets": REJECTED_SETS_NOTE} if model.redraw is not None else {}),
         "devices": results.attrs["devices"], "version": results.attrs["version"],
     }
     indices = xr.Dataset(variables, coords={"output": outputs, "parameter": parameters}, attrs=attrs)

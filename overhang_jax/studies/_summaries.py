@@ -52,6 +52,40 @@ def _summary_row(values: np.ndarray) -> dict[str, float]:
     return row
 
 
+def redraw_sentence(results: xr.DataTree, model=None) -> str | None:
+    """How many draws of a run had their parameter set redrawn (``Model.redraw``), in words; None when
+    the run redrew none by design (the model declares no redraw, its switch is off, or the sets were
+    given). ``model``: the run's Model (default: the shipped model it names)."""
+    from ..models._registry import MODEL_MODULES, get_model
+
+    attrs = results.attrs
+    if model is None:
+        model = get_model(attrs["model"]) if attrs.get("model") in MODEL_MODULES else None
+    spec = model.redraw if model is not None else None
+    data = outputs(results)
+    if spec is None or not int(attrs.get("redrawn", 0)) or spec.count_output not in data:
+        return None
+    rejected = np.asarray(data[spec.count_output].values, np.float64).ravel()
+    draws = rejected.size
+    left = int(np.sum(rejected >= spec.max_attempts))
+    redrawn = int(np.sum(rejected > 0))
+    total = int(np.sum(rejected))
+    most = int(rejected.max()) if draws else 0
+    left_words = ("none left inadmissible" if left == 0 else
+                  f"{left:,} left inadmissible after {spec.max_attempts} sets each (their outputs are NaN)")
+    return (f"{redrawn:,} of {draws:,} draws ({100 * redrawn / draws:.1f}%) were redrawn because {spec.reason} "
+            f"rejected their first parameter set; {total:,} redraws in all ({total / draws:.3g} per draw, at most "
+            f"{most:,} for one draw); {left_words}.")
+
+
+def horizon_note(results: xr.DataTree) -> str:
+    """The model's sentence on how its outputs count what is not reached by the end of its horizon."""
+    from ..models._registry import MODEL_MODULES, get_model
+
+    model = results.attrs.get("model")
+    return get_model(model).horizon_note if model in MODEL_MODULES else ""
+
+
 TIME_UNITS = ("yr", "year")
 """How outputs spell a time in years, calendar years and durations alike ("year": files written before
 the models spelled it one way)."""

@@ -405,6 +405,9 @@ def test_runner_computes_in_float64_and_evaluating_its_parameters_gives_its_outp
     assert small_run.attrs["dtype"] == "float64"
     again = oj.evaluate("ftm", oj.parameters(small_run).to_dataframe(), chunk_size=8)
     for name in ftm.FTM.output_names:
+        if name == "redraws":  # given sets are never redrawn
+            assert np.all(oj.outputs(again)[name].values == 0)
+            continue
         np.testing.assert_array_equal(oj.outputs(again)[name].values, oj.outputs(small_run)[name].values,
                                       err_msg=name)
     np.testing.assert_array_equal(again["trajectories"]["largest_training_run"].values,
@@ -447,9 +450,135 @@ def test_cli_compares_the_shipped_cap_scenarios(small_run, tmp_path, capsys):
     assert printed.startswith("ftm: B = ftm_training_cap against A = ftm_no_policy")
     assert "takeoff_goods_years" in printed and "B worse" in printed and "Backfire (the policy makes the world worse on a headline outcome: B " in printed
     comparison = oj.load(out)
+    # Admissibility does not depend on the policy: both worlds redraw the same draws to the same sets.
+    for name, values in comparison["a"]["prior"].to_dataset().data_vars.items():
+        np.testing.assert_array_equal(comparison["b"]["prior"][name].values, values.values, err_msg=name)
+    np.testing.assert_array_equal(comparison["a"]["prior_predictive"]["redraws"].values,
+                                  comparison["b"]["prior_predictive"]["redraws"].values)
+    assert "Both scenarios: " in printed and " were redrawn because the original's admissibility test" in printed
     # A is the shipped priors with no cap: the same draws as a plain run with the same seed.
     for name in ftm.FTM.output_names:
         np.testing.assert_array_equal(comparison["a"]["prior_predictive"][name].values,
                                       small_run["prior_predictive"][name].values, err_msg=name)
     delay = oj.outputs(comparison)["agi_year"].values
     assert np.all(delay[np.isfinite(delay)] >= 0) and np.any(delay > 0)
+
+
+# --------------------------------------------------------------------------
+# The original's Monte Carlo: inadmissible sets redrawn, the requirement kept
+
+
+REDRAW_DRAWS, REDRAW_SEED = 192, 11
+
+
+@pytest.fixture(scope="module")
+def redrawn_run():
+    return oj.run("ftm", draws=REDRAW_DRAWS, seed=REDRAW_SEED)
+
+
+@pytest.fixture(scope="module")
+def test_of_one_set():
+    """The original's admissibility test of one set, compiled alone."""
+    with jax.enable_x64(True):
+        return jax.jit(lambda p: _calibration.calibrate(p)[4])
+
+
+def hashed_sets(draws, attempt):
+    """The parameter sets of attempt ``attempt`` of draws 0 .. draws - 1, from the hashes alone."""
+    from overhang_jax.priors._priors import load_priors
+    from overhang_jax.priors._sampling import Sampler, hashed_unit_points
+
+    priors = load_priors("ftm")
+    columns = tuple(ftm.FTM.parameter_names.index(n) for n in priors.random_names)
+    key = Sampler("mc", REDRAW_SEED, columns, draws, len(ftm.FTM.parameters)).key()
+    with jax.enable_x64(True):
+        u = hashed_unit_points(key, jnp.arange(draws, dtype=jnp.int32), columns, jnp.float64,
+                               jnp.full(draws, attempt, jnp.int32))
+        return priors, {name: np.asarray(v) for name, v in priors.transform(u).items()}
+
+
+def test_default_priors_leave_no_draw_out(redrawn_run):
+    # Before the redraw, about 18% of these draws had NaN outputs (inadmissible = 1).
+    outputs = oj.outputs(redrawn_run)
+    assert np.all(outputs["inadmissible"].values == 0)
+    assert not np.any(np.isnan(outputs["agi_year"].values))
+    redrawn = np.sum(outputs["redraws"].values > 0)
+    assert 0.08 * REDRAW_DRAWS < redrawn < 0.3 * REDRAW_DRAWS
+    assert redrawn_run.attrs["redrawn"] == 1
+    counts = redrawn_run["trajectories"]["largest_training_run_counts"].values
+    assert np.all(counts.sum(axis=1) == REDRAW_DRAWS)  # every draw is in the yearly bands
+
+
+def test_every_accepted_set_passes_the_originals_test_and_keeps_its_requirement(redrawn_run, test_of_one_set):
+    stored = {name: np.asarray(v.values).ravel() for name, v in oj.parameters(redrawn_run).data_vars.items()}
+    fixed = {name: float(v.values) for name, v in redrawn_run["constant_data"].data_vars.items()}
+    with jax.enable_x64(True):
+        batch = {name: jnp.asarray(stored.get(name, np.full(REDRAW_DRAWS, fixed.get(name, DEFAULTS[name]))),
+                                   jnp.float64) for name in DEFAULTS}
+        assert np.all(np.asarray(jax.vmap(test_of_one_set)(batch)))
+    # With every other parameter at its smallest value, each first requirement passes here: it is kept.
+    priors, first = hashed_sets(REDRAW_DRAWS, 0)
+    requirement = "full_automation_requirements_training"
+    # (the sets made here agree with the run's to rounding: the quantile functions compile otherwise alone)
+    np.testing.assert_allclose(stored[requirement], first[requirement], rtol=1e-13, atol=0)
+    redrawn = oj.outputs(redrawn_run)["redraws"].values.ravel() > 0
+    other = "flop_gap_training"
+    assert np.all(np.abs(stored[other][redrawn] / first[other][redrawn] - 1) > 1e-6)
+    np.testing.assert_allclose(stored[other][~redrawn], first[other][~redrawn], rtol=1e-13, atol=0)
+
+
+def test_a_plain_loop_over_the_same_hashes_gives_the_same_sets(redrawn_run, test_of_one_set):
+    from overhang_jax.priors._priors import load_priors
+
+    counts = oj.outputs(redrawn_run)["redraws"].values.ravel().astype(int)
+    picked = [int(i) for i in np.nonzero(counts > 0)[0][:4]] + [int(np.nonzero(counts == 0)[0][0])]
+    stored = {name: np.asarray(v.values).ravel() for name, v in oj.parameters(redrawn_run).data_vars.items()}
+    priors = load_priors("ftm")
+    requirement = "full_automation_requirements_training"
+    attempts = {r: hashed_sets(REDRAW_DRAWS, r)[1] for r in range(max(counts[picked]) + 1)}
+    with jax.enable_x64(True):
+        smallest = {n: float(v[0]) for n, v in priors.transform(jnp.zeros((1, priors.dimension))).items()}
+
+        def passes(values):
+            return bool(test_of_one_set({n: jnp.asarray(v, jnp.float64) for n, v in values.items()}))
+
+        for i in picked:
+            kept = None
+            for r in range(ftm.FTM.redraw.max_attempts):
+                values = {n: v[i] for n, v in attempts[r].items()} if r in attempts else None
+                assert values is not None, f"draw {i} needs attempt {r}, more than its stored count"
+                if kept is None and passes({**smallest, requirement: values[requirement]}):
+                    kept = values[requirement]
+                if kept is not None and passes({**values, requirement: kept}):
+                    break
+            assert r == counts[i], i
+            for name in stored:
+                expected = kept if name == requirement else values[name]
+                assert stored[name][i] == pytest.approx(expected, rel=1e-13, abs=0), (i, name)
+
+
+def test_the_run_summary_says_how_many_draws_were_redrawn(redrawn_run, tmp_path, capsys):
+    from overhang_jax.cli import main
+
+    counts = oj.outputs(redrawn_run)["redraws"].values.ravel().astype(int)
+    redrawn, total = int(np.sum(counts > 0)), int(np.sum(counts))
+    code = main(["run", "ftm", "--draws", str(REDRAW_DRAWS), "--seed", str(REDRAW_SEED), "--out",
+                 str(tmp_path / "r.nc"), "--no-plots"])
+    printed = capsys.readouterr().out
+    assert code == 0
+    assert (f"{redrawn} of {REDRAW_DRAWS} draws ({100 * redrawn / REDRAW_DRAWS:.1f}%) were redrawn because the "
+            f"original's admissibility test rejected their first parameter set; {total} redraws in all "
+            f"({total / REDRAW_DRAWS:.3g} per draw, at most {counts.max()} for one draw); none left inadmissible."
+            ) in printed
+    assert "0 in every draw: inadmissible" in printed  # kept out of the table
+
+
+def test_the_old_drop_is_reject_inadmissible_2(redrawn_run, tmp_path):
+    path = tmp_path / "drop.toml"
+    path.write_text('model = "ftm"\n[params]\nreject_inadmissible = 2\n')
+    dropped = oj.run("ftm", path, draws=64, seed=REDRAW_SEED)
+    bad = oj.outputs(dropped)["inadmissible"].values.ravel() == 1
+    redrawn = oj.outputs(redrawn_run)["redraws"].values.ravel()[:64] > 0
+    np.testing.assert_array_equal(bad, redrawn)
+    assert np.all(np.isnan(oj.outputs(dropped)["agi_year"].values.ravel()[bad]))
+    assert np.all(oj.outputs(dropped)["redraws"].values == 0) and dropped.attrs["redrawn"] == 0

@@ -218,10 +218,10 @@ def test_compare_headlines_are_the_draws_counted_two_ways(cap_comparison):
 
 
 def test_takeoff_and_ftm_outputs_have_directions_and_tolerances():
-    # Only flags and what describes the cap itself have no better or worse.
+    # Only flags, counts and what describes the cap itself have no better or worse.
     undirected = {"trajectory": {"cap_starts_before_tai", "cap_ends_before_tai", "cap_binds", "cap_withheld",
                                  "tai_in_rampup_default"},
-                  "takeoff": {"rate_clipped"}, "ftm": {"inadmissible"}}
+                  "takeoff": {"rate_clipped"}, "ftm": {"inadmissible", "redraws"}}
     for model in (oj.TAKEOFF, oj.FTM, oj.TRAJECTORY):
         for output in model.outputs:
             assert (output.worse in ("higher", "lower")) == (output.name not in undirected[model.name]), output.name

@@ -140,3 +140,8 @@ def calibrate(p: Draw) -> tuple[Constants, Step, Inputs, Production, jax.Array]:
                      + p["frac_compute_training_ceiling"] < 1)
                   & monotone & (p["initial_biggest_training_run"] <= compute))
     return k, state, inputs, made, admissible
+
+
+def admissible(p: Draw) -> jax.Array:
+    """Whether the original's Monte Carlo accepts the parameter set (its test in :func:`calibrate`)."""
+    return calibrate(p)[4]

@@ -176,9 +176,12 @@ POLICY_PARAMETERS = (
 )
 SAMPLING_PARAMETERS = (
     Parameter("reject_inadmissible", 0.0, "1",
-              "1: a set the original's Monte Carlo would redraw has NaN outputs (and inadmissible = 1); "
-              "0: it is computed like any other, as the original's model does", **_SWITCH),
+              "sets the original's Monte Carlo rejects (its admissibility test): 1, a sampled run redraws them "
+              "as the original does (given sets: as 2); 2, their outputs are NaN (dropped); 0, computed like "
+              "any other, as the original's model does", values=(0.0, 1.0, 2.0), static=True),
 )
+MAX_ATTEMPTS = 200
+"""Parameter sets a draw tries (its first included) before it is left inadmissible."""
 
 # "worse" for comparisons: a faster takeoff is worse, so is an earlier date. Years lie on the
 # 0.1-year grid, so a tolerance of half a step counts any move of a step as a change.
@@ -203,8 +206,12 @@ OUTPUTS = (
     Output("gwp_growth_5_to_20_years", "yr", "years from annual GWP growth > 5% to > 20%", "lower", **_YEARS),
     Output("peak_gwp_growth", "%/yr", "largest annual GWP growth by 2100 (100 ln(GWP_t / GWP_t-1yr))", "higher",
            tolerance=0.1),
-    # A flag, not a result: no direction to compare (a cap does not change admissibility).
-    Output("inadmissible", "1", "1 if the original's Monte Carlo would redraw this parameter set"),
+    # Flags and counts, not results: no direction to compare (a cap does not change admissibility).
+    Output("inadmissible", "1",
+           "1 if this parameter set fails the original's admissibility test: not redrawn (reject_inadmissible "
+           "0 or 2, or a given set) or still failing after 200 sets (reject_inadmissible = 1)"),
+    Output("redraws", "1", "parameter sets rejected by the original's admissibility test and redrawn before "
+           "this one was accepted (reject_inadmissible = 1 in a sampled run; else 0)"),
 )
 
 # What a comparison answers first: does B bring AGI earlier, or shorten the takeoff that follows
