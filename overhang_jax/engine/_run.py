@@ -217,25 +217,30 @@ def _build_chunk_function(model: Model, method: str, source, dtype: Any, mesh: j
         return varying, outputs
 
     def simulated_outputs(params, count):
-        groups = -(-count // group_size)
-        if groups < 2 or (work_estimate is None and not model.fixed_length_loops):
+        if work_estimate is None and not model.fixed_length_loops:
             return jax.vmap(simulate)(params)
+        # Two groups at least, whatever the chunk: XLA compiles a loop of one trip (or no loop) as
+        # straight code with other fusions, where a multiply and an add can become one fused
+        # multiply-add or not, so a draw's last bits would depend on how many draws its device
+        # holds. The groups' width does not matter (the same code runs on each lane).
+        groups = max(2, -(-count // group_size))
+        width = -(-count // groups)
 
         def in_groups(params, order):
             # Run the draws in groups, in ``order`` (the last group padded with copies of its
             # last draw), one group after another, and put the outputs back in order.
-            padded = jnp.concatenate([order, jnp.full(groups * group_size - count, order[-1])])
-            grouped = jax.tree.map(lambda a: a[padded].reshape(groups, group_size), params)
+            padded = jnp.concatenate([order, jnp.full(groups * width - count, order[-1])])
+            grouped = jax.tree.map(lambda a: a[padded].reshape(groups, width), params)
             outputs = jax.lax.map(jax.vmap(simulate), grouped)
             return jax.tree.map(lambda a: jnp.zeros((count, *a.shape[2:]), a.dtype).at[order].set(
-                a.reshape(groups * group_size, *a.shape[2:])[:count]), outputs)
+                a.reshape(groups * width, *a.shape[2:])[:count]), outputs)
 
         if work_estimate is None:  # every draw takes the same steps: groups in draw order
             return in_groups(params, jnp.arange(count))
         # Step draws of similar length together, sorted by the estimated work; with no loop
         # work on this device (say, every draw in closed form), skip the sorting.
         work = jax.vmap(work_estimate)(params)
-        return jax.lax.cond(jnp.all(work == 0), jax.vmap(simulate),
+        return jax.lax.cond(jnp.all(work == 0), lambda params: in_groups(params, jnp.arange(count)),
                             lambda params: in_groups(params, jnp.argsort(work)), params)
 
     draws = PartitionSpec("draws")
