@@ -113,12 +113,12 @@ def main() -> None:
             print(f"{model}: done", flush=True)
 
     print("\nwall s (XLA compile s, trace and lower s), medians of", args.rounds, "rounds")
-    print(f"{'model':<11} {'first -> second':<40} {'draws':>7}  {'first':>20}  {'second':>20}  "
+    print(f"{'model':<11} {'first -> second':<44} {'draws':>7}  {'first':>20}  {'second':>20}  "
           f"{'second, cache off':>20}  {'second/first':>12}")
     for model, scenarios, draws, m, ratio in rows:
         cell = [f"{m[k]['wall']:.2f} ({m[k]['compile']:.2f}, {m[k]['trace_lower']:.2f})" for k in ("first", "second",
                                                                                                  "off")]
-        print(f"{model:<11} {scenarios:<40} {draws:>7}  {cell[0]:>20}  {cell[1]:>20}  {cell[2]:>20}  {ratio:>12.2f}")
+        print(f"{model:<11} {scenarios:<44} {draws:>7}  {cell[0]:>20}  {cell[1]:>20}  {cell[2]:>20}  {ratio:>12.2f}")
 
 
 if __name__ == "__main__":
