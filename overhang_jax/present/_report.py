@@ -375,7 +375,7 @@ def _sweep(tree: xr.DataTree) -> str:
         parts.append(_sweep_conditioning(tree))
     for posterior in ((True, False) if conditioned else (False,)):
         which = ("Posterior" if posterior else "Prior") if conditioned else ""
-        basis = ("each value's draws resampled by weight" if posterior else "every draw") if conditioned else ""
+        basis = ("each value's draws resampled by weight" if posterior else "unweighted") if conditioned else ""
         shares = sweep_shares(tree, posterior=posterior)
         if shares is not None:
             from ..studies._sweep import share_cell
@@ -383,8 +383,8 @@ def _sweep(tree: xr.DataTree) -> str:
             table = pd.DataFrame({f"{param} = {v:g}": [share_cell(column, shares.loc[v]) for column in SHARE_LABELS]
                                   for v in shares.index}, index=list(SHARE_LABELS.values()))
             parts += [f"<h3>{which + ': t' if which else 'T'}he policy world at each value</h3>",
-                      f'<p class="note">Shares of all {basis + " " if basis else ""}draws, the policy world against '
-                      "the default world draw by draw; sizes in years or OOM/yr.</p>", _table(table, digits=3)]
+                      f'<p class="note">Shares of all draws{" (" + basis + ")" if basis else ""}, the policy world '
+                      "against the default world draw by draw; sizes in years or OOM/yr.</p>", _table(table, digits=3)]
         table = sweep_summary(tree, posterior=posterior)[["units", "q5", "q50", "q95", "mean", "nonfinite"]]
         table.index = [f"{name}, {param} = {v:g}" for name, v in table.index]
         parts += [f"<h3>{which + ': e' if which else 'E'}ach output at each value</h3>",
