@@ -55,7 +55,11 @@ class Distribution:
     keys: ClassVar[tuple[str, ...]]
 
     def ppf(self, u: jax.Array) -> jax.Array:
-        raise NotImplementedError
+        """The inverse CDF at unit points ``u``: :func:`quantile` of this distribution's
+        :meth:`structure` and :meth:`constants` (rounded to ``u``'s dtype), so a distribution and the
+        priors' data computed from it give one arithmetic."""
+        u = jnp.asarray(u)
+        return quantile(self.structure(), jax.tree.map(lambda c: jnp.asarray(c, u.dtype), self.constants()), u)
 
     def scipy(self) -> Any:
         """The same distribution as a frozen ``scipy.stats`` object."""
@@ -96,9 +100,6 @@ class Point(Distribution):
     kind: ClassVar[str] = "point"
     keys: ClassVar[tuple[str, ...]] = ("value",)
 
-    def ppf(self, u):
-        return jnp.full_like(u, self.value)
-
     def constants(self):
         return (self.value,)
 
@@ -127,9 +128,6 @@ class Uniform(Distribution):
     kind: ClassVar[str] = "uniform"
     keys: ClassVar[tuple[str, ...]] = ("lo", "hi")
 
-    def ppf(self, u):
-        return self.lo + u * (self.hi - self.lo)
-
     def constants(self):
         return (self.lo, self.hi - self.lo)
 
@@ -143,10 +141,6 @@ class LogUniform(Distribution):
     hi: float
     kind: ClassVar[str] = "loguniform"
     keys: ClassVar[tuple[str, ...]] = ("lo", "hi")
-
-    def ppf(self, u):
-        log_lo, log_hi = math.log(self.lo), math.log(self.hi)
-        return jnp.exp(log_lo + u * (log_hi - log_lo))
 
     def constants(self):
         log_lo, log_hi = math.log(self.lo), math.log(self.hi)
@@ -162,9 +156,6 @@ class Normal(Distribution):
     sd: float
     kind: ClassVar[str] = "normal"
     keys: ClassVar[tuple[str, ...]] = ("mean", "sd")
-
-    def ppf(self, u):
-        return self.mean + self.sd * jax.scipy.special.ndtri(u)
 
     def constants(self):
         return (self.mean, self.sd)
@@ -190,9 +181,6 @@ class LogNormal(Distribution):
     def sigma(self) -> float:
         return (math.log(self.hi) - math.log(self.lo)) / (2 * Z_90)
 
-    def ppf(self, u):
-        return jnp.exp(self.mu + self.sigma * jax.scipy.special.ndtri(u))
-
     def constants(self):
         return (self.mu, self.sigma)
 
@@ -210,22 +198,6 @@ class Beta(Distribution):
     hi: float = 1.0
     kind: ClassVar[str] = "beta"
     keys: ClassVar[tuple[str, ...]] = ("a", "b", "lo", "hi")
-
-    def ppf(self, u):
-        # No betaincinv in JAX: bisection on the regularised incomplete beta
-        # function, one halving per mantissa bit of the dtype.
-        bits = jnp.finfo(u.dtype).nmant + 2
-        a = jnp.asarray(self.a, u.dtype)
-        b = jnp.asarray(self.b, u.dtype)
-
-        def halve(_, bracket):
-            left, right = bracket
-            mid = 0.5 * (left + right)
-            below = jax.scipy.special.betainc(a, b, mid) < u
-            return jnp.where(below, mid, left), jnp.where(below, right, mid)
-
-        left, right = jax.lax.fori_loop(0, bits, halve, (jnp.zeros_like(u), jnp.ones_like(u)))
-        return self.lo + 0.5 * (left + right) * (self.hi - self.lo)
 
     def constants(self):
         return (self.a, self.b, self.lo, self.hi - self.lo)
@@ -248,14 +220,6 @@ class Truncated(Distribution):
     def cdf_bounds(self) -> tuple[float, float]:
         dist = self.base.scipy()
         return float(dist.cdf(self.min)), float(dist.cdf(self.max))
-
-    def ppf(self, u):
-        cdf_min, cdf_max = self.cdf_bounds
-        # In float32, cdf_min + u * (...) can round to exactly 0 or 1 (an
-        # infinite quantile): keep it inside the unit margin like u itself.
-        margin = unit_margin(u.dtype)
-        inner = jnp.clip(cdf_min + u * (cdf_max - cdf_min), margin, 1 - margin)
-        return jnp.clip(self.base.ppf(inner), self.min, self.max)
 
     def structure(self):
         return (self.kind, self.base.structure())
@@ -285,16 +249,6 @@ class Mixture(Distribution):
     weights: tuple[float, ...]
     kind: ClassVar[str] = "mixture"
     keys: ClassVar[tuple[str, ...]] = ()
-
-    def ppf(self, u):
-        edges = self._edges()
-        values = []
-        for k, component in enumerate(self.components):
-            # Rescale the coordinate to the component's own unit interval.
-            inner = (u - edges[k]) / self.weights[k]
-            values.append(component.ppf(jnp.clip(inner, 0.0, 1.0)))
-        index = jnp.searchsorted(jnp.asarray(edges[1:-1], u.dtype), u, side="right")
-        return jnp.choose(index, values, mode="clip")
 
     def _edges(self) -> np.ndarray:
         edges = np.concatenate([[0.0], np.cumsum(self.weights)])
@@ -359,16 +313,6 @@ class SkewedLogUniform(Distribution):
     def _anchors(self) -> tuple[float, float, float]:
         return tuple(float(self._z(v)) for v in (self.lo, self.median, self.hi))
 
-    def _from_z(self, z, exp):
-        y = exp(z)
-        return {"pos": lambda: y, "neg": lambda: -y, "frac": lambda: y / (1 + y),
-                "inv_frac": lambda: 1 / (y / (1 + y))}[self.transform]()
-
-    def ppf(self, u):
-        low, mid, high = self._anchors()
-        z = jnp.where(u <= 0.5, low + 2 * u * (mid - low), mid + 2 * (u - 0.5) * (high - mid))
-        return self._from_z(z, jnp.exp)
-
     def structure(self):
         return (self.kind, self.transform)
 
@@ -378,6 +322,12 @@ class SkewedLogUniform(Distribution):
 
     def scipy(self):
         return _SkewedLogUniformScipy(self)
+
+
+def _untransform(transform: str, y):
+    """x from y = t(x), t a :class:`SkewedLogUniform` transform (numpy or JAX arrays alike)."""
+    return {"pos": lambda: y, "neg": lambda: -y, "frac": lambda: y / (1 + y),
+            "inv_frac": lambda: 1 / (y / (1 + y))}[transform]()
 
 
 class _SkewedLogUniformScipy:
@@ -404,7 +354,7 @@ class _SkewedLogUniformScipy:
         q = np.asarray(q, np.float64)
         z = np.where(q <= 0.5, self.low + 2 * q * (self.mid - self.low),
                      self.mid + 2 * (q - 0.5) * (self.high - self.mid))
-        return self.dist._from_z(z, np.exp)
+        return _untransform(self.dist.transform, np.exp(z))
 
 
 class _TruncatedScipy:
@@ -455,8 +405,8 @@ class _MixtureScipy:
 def quantile(structure: tuple, constants, u: jax.Array) -> jax.Array:
     """The inverse CDF of a distribution given as data: its :meth:`~Distribution.structure` (static)
     and its :meth:`~Distribution.constants` (arrays of ``u``'s dtype, arguments of the compiled
-    program rather than constants of it). The same arithmetic, in the same order, as the
-    distribution's own ``ppf``, so the two give the same bits."""
+    program rather than constants of it). A distribution's own ``ppf`` is this function of its
+    numbers, so a run's draws and the distribution's quantiles are one computation."""
     kind = structure[0]
     c = constants
     if kind == "point":
@@ -470,6 +420,8 @@ def quantile(structure: tuple, constants, u: jax.Array) -> jax.Array:
     if kind == "lognormal":
         return jnp.exp(c[0] + c[1] * jax.scipy.special.ndtri(u))
     if kind == "beta":
+        # No betaincinv in JAX: bisection on the regularised incomplete beta
+        # function, one halving per mantissa bit of the dtype.
         a, b, lo, width = c
         bits = jnp.finfo(u.dtype).nmant + 2
 
@@ -483,15 +435,15 @@ def quantile(structure: tuple, constants, u: jax.Array) -> jax.Array:
         return lo + 0.5 * (left + right) * width
     if kind == "truncated":
         cdf_min, cdf_width, low, high, base = c
+        # In float32, cdf_min + u * cdf_width can round to exactly 0 or 1 (an infinite
+        # quantile): keep it inside the unit margin like u itself.
         margin = unit_margin(u.dtype)
         inner = jnp.clip(cdf_min + u * cdf_width, margin, 1 - margin)
         return jnp.clip(quantile(structure[1], base, inner), low, high)
     if kind == "skewed_loguniform":
         low, mid_minus_low, mid, high_minus_mid = c
         z = jnp.where(u <= 0.5, low + 2 * u * mid_minus_low, mid + 2 * (u - 0.5) * high_minus_mid)
-        y = jnp.exp(z)
-        return {"pos": lambda: y, "neg": lambda: -y, "frac": lambda: y / (1 + y),
-                "inv_frac": lambda: 1 / (y / (1 + y))}[structure[1]]()
+        return _untransform(structure[1], jnp.exp(z))
     if kind == "mixture":
         edges, weights, components = c
         values = []
