@@ -12,11 +12,11 @@ import math
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from ..models._registry import DEFAULT_CHUNK_SIZE, MODEL_MODULES
-# Re-exported for code written when they lived here (the notebooks); they belong to _scenarios.
-from ..priors._scenarios import shipped_scenarios  # noqa: F401
 
 EXIT_BAD_INPUT = 2
 EXIT_NONFINITE = 3
@@ -30,35 +30,28 @@ class CliError(Exception):
     pass
 
 
-def _count(text: str) -> int:
-    """A positive whole number, written 1000000 or 1e6."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'") from None
-    if not value.is_integer() or value <= 0 or value > 2**62:
-        raise argparse.ArgumentTypeError(f"expected a positive whole number, got '{text}'")
-    return int(value)
+def _argument_type(parse: Callable[[str], Any], accept: Callable[[Any], bool], expected: str,
+                   result: Callable[[Any], Any] = lambda value: value) -> Callable[[str], Any]:
+    """An argparse type: ``parse(text)``, refused with "expected EXPECTED, got 'TEXT'" unless ``accept``
+    takes the value; ``result`` of the value otherwise."""
+    def convert(text: str):
+        try:
+            value = parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+        if not accept(value):
+            raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'")
+        return result(value)
+
+    return convert
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'") from None
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer in [0, 2**32), got '{text}'")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'") from None
-    if not 0 < value < math.inf:
-        raise argparse.ArgumentTypeError(f"expected a positive number of seconds, got '{text}'")
-    return value
+_count = _argument_type(float, lambda v: v.is_integer() and 0 < v <= 2**62, "a positive whole number", int)
+"""A positive whole number, written 1000000 or 1e6."""
+_seed = _argument_type(int, lambda v: 0 <= v < 2**32, "an integer in [0, 2**32)")
+_seconds = _argument_type(float, lambda v: 0 < v < math.inf, "a positive number of seconds")
+_share = _argument_type(float, lambda v: 0 <= v <= 1, "a share in [0, 1]")
+_port = _argument_type(int, lambda v: 1 <= v <= 65535, "a port number in [1, 65535]")
 
 
 def _resolve_priors(value: str | None) -> Path | None:
@@ -166,16 +159,6 @@ def _quietly(compute):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", NonfiniteWarning)
         return compute()
-
-
-def _share(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'") from None
-    if not 0 <= value <= 1:
-        raise argparse.ArgumentTypeError(f"expected a share in [0, 1], got '{text}'")
-    return value
 
 
 def _out_path(value: str | None, default: str) -> Path:
@@ -611,6 +594,8 @@ def _cmd_observations(args) -> None:
         print(f"{name:{width}s}  {', '.join(models):17s}  {description}")
     print("Pass a name (or a file of your own) to --observe of run, compare or sweep; docs/observations.md gives "
           "each number's source and uncertainty.")
+
+
 def _cmd_explore(args) -> None:
     from ..present._explore import free_port, start_server
 
@@ -627,16 +612,6 @@ def _cmd_explore(args) -> None:
     print("overhang-jax explore: stopped")
 
 
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'") from None
-    if not 1 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"expected a port number in [1, 65535], got '{text}'")
-    return value
-
-
 def _cmd_scenarios(args) -> None:
     from ..priors._scenarios import scenario_headers
 
@@ -651,8 +626,8 @@ def _cmd_scenarios(args) -> None:
         print(f"{name:{width}s}  {model:10s}  {description}")
 
 
-def _add_sweep_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
-    """The options of every command that sweeps a model: run and compare."""
+def _add_draw_options(parser: argparse.ArgumentParser, out_help: str, nonfinite_scope: str) -> None:
+    """The options of every command that draws from priors: run, compare and sweep."""
     parser.add_argument("--draws", type=_count, default=100_000, help="number of draws (default 100000; 1e6 works)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument("--out", metavar="PATH", help=out_help)
@@ -698,7 +673,7 @@ def build_parser() -> argparse.ArgumentParser:
     run_.add_argument("model", choices=models, help="model to run")
     run_.add_argument("--priors", metavar="FILE",
                       help="priors TOML file, or the name of a shipped scenario (default: the shipped priors)")
-    _add_sweep_options(run_, "results file (default results/MODEL.nc)", "any output's draws")
+    _add_draw_options(run_, "results file (default results/MODEL.nc)", "any output's draws")
     run_.add_argument("--method", help="model method (takeoff: closed_form (default) or stepped; the others have one)")
     run_.add_argument("--no-plots", action="store_true", help="do not write the default plots")
     _add_cluster_options(run_)
@@ -714,7 +689,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "and the differences to one netCDF file, and a plot of the differences beside it.")
     compare_.add_argument("scenario_a", metavar="A", help="shipped scenario name or priors file: the reference")
     compare_.add_argument("scenario_b", metavar="B", help="shipped scenario name or priors file: the scenario")
-    _add_sweep_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
+    _add_draw_options(compare_, "comparison file (default results/compare_A_vs_B.nc)",
                        "either scenario's draws of any output")
     compare_.add_argument("--no-plots", action="store_true", help="do not write the plot of the differences")
     _add_cluster_options(compare_)
@@ -752,7 +727,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep_.add_argument("--param", required=True, metavar="NAME", help="the parameter to sweep")
     sweep_.add_argument("--values", required=True, metavar="V1,V2,...",
                         help="its values, comma-separated (two or more, in its allowed range)")
-    _add_sweep_options(sweep_, "sweep file (default results/sweep_MODEL_PARAM.nc)",
+    _add_draw_options(sweep_, "sweep file (default results/sweep_MODEL_PARAM.nc)",
                        "any output's draws at any value")
     sweep_.add_argument("--no-plots", action="store_true", help="do not write the plot")
     _add_cluster_options(sweep_)

@@ -12,8 +12,6 @@ from typing import NamedTuple
 
 import jax
 
-from .._errors import RunError  # noqa: F401  (kept importable here for older code)
-
 Draw = Mapping[str, jax.Array]
 """One parameter draw (or a batch of them): parameter name -> value."""
 
