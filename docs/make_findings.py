@@ -117,17 +117,26 @@ def trajectory_section(results) -> list[str]:
     ]
 
 
-def conditional_lines(directory: Path) -> list[str]:
+def missing(file_name: str, directory: Path) -> list[str]:
+    """The lines standing in for a results file `make run` did not write."""
+    return [f"*{file_name} was not found in `{directory}`: `make run` writes it.*", ""]
+
+
+def load_all(directory: Path, names: dict[str, str]) -> dict[str, object]:
+    """Each results file of ``names`` (key -> file name) that is in ``directory``, loaded once."""
+    return {key: oj.load(directory / name) for key, name in names.items() if (directory / name).is_file()}
+
+
+def conditional_lines(sweeps: dict[str, object], directory: Path) -> list[str]:
     """The comparison's headline at fixed cap lengths and at alpha = 0, 0.5, 1 (paired sweeps)."""
     words = {"D": ("By the cap's length", "a cap lasting {v:g} years"),
              "alpha": ("By catch-up", "catch-up closing {v:.0%} of the overhang (alpha = {v:g})")}
     lines = []
     for param, file_name in SWEEPS.items():
-        path = directory / file_name
-        if not path.is_file():
-            lines += [f"*{file_name} was not found in `{directory}`: `make run` writes it.*", ""]
+        if param not in sweeps:
+            lines += missing(file_name, directory)
             continue
-        swept = oj.load(path)
+        swept = sweeps[param]
         table = oj.sweep_headline(swept)
         heading, phrase = words[param]
         lines.append(f"**{heading}** (a paired sweep, {int(swept.attrs['draws']):,} draws at each value, seed "
@@ -143,7 +152,7 @@ def conditional_lines(directory: Path) -> list[str]:
     return lines
 
 
-def comparison_section(comparison, directory: Path) -> list[str]:
+def comparison_section(comparison, sweeps: dict[str, object], directory: Path) -> list[str]:
     attrs = comparison.attrs
     table = oj.compare_summary(comparison)
     shown = table[table["left_out"] == ""]
@@ -158,7 +167,7 @@ def comparison_section(comparison, directory: Path) -> list[str]:
         "",
         *[f"- {sentence}" for sentence in oj.comparison_findings(comparison)],
         "",
-        *conditional_lines(directory),
+        *conditional_lines(sweeps, directory),
         "| output | units | worse if | same within | median B − A | 5% | 95% | P(B worse) | P(same) | P(B better) |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -210,8 +219,9 @@ def observed_section(results) -> list[str]:
 
 
 def findings(directory: Path) -> str:
+    sweeps = load_all(directory, SWEEPS)
     sections = {"takeoff": takeoff_section, "trajectory": trajectory_section, "observed": observed_section,
-                "comparison": lambda tree: comparison_section(tree, directory)}
+                "comparison": lambda tree: comparison_section(tree, sweeps, directory)}
     lines = [
         "# Findings",
         "",
@@ -223,16 +233,10 @@ def findings(directory: Path) -> str:
         "included, with the share of draws where it does not change beside it.",
         "",
     ]
-    loaded = []
+    runs = load_all(directory, RUNS)
     for key, file_name in RUNS.items():
-        path = directory / file_name
-        if not path.is_file():
-            lines += [f"*{file_name} was not found in `{directory}`: `make run` writes it.*", ""]
-            continue
-        tree = oj.load(path)
-        loaded.append(tree)
-        lines += sections[key](tree)
-    loaded += [oj.load(directory / name) for name in SWEEPS.values() if (directory / name).is_file()]
+        lines += sections[key](runs[key]) if key in runs else missing(file_name, directory)
+    loaded = [*runs.values(), *sweeps.values()]
     lines += ["## Limitations", "", *[f"- {item}" for item in LIMITATIONS], ""]
     if loaded:
         lines += ["## How to cite", "", how_to_cite(loaded), ""]
