@@ -6,18 +6,11 @@ import numpy as np
 import pytest
 
 import overhang_jax as oj
-from overhang_jax.cli import main
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def test_run_with_observations_prints_prior_and_posterior_khat_and_ess(tmp_path, capsys):
+def test_run_with_observations_prints_prior_and_posterior_khat_and_ess(tmp_path, run_cli):
     out = tmp_path / "t.nc"
-    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--draws", "3000", "--out", str(out), "--no-plots",
+    code, stdout, stderr = run_cli("run", "trajectory", "--draws", "3000", "--out", str(out), "--no-plots",
                                    "--observe", "frontier_compute_2023_2025")
     assert code == 0, stderr
     results = oj.load(out)
@@ -38,9 +31,9 @@ def test_run_with_observations_prints_prior_and_posterior_khat_and_ess(tmp_path,
     az.plot_dist(results)
 
 
-def test_compare_with_observations_weights_both_worlds_alike(tmp_path, capsys):
+def test_compare_with_observations_weights_both_worlds_alike(tmp_path, run_cli):
     out = tmp_path / "c.nc"
-    code, stdout, stderr = run_cli(capsys, "compare", "no_policy", "hard_cap_sudden_end", "--draws", "2000",
+    code, stdout, stderr = run_cli("compare", "no_policy", "hard_cap_sudden_end", "--draws", "2000",
                                    "--out", str(out), "--no-plots", "--observe", "frontier_compute_2023_2025")
     assert code == 0, stderr
     assert "Both scenarios' draws carry A's weights" in stdout
@@ -50,12 +43,12 @@ def test_compare_with_observations_weights_both_worlds_alike(tmp_path, capsys):
     assert "tai_year_policy" in summary.index
 
 
-def test_observations_lists_the_shipped_sets(capsys):
-    code, stdout, _ = run_cli(capsys, "observations")
+def test_observations_lists_the_shipped_sets(run_cli):
+    code, stdout, _ = run_cli("observations")
     assert code == 0
     rows = {line.split()[0] for line in stdout.splitlines()[1:-1]}
     assert rows == set(oj.observation_sets().index)
-    code, stdout, _ = run_cli(capsys, "observations", "takeoff")
+    code, stdout, _ = run_cli("observations", "takeoff")
     assert "no_takeoff_yet" in stdout and "frontier_compute_2023_2025" not in stdout
 
 
@@ -67,21 +60,21 @@ def test_observations_lists_the_shipped_sets(capsys):
     ('models = ["ftm"]\n[[observation]]\nname = "x"\nquantity = "largest_training_run"\nyear = 2025\n'
      'value = 26\nsd = 0.3\n', "not for model 'trajectory'"),
 ])
-def test_bad_observations_exit_2_with_one_line_before_compute(tmp_path, capsys, monkeypatch, text, words):
+def test_bad_observations_exit_2_with_one_line_before_compute(tmp_path, monkeypatch, text, words, run_cli):
     from overhang_jax.engine import _run
 
     monkeypatch.setattr(_run, "compute_draws", lambda *a, **k: pytest.fail("computed"))
     observations = tmp_path / "obs.toml"
     observations.write_text(text)
     out = tmp_path / "t.nc"
-    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--draws", "100", "--out", str(out), "--no-plots",
+    code, stdout, stderr = run_cli("run", "trajectory", "--draws", "100", "--out", str(out), "--no-plots",
                                    "--observe", str(observations))
     assert code == 2 and stderr.count("\n") == 1 and words in stderr and not out.exists()
 
 
-def test_sweep_with_observations_prints_the_posterior_at_each_value(tmp_path, capsys):
+def test_sweep_with_observations_prints_the_posterior_at_each_value(tmp_path, run_cli):
     out = tmp_path / "s.nc"
-    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+    code, stdout, stderr = run_cli("sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
                                    "--values", "2,6", "--draws", "2000", "--seed", "3", "--out", str(out),
                                    "--observe", "frontier_compute_2023_2025")
     assert code == 0, stderr
@@ -102,15 +95,15 @@ def test_sweep_with_observations_prints_the_posterior_at_each_value(tmp_path, ca
     assert (tmp_path / "s_sweep.png").exists() and (tmp_path / "s_sweep_posterior.png").exists()
     # The run at a value is the conditioned run; `summary` prints the file as the sweep did.
     assert oj.sweep_run(swept, 6.0).attrs["posterior_verdict"] == verdicts.loc[6.0, "verdict"]
-    code, summary, _ = run_cli(capsys, "summary", str(out))
+    code, summary, _ = run_cli("summary", str(out))
     assert code == 0 and summary.strip().startswith(oj.format_sweep(swept).strip())
 
 
-def test_sweep_with_an_extreme_observation_refuses_the_posterior_as_reliable(tmp_path, capsys):
+def test_sweep_with_an_extreme_observation_refuses_the_posterior_as_reliable(tmp_path, run_cli):
     observations = tmp_path / "extreme.toml"
     observations.write_text('models = ["trajectory"]\n[[observation]]\nname = "implausible_2025"\n'
                             'quantity = "largest_training_run"\nyear = 2025.2\nvalue = 28.5\nsd = 0.02\n')
-    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+    code, stdout, stderr = run_cli("sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
                                    "--values", "2,6", "--draws", "1000", "--seed", "1", "--no-plots",
                                    "--out", str(tmp_path / "s.nc"), "--observe", str(observations))
     assert code == 0, stderr
@@ -120,23 +113,23 @@ def test_sweep_with_an_extreme_observation_refuses_the_posterior_as_reliable(tmp
     assert "Posterior reliable" not in stdout
 
 
-def test_sweep_refuses_bad_observations_before_compute(tmp_path, capsys, monkeypatch):
+def test_sweep_refuses_bad_observations_before_compute(tmp_path, monkeypatch, run_cli):
     from overhang_jax.engine import _run
 
     monkeypatch.setattr(_run, "compute_draws", lambda *a, **k: pytest.fail("computed"))
     out = tmp_path / "s.nc"
-    code, _, stderr = run_cli(capsys, "sweep", "trajectory", "--param", "D", "--values", "2,6", "--draws", "100",
+    code, _, stderr = run_cli("sweep", "trajectory", "--param", "D", "--values", "2,6", "--draws", "100",
                               "--out", str(out), "--observe", "frontier_compute")
     assert code == 2 and stderr.count("\n") == 1 and "did you mean 'frontier_compute_2023_2025'" in stderr
     assert not out.exists()
-    code, _, stderr = run_cli(capsys, "sweep", "takeoff", "--param", "size_software", "--values", "1,2", "--draws",
+    code, _, stderr = run_cli("sweep", "takeoff", "--param", "size_software", "--values", "1,2", "--draws",
                               "100", "--out", str(out), "--observe", "frontier_compute_2023_2025")
     assert code == 2 and stderr.count("\n") == 1 and "not for model 'takeoff'" in stderr
 
 
-def test_takeoff_conditioned_on_no_takeoff_yet_says_the_bound_excludes_nothing_here(tmp_path, capsys):
+def test_takeoff_conditioned_on_no_takeoff_yet_says_the_bound_excludes_nothing_here(tmp_path, run_cli):
     out = tmp_path / "k.nc"
-    code, stdout, stderr = run_cli(capsys, "run", "takeoff", "--draws", "2000", "--out", str(out), "--no-plots",
+    code, stdout, stderr = run_cli("run", "takeoff", "--draws", "2000", "--out", str(out), "--no-plots",
                                    "--observe", "no_takeoff_yet")
     assert code == 0, stderr
     results = oj.load(out)

@@ -5,13 +5,6 @@ import pandas as pd
 import pytest
 
 import overhang_jax as oj
-from overhang_jax.cli import main
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 @pytest.mark.parametrize("model,scenario", [("takeoff", "takeoff_software_pause"), ("trajectory", "evaded_cap")])
@@ -80,19 +73,19 @@ def test_a_parameter_that_fixes_the_shape_takes_one_value(monkeypatch):
         oj.evaluate("trajectory", [[0.1]])
 
 
-def test_eval_cli_writes_a_run_layout_and_prints_its_summary(tmp_path, capsys):
+def test_eval_cli_writes_a_run_layout_and_prints_its_summary(tmp_path, run_cli):
     run = oj.run("takeoff", draws=300, seed=4)
     params = tmp_path / "sets.csv"
     oj.parameters(run).to_dataframe().to_csv(params, index=False)
     out = tmp_path / "sets.nc"
-    code, stdout, stderr = run_cli(capsys, "eval", "takeoff", "--params", str(params), "--out", str(out))
+    code, stdout, stderr = run_cli("eval", "takeoff", "--params", str(params), "--out", str(out))
     assert code == 0, stderr
     assert stdout.startswith("model takeoff (closed_form), 300 parameter sets given in sets.csv (set i is draw i)")
     assert "takeoff_year" in stdout and f"wrote {out}" in stdout
     evaluated = oj.load(out)
     for name in oj.TAKEOFF.output_names:  # through a CSV file and back: the run's outputs still
         np.testing.assert_array_equal(evaluated["prior_predictive"][name].values, run["prior_predictive"][name].values)
-    code, again, _ = run_cli(capsys, "summary", str(out))
+    code, again, _ = run_cli("summary", str(out))
     assert code == 0 and again.startswith("model takeoff (closed_form), 300 parameter sets")
 
 
@@ -115,12 +108,12 @@ def test_eval_cli_writes_a_run_layout_and_prints_its_summary(tmp_path, capsys):
     ('c0\n"0.2\n', "not a CSV file of parameter sets"),
     ("c0\n0.2\n1e-50\n", r"parameter 'c0' is 1e-50 in line 3 of p.csv, below the smallest normal float32"),
 ])
-def test_eval_cli_refuses_bad_files_in_one_line(text, message, tmp_path, capsys):
+def test_eval_cli_refuses_bad_files_in_one_line(text, message, tmp_path, run_cli):
     import re
 
     params = tmp_path / "p.csv"
     params.write_text(text)
-    code, stdout, stderr = run_cli(capsys, "eval", "takeoff", "--params", str(params), "--out", str(tmp_path / "x.nc"))
+    code, stdout, stderr = run_cli("eval", "takeoff", "--params", str(params), "--out", str(tmp_path / "x.nc"))
     assert code == 2 and stderr.count("\n") == 1 and stderr.startswith("overhang-jax: error: "), stderr
     assert re.search(message, stderr), stderr
     assert not (tmp_path / "x.nc").exists()

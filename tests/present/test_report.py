@@ -15,12 +15,6 @@ from overhang_jax.cli import main
 import browser
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     """A run, a comparison and a sensitivity file, small, written by the command line."""
@@ -82,13 +76,13 @@ def test_report_holds_provenance_priors_tables_and_sentences(files, report):
     assert page.count("<img ") >= 5 and page.count('src="data:image/png;base64,') == page.count("<img ")
 
 
-def test_report_command_prints_the_path_and_refuses_bad_files(files, tmp_path, capsys):
+def test_report_command_prints_the_path_and_refuses_bad_files(files, tmp_path, run_cli):
     out = tmp_path / "r.html"
-    code, stdout, _ = run_cli(capsys, "report", str(files["run"]), "--out", str(out))
+    code, stdout, _ = run_cli("report", str(files["run"]), "--out", str(out))
     assert code == 0 and stdout.strip() == f"wrote {out.resolve()}"
     junk = tmp_path / "junk.nc"
     junk.write_text("not netcdf")
-    code, _, stderr = run_cli(capsys, "report", str(junk), "--out", str(out))
+    code, _, stderr = run_cli("report", str(junk), "--out", str(out))
     assert code == 2 and stderr.count("\n") == 1 and "not an overhang-jax results file" in stderr
 
 
@@ -184,10 +178,10 @@ def test_comparison_sentences_of_a_model_without_headlines():
                         "25.0%; the median change is 0.5. (1 draw without a difference to compare is left out.)")
 
 
-def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
+def test_summary_csv_matches_the_summary(files, tmp_path, run_cli):
     for kind, table_of in (("run", oj.summary), ("comparison", oj.compare_summary)):
         out = tmp_path / f"{kind}.csv"
-        code, stdout, _ = run_cli(capsys, "summary", str(files[kind]), "--csv", str(out))
+        code, stdout, _ = run_cli("summary", str(files[kind]), "--csv", str(out))
         assert code == 0 and stdout.strip() == f"wrote {out}"
         written = pd.read_csv(out, index_col="variable")
         expected = table_of(oj.load(files[kind]))
@@ -196,7 +190,7 @@ def test_summary_csv_matches_the_summary(files, tmp_path, capsys):
         np.testing.assert_allclose(written[numeric].to_numpy(float), expected[numeric].to_numpy(float),
                                    rtol=1e-12, equal_nan=True)
         assert list(written["units"].fillna("")) == list(expected["units"])
-    code, stdout, _ = run_cli(capsys, "summary", str(files["run"]), "--csv", "-")
+    code, stdout, _ = run_cli("summary", str(files["run"]), "--csv", "-")
     assert code == 0 and pd.read_csv(io.StringIO(stdout), index_col="variable").shape[0] == len(oj.TAKEOFF.outputs)
 
 

@@ -15,12 +15,6 @@ TRAJECTORY_SCENARIOS = ("no_policy", "hard_cap_sudden_end", "moving_bright_line"
 DRAWS = 1500
 
 
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
 @pytest.fixture(scope="module")
 def scenario_outputs():
     """Every trajectory scenario on the same draws (same seed; coordinates shared by compare)."""
@@ -80,9 +74,9 @@ def test_scenarios_move_the_outputs_the_way_their_mechanism_must(scenario_output
     assert np.array_equal(np.isnan(b(rising, "overhang_at_end")), t_end > 2099.9 + 1e-3)
 
 
-def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
+def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, run_cli):
     out = tmp_path / "cmp.nc"
-    code, stdout, stderr = run_cli(capsys, "compare", "no_policy", "full_catch_up", "--draws", "2000", "--seed",
+    code, stdout, stderr = run_cli("compare", "no_policy", "full_catch_up", "--draws", "2000", "--seed",
                                    "5", "--out", str(out), "--chunk-size", "700")
     assert code == 0, stderr
     assert "B worse" in stdout and "overhang_at_end" in stdout
@@ -108,7 +102,7 @@ def test_compare_cli_writes_a_paired_file_summary_and_plot(tmp_path, capsys):
     assert table.loc["overhang_at_end", "p_b_worse"] == pytest.approx(np.mean(finite > 0.01))
     assert table.loc["overhang_at_end", "p_equal"] == pytest.approx(np.mean(np.abs(finite) <= 0.01))
     assert (tmp_path / "cmp_differences.png").read_bytes()[:4] == b"\x89PNG"
-    code, again, _ = run_cli(capsys, "summary", str(out))
+    code, again, _ = run_cli("summary", str(out))
     again, written = again.rstrip("\n").rsplit("\n", 1)  # summary adds the versions that wrote the file
     assert code == 0 and written.startswith("written by overhang_jax") and "jaxlib" in written
     assert stdout.startswith(again)  # the same, without the speed and the plot's path
@@ -123,8 +117,8 @@ def cap_comparison(tmp_path_factory):
     return out
 
 
-def test_compare_prints_names_directions_units_and_no_nan(cap_comparison, capsys):
-    code, stdout, _ = run_cli(capsys, "summary", str(cap_comparison))
+def test_compare_prints_names_directions_units_and_no_nan(cap_comparison, run_cli):
+    code, stdout, _ = run_cli("summary", str(cap_comparison))
     assert code == 0
     assert stdout.startswith("trajectory: B = hard_cap_sudden_end against A = no_policy, 3,000 paired draws")
     assert "/" not in stdout.split("What it says")[0]  # scenarios by name, no file paths
@@ -247,8 +241,8 @@ def test_a_takeoff_comparison_scores_every_row_it_shows():
     assert "never brings takeoff earlier" in backfire and "makes the takeoff faster" in backfire
 
 
-def test_compare_refuses_scenarios_of_different_models(capsys):
-    code, _, stderr = run_cli(capsys, "compare", "no_policy", "takeoff_baseline", "--draws", "10")
+def test_compare_refuses_scenarios_of_different_models(run_cli):
+    code, _, stderr = run_cli("compare", "no_policy", "takeoff_baseline", "--draws", "10")
     assert code == 2 and "different models" in stderr and stderr.count("\n") == 1
 
 
@@ -262,9 +256,9 @@ def test_compare_is_paired_even_when_only_one_scenario_varies_a_parameter():
     assert np.ptp(comparison["b/prior"]["lam"].values) > 0
 
 
-def test_trajectory_run_writes_its_plots(tmp_path, capsys):
+def test_trajectory_run_writes_its_plots(tmp_path, run_cli):
     out = tmp_path / "traj.nc"
-    code, stdout, stderr = run_cli(capsys, "run", "trajectory", "--draws", "1000", "--out", str(out))
+    code, stdout, stderr = run_cli("run", "trajectory", "--draws", "1000", "--out", str(out))
     assert code == 0, stderr
     for suffix in ("fan_chart", "overhang_at_end", "tai_delay", "danger_band"):
         assert (tmp_path / f"traj_{suffix}.png").read_bytes()[:4] == b"\x89PNG", suffix

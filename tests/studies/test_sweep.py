@@ -11,7 +11,6 @@ import xarray as xr
 
 import overhang_jax as oj
 from overhang_jax.engine import _run as _runner
-from overhang_jax.cli import main
 
 HARD_CAP = files("overhang_jax") / "models" / "scenarios" / "hard_cap_sudden_end.toml"
 DRAWS = 400
@@ -23,12 +22,6 @@ def swept():
     """The default cap ended at once, held 2, 6 and 12 years, on the same draws."""
     with np.errstate(invalid="ignore"):
         return oj.sweep("trajectory", HARD_CAP, param="D", values=[12, 2, 6], draws=DRAWS, seed=3)
-
-
-def run_cli(capsys, *args):
-    code = main(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def fixed_run(value, draws=DRAWS, seed=3, **options):
@@ -236,21 +229,21 @@ def test_sweep_figure(swept, tmp_path):
     plt.close(fig)
 
 
-def test_the_command_line_sweep(tmp_path, capsys):
+def test_the_command_line_sweep(tmp_path, run_cli):
     out = tmp_path / "sweep.nc"
-    code, stdout, stderr = run_cli(capsys, "sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
+    code, stdout, stderr = run_cli("sweep", "trajectory", "--priors", "hard_cap_sudden_end", "--param", "D",
                                    "--values", "12,2,6", "--draws", str(DRAWS), "--seed", "3", "--out", str(out))
     assert code == 0, stderr
     assert "sweep of D in model trajectory: 3 values x 400 draws" in stdout and "priors: hard_cap_sudden_end" in stdout
     assert (tmp_path / "sweep_sweep.png").exists()
     saved = oj.load(out)
     assert_same_run(oj.sweep_run(saved, 2.0), fixed_run(2.0))
-    code, summary, _ = run_cli(capsys, "summary", str(out))
+    code, summary, _ = run_cli("summary", str(out))
     assert code == 0 and summary.strip().startswith(oj.format_sweep(saved).strip())
     assert summary.strip().splitlines()[-1].startswith("written by overhang_jax")
-    code, _, _ = run_cli(capsys, "summary", str(out), "--csv", str(tmp_path / "s.csv"))
+    code, _, _ = run_cli("summary", str(out), "--csv", str(tmp_path / "s.csv"))
     assert code == 0 and (tmp_path / "s.csv").read_text().startswith("output,D,units,mean")
-    code, _, stderr = run_cli(capsys, "report", str(out), "--out", str(tmp_path / "r.html"))
+    code, _, stderr = run_cli("report", str(out), "--out", str(tmp_path / "r.html"))
     page = (tmp_path / "r.html").read_text()
     assert code == 0 and "trajectory: D swept (hard_cap_sudden_end)" in page and "D = 12" in page
 
@@ -264,8 +257,8 @@ def test_the_command_line_sweep(tmp_path, capsys):
     # A leading minus once made argparse take the values for an option ("expected one argument").
     (["--param", "D", "--values", "-1,2"], "value -1 of 'D' is not allowed"),
 ])
-def test_the_command_line_refuses_bad_sweeps_in_one_line(tmp_path, capsys, arguments, message):
-    code, _, stderr = run_cli(capsys, "sweep", "trajectory", *arguments, "--draws", "100",
+def test_the_command_line_refuses_bad_sweeps_in_one_line(tmp_path, arguments, message, run_cli):
+    code, _, stderr = run_cli("sweep", "trajectory", *arguments, "--draws", "100",
                               "--out", str(tmp_path / "s.nc"))
     assert code == 2 and stderr.count("\n") == 1 and message in stderr
     assert not (tmp_path / "s.nc").exists()
