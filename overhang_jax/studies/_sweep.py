@@ -524,8 +524,6 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
     figures are labelled as such and followed by the conditioning: the observations, the verdict on
     the weights (once if they are the same at every value, else at each value) and the posterior's
     headline outputs and shares at each value, a value whose posterior is not reliable marked."""
-    from ._comparison import SHARE_LABELS
-
     attrs = results.attrs
     param = attrs["param"]
     every_value = sweep_values(results)
@@ -551,9 +549,7 @@ def format_sweep(results: xr.DataTree, names: Sequence[str] | None = None) -> st
     if shares is not None:
         lines.append(f"{prior}the policy world against the world without the cap at each value of {param}, draw by "
                      "draw (docs/outcomes.md):")
-        share_rows = [[SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
-                      for column in SHARE_LABELS]
-        lines.append(_columns([heading, *share_rows]))
+        lines.append(_shares_table(shares, values, heading))
         lines.append(share_denominators(shares))
     if conditioned:
         lines += ["", *_conditioning_lines(results, values, given, len(values) == len(every_value))]
@@ -608,7 +604,6 @@ def _conditioning_lines(results: xr.DataTree, values: np.ndarray, names: list[st
     (once when they are the same at every value), and each value's posterior headline outputs and
     shares, a value whose posterior is not reliable marked with an asterisk."""
     from ..models._registry import get_model
-    from ._comparison import SHARE_LABELS
     from ._conditioning import headline_outputs, observation_lines
 
     attrs = results.attrs
@@ -650,9 +645,7 @@ def _conditioning_lines(results: xr.DataTree, values: np.ndarray, names: list[st
     if shares is not None:
         lines.append(f"Posterior: the policy world against the world without the cap at each value of {param}, draw "
                      "by draw (docs/outcomes.md):")
-        share_rows = [[SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
-                      for column in SHARE_LABELS]
-        lines.append(_columns([heading, *share_rows]))
+        lines.append(_shares_table(shares, values, heading))
         lines.append("posterior shares, of each value's draws resampled by weight (a prior draw counted as often as "
                      "it was resampled): " + share_denominators(shares)[len("shares of draws: "):])
     return lines
@@ -691,6 +684,14 @@ def share_cell(column: str, row: pd.Series) -> str:
     if column.endswith("_years") or column.endswith("_oom_per_year") or column.startswith("draws"):
         return "-" if np.isnan(value) else _g(value)
     return percent(value)
+
+
+def _shares_table(shares: pd.DataFrame, values, heading: list[str]) -> str:
+    """The shares of :func:`sweep_shares` at ``values``, a row per share under ``heading``."""
+    from ._comparison import SHARE_LABELS
+
+    return _columns([heading, *([SHARE_LABELS[column], *(share_cell(column, shares.loc[float(v)]) for v in values)]
+                                for column in SHARE_LABELS)])
 
 
 def _g(x: float) -> str:
